@@ -61,6 +61,10 @@ type Server struct {
 	Voice *voice.Service
 	// VoiceSessions serves the voice conversation WebSocket.
 	VoiceSessions http.Handler
+	// VoiceFeedback stores and summarises feedback on voice sessions.
+	VoiceFeedback *voice.FeedbackService
+	// VoiceMemory is what voice turns remembered about each user.
+	VoiceMemory *voice.MemoryService
 	// Dictation holds dictation sessions and user vocabularies.
 	Dictation *dictation.Service
 	// Patients holds patient records and their grants; it grounds answers that name one.

@@ -14,6 +14,7 @@ import (
 	"github.com/voiceassist/gateway/internal/auth"
 	"github.com/voiceassist/gateway/internal/flageval"
 	"github.com/voiceassist/gateway/internal/seed"
+	"github.com/voiceassist/gateway/internal/voice"
 )
 
 // The "done when": an admin creates a multivariate flag, users get stable variants,
@@ -332,7 +333,7 @@ func TestSeedDemoFlags(t *testing.T) {
 	s := startServer(t, nil)
 	n, err := seed.Flags(context.Background(), s.App.Flags)
 	require.NoError(t, err)
-	require.Equal(t, 5, n)
+	require.Equal(t, 5+len(voice.Capabilities), n, "the demo flags and the (disabled) voice flags")
 	n, err = seed.Flags(context.Background(), s.App.Flags)
 	require.NoError(t, err)
 	require.Zero(t, n, "seeding only fills an empty table")

@@ -2182,6 +2182,96 @@ func (e VersionEnvelopeSuccess) Valid() bool {
 	}
 }
 
+// Defines values for VoiceFeedbackThumbs.
+const (
+	VoiceFeedbackThumbsDown VoiceFeedbackThumbs = "down"
+	VoiceFeedbackThumbsUp   VoiceFeedbackThumbs = "up"
+)
+
+// Valid indicates whether the value is a known member of the VoiceFeedbackThumbs enum.
+func (e VoiceFeedbackThumbs) Valid() bool {
+	switch e {
+	case VoiceFeedbackThumbsDown:
+		return true
+	case VoiceFeedbackThumbsUp:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for VoiceFeedbackEnvelopeSuccess.
+const (
+	VoiceFeedbackEnvelopeSuccessTrue VoiceFeedbackEnvelopeSuccess = true
+)
+
+// Valid indicates whether the value is a known member of the VoiceFeedbackEnvelopeSuccess enum.
+func (e VoiceFeedbackEnvelopeSuccess) Valid() bool {
+	switch e {
+	case VoiceFeedbackEnvelopeSuccessTrue:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for VoiceFeedbackInputThumbs.
+const (
+	VoiceFeedbackInputThumbsDown VoiceFeedbackInputThumbs = "down"
+	VoiceFeedbackInputThumbsUp   VoiceFeedbackInputThumbs = "up"
+)
+
+// Valid indicates whether the value is a known member of the VoiceFeedbackInputThumbs enum.
+func (e VoiceFeedbackInputThumbs) Valid() bool {
+	switch e {
+	case VoiceFeedbackInputThumbsDown:
+		return true
+	case VoiceFeedbackInputThumbsUp:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for VoiceFeedbackSummaryTrendDirection.
+const (
+	TrendDeclining        VoiceFeedbackSummaryTrendDirection = "declining"
+	TrendImproving        VoiceFeedbackSummaryTrendDirection = "improving"
+	TrendInsufficientData VoiceFeedbackSummaryTrendDirection = "insufficient_data"
+	TrendStable           VoiceFeedbackSummaryTrendDirection = "stable"
+)
+
+// Valid indicates whether the value is a known member of the VoiceFeedbackSummaryTrendDirection enum.
+func (e VoiceFeedbackSummaryTrendDirection) Valid() bool {
+	switch e {
+	case TrendDeclining:
+		return true
+	case TrendImproving:
+		return true
+	case TrendInsufficientData:
+		return true
+	case TrendStable:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for VoiceFeedbackSummaryEnvelopeSuccess.
+const (
+	VoiceFeedbackSummaryEnvelopeSuccessTrue VoiceFeedbackSummaryEnvelopeSuccess = true
+)
+
+// Valid indicates whether the value is a known member of the VoiceFeedbackSummaryEnvelopeSuccess enum.
+func (e VoiceFeedbackSummaryEnvelopeSuccess) Valid() bool {
+	switch e {
+	case VoiceFeedbackSummaryEnvelopeSuccessTrue:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for VoiceListEnvelopeSuccess.
 const (
 	VoiceListEnvelopeSuccessTrue VoiceListEnvelopeSuccess = true
@@ -2191,6 +2281,72 @@ const (
 func (e VoiceListEnvelopeSuccess) Valid() bool {
 	switch e {
 	case VoiceListEnvelopeSuccessTrue:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for VoiceMemoryEnvelopeSuccess.
+const (
+	VoiceMemoryEnvelopeSuccessTrue VoiceMemoryEnvelopeSuccess = true
+)
+
+// Valid indicates whether the value is a known member of the VoiceMemoryEnvelopeSuccess enum.
+func (e VoiceMemoryEnvelopeSuccess) Valid() bool {
+	switch e {
+	case VoiceMemoryEnvelopeSuccessTrue:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for VoiceMemoryErasedEnvelopeSuccess.
+const (
+	VoiceMemoryErasedEnvelopeSuccessTrue VoiceMemoryErasedEnvelopeSuccess = true
+)
+
+// Valid indicates whether the value is a known member of the VoiceMemoryErasedEnvelopeSuccess enum.
+func (e VoiceMemoryErasedEnvelopeSuccess) Valid() bool {
+	switch e {
+	case VoiceMemoryErasedEnvelopeSuccessTrue:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for VoiceMemoryProfileDetailLevel.
+const (
+	MemoryDetailBrief    VoiceMemoryProfileDetailLevel = "brief"
+	MemoryDetailDetailed VoiceMemoryProfileDetailLevel = "detailed"
+)
+
+// Valid indicates whether the value is a known member of the VoiceMemoryProfileDetailLevel enum.
+func (e VoiceMemoryProfileDetailLevel) Valid() bool {
+	switch e {
+	case MemoryDetailBrief:
+		return true
+	case MemoryDetailDetailed:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for VoiceMemoryProfileUnits.
+const (
+	MemoryUnitsImperial VoiceMemoryProfileUnits = "imperial"
+	MemoryUnitsMetric   VoiceMemoryProfileUnits = "metric"
+)
+
+// Valid indicates whether the value is a known member of the VoiceMemoryProfileUnits enum.
+func (e VoiceMemoryProfileUnits) Valid() bool {
+	switch e {
+	case MemoryUnitsImperial:
+		return true
+	case MemoryUnitsMetric:
 		return true
 	default:
 		return false
@@ -5482,6 +5638,105 @@ type VersionInfo struct {
 	Version    string `json:"version"`
 }
 
+// VoiceFeedback defines model for VoiceFeedback.
+type VoiceFeedback struct {
+	Accuracy *int `json:"accuracy,omitempty"`
+
+	// Comment As stored, after PHI screening.
+	Comment *string `json:"comment,omitempty"`
+
+	// CommentRedacted The PHI detector replaced identifiers in the comment.
+	CommentRedacted bool                 `json:"comment_redacted"`
+	CreatedAt       time.Time            `json:"created_at"`
+	Latency         *int                 `json:"latency,omitempty"`
+	Naturalness     *int                 `json:"naturalness,omitempty"`
+	SessionId       openapi_types.UUID   `json:"session_id"`
+	Thumbs          *VoiceFeedbackThumbs `json:"thumbs,omitempty"`
+	UpdatedAt       time.Time            `json:"updated_at"`
+}
+
+// VoiceFeedbackThumbs defines model for VoiceFeedback.Thumbs.
+type VoiceFeedbackThumbs string
+
+// VoiceFeedbackDay defines model for VoiceFeedbackDay.
+type VoiceFeedbackDay struct {
+	Accuracy    *float32           `json:"accuracy"`
+	Count       int64              `json:"count"`
+	Day         openapi_types.Date `json:"day"`
+	Latency     *float32           `json:"latency"`
+	Naturalness *float32           `json:"naturalness"`
+	ThumbsDown  int64              `json:"thumbs_down"`
+	ThumbsUp    int64              `json:"thumbs_up"`
+
+	// ThumbsUpRatio up / (up + down); null without thumbs.
+	ThumbsUpRatio *float32 `json:"thumbs_up_ratio"`
+}
+
+// VoiceFeedbackEnvelope defines model for VoiceFeedbackEnvelope.
+type VoiceFeedbackEnvelope struct {
+	Data VoiceFeedback `json:"data"`
+
+	// Error Always `null` in a successful response.
+	Error     *NullError                   `json:"error"`
+	Metadata  ResponseMeta                 `json:"metadata"`
+	Success   VoiceFeedbackEnvelopeSuccess `json:"success"`
+	Timestamp time.Time                    `json:"timestamp"`
+}
+
+// VoiceFeedbackEnvelopeSuccess defines model for VoiceFeedbackEnvelope.Success.
+type VoiceFeedbackEnvelopeSuccess bool
+
+// VoiceFeedbackInput At least one field.
+type VoiceFeedbackInput struct {
+	Accuracy    *int                      `json:"accuracy,omitempty"`
+	Comment     *string                   `json:"comment,omitempty"`
+	Latency     *int                      `json:"latency,omitempty"`
+	Naturalness *int                      `json:"naturalness,omitempty"`
+	Thumbs      *VoiceFeedbackInputThumbs `json:"thumbs,omitempty"`
+}
+
+// VoiceFeedbackInputThumbs defines model for VoiceFeedbackInput.Thumbs.
+type VoiceFeedbackInputThumbs string
+
+// VoiceFeedbackSummary defines model for VoiceFeedbackSummary.
+type VoiceFeedbackSummary struct {
+	Accuracy      *float32           `json:"accuracy"`
+	Count         int64              `json:"count"`
+	Days          int                `json:"days"`
+	Latency       *float32           `json:"latency"`
+	Naturalness   *float32           `json:"naturalness"`
+	Series        []VoiceFeedbackDay `json:"series"`
+	ThumbsDown    int64              `json:"thumbs_down"`
+	ThumbsUp      int64              `json:"thumbs_up"`
+	ThumbsUpRatio *float32           `json:"thumbs_up_ratio"`
+	Trend         struct {
+		Direction VoiceFeedbackSummaryTrendDirection `json:"direction"`
+
+		// Earlier Mean rating of the older half of the window.
+		Earlier *float32 `json:"earlier"`
+
+		// Recent Mean rating of the newer half of the window.
+		Recent *float32 `json:"recent"`
+	} `json:"trend"`
+}
+
+// VoiceFeedbackSummaryTrendDirection defines model for VoiceFeedbackSummary.Trend.Direction.
+type VoiceFeedbackSummaryTrendDirection string
+
+// VoiceFeedbackSummaryEnvelope defines model for VoiceFeedbackSummaryEnvelope.
+type VoiceFeedbackSummaryEnvelope struct {
+	Data VoiceFeedbackSummary `json:"data"`
+
+	// Error Always `null` in a successful response.
+	Error     *NullError                          `json:"error"`
+	Metadata  ResponseMeta                        `json:"metadata"`
+	Success   VoiceFeedbackSummaryEnvelopeSuccess `json:"success"`
+	Timestamp time.Time                           `json:"timestamp"`
+}
+
+// VoiceFeedbackSummaryEnvelopeSuccess defines model for VoiceFeedbackSummaryEnvelope.Success.
+type VoiceFeedbackSummaryEnvelopeSuccess bool
+
 // VoiceInfo defines model for VoiceInfo.
 type VoiceInfo struct {
 	// Default The provider's default voice.
@@ -5514,6 +5769,62 @@ type VoiceListEnvelope struct {
 
 // VoiceListEnvelopeSuccess defines model for VoiceListEnvelope.Success.
 type VoiceListEnvelopeSuccess bool
+
+// VoiceMemory defines model for VoiceMemory.
+type VoiceMemory struct {
+	Profile  *VoiceMemoryProfile  `json:"profile"`
+	Sessions []VoiceSessionMemory `json:"sessions"`
+}
+
+// VoiceMemoryEnvelope defines model for VoiceMemoryEnvelope.
+type VoiceMemoryEnvelope struct {
+	Data VoiceMemory `json:"data"`
+
+	// Error Always `null` in a successful response.
+	Error     *NullError                 `json:"error"`
+	Metadata  ResponseMeta               `json:"metadata"`
+	Success   VoiceMemoryEnvelopeSuccess `json:"success"`
+	Timestamp time.Time                  `json:"timestamp"`
+}
+
+// VoiceMemoryEnvelopeSuccess defines model for VoiceMemoryEnvelope.Success.
+type VoiceMemoryEnvelopeSuccess bool
+
+// VoiceMemoryErasedEnvelope defines model for VoiceMemoryErasedEnvelope.
+type VoiceMemoryErasedEnvelope struct {
+	Data struct {
+		RowsRemoved int64 `json:"rows_removed"`
+	} `json:"data"`
+
+	// Error Always `null` in a successful response.
+	Error     *NullError                       `json:"error"`
+	Metadata  ResponseMeta                     `json:"metadata"`
+	Success   VoiceMemoryErasedEnvelopeSuccess `json:"success"`
+	Timestamp time.Time                        `json:"timestamp"`
+}
+
+// VoiceMemoryErasedEnvelopeSuccess defines model for VoiceMemoryErasedEnvelope.Success.
+type VoiceMemoryErasedEnvelopeSuccess bool
+
+// VoiceMemoryProfile defines model for VoiceMemoryProfile.
+type VoiceMemoryProfile struct {
+	DetailLevel *VoiceMemoryProfileDetailLevel `json:"detail_level"`
+	Language    *string                        `json:"language"`
+
+	// SpeakingRateWpm Words per minute over spoken turns (utterance length); null without any.
+	SpeakingRateWpm *float32                 `json:"speaking_rate_wpm"`
+	Turns           int                      `json:"turns"`
+	Units           *VoiceMemoryProfileUnits `json:"units"`
+	UpdatedAt       time.Time                `json:"updated_at"`
+	VocabularySize  int                      `json:"vocabulary_size"`
+	Words           int64                    `json:"words"`
+}
+
+// VoiceMemoryProfileDetailLevel defines model for VoiceMemoryProfile.DetailLevel.
+type VoiceMemoryProfileDetailLevel string
+
+// VoiceMemoryProfileUnits defines model for VoiceMemoryProfile.Units.
+type VoiceMemoryProfileUnits string
 
 // VoicePreferences defines model for VoicePreferences.
 type VoicePreferences struct {
@@ -5599,6 +5910,16 @@ type VoiceRelayInput struct {
 	// Purpose Why the patient record is read (with `patient_id`).
 	Purpose    *string `json:"purpose,omitempty"`
 	Transcript string  `json:"transcript"`
+}
+
+// VoiceSessionMemory defines model for VoiceSessionMemory.
+type VoiceSessionMemory struct {
+	// Entities `type:name`, e.g. `disease:hypertension`.
+	Entities      []string           `json:"entities"`
+	OpenQuestions []string           `json:"open_questions"`
+	SessionId     openapi_types.UUID `json:"session_id"`
+	Topics        []string           `json:"topics"`
+	UpdatedAt     time.Time          `json:"updated_at"`
 }
 
 // VoiceStatus defines model for VoiceStatus.
@@ -5917,6 +6238,12 @@ type OpenAdminPanelSocketParams struct {
 	Token *string `form:"token,omitempty" json:"token,omitempty"`
 }
 
+// GetVoiceFeedbackSummaryParams defines parameters for GetVoiceFeedbackSummary.
+type GetVoiceFeedbackSummaryParams struct {
+	// Days How many days (1-90).
+	Days *int `form:"days,omitempty" json:"days,omitempty"`
+}
+
 // ListApiKeysParams defines parameters for ListApiKeys.
 type ListApiKeysParams struct {
 	// Limit Page size.
@@ -6186,6 +6513,9 @@ type UpdateVoicePreferencesJSONRequestBody = VoicePreferencesInput
 
 // RelayVoiceTranscriptJSONRequestBody defines body for RelayVoiceTranscript for application/json ContentType.
 type RelayVoiceTranscriptJSONRequestBody = VoiceRelayInput
+
+// SubmitVoiceSessionFeedbackJSONRequestBody defines body for SubmitVoiceSessionFeedback for application/json ContentType.
+type SubmitVoiceSessionFeedbackJSONRequestBody = VoiceFeedbackInput
 
 // SynthesizeSpeechJSONRequestBody defines body for SynthesizeSpeech for application/json ContentType.
 type SynthesizeSpeechJSONRequestBody = SynthesisInput
@@ -6819,6 +7149,9 @@ type ServerInterface interface {
 	// OpenAdminPanelSocket Live admin events (WebSocket)
 	// (GET /api/admin/panel/ws)
 	OpenAdminPanelSocket(ctx echo.Context, params OpenAdminPanelSocketParams) error
+	// GetVoiceFeedbackSummary Voice feedback per day, with averages and trend
+	// (GET /api/admin/voice/feedback/summary)
+	GetVoiceFeedbackSummary(ctx echo.Context, params GetVoiceFeedbackSummaryParams) error
 	// ListApiKeys The caller's API keys
 	// (GET /api/auth/api-keys)
 	ListApiKeys(ctx echo.Context, params ListApiKeysParams) error
@@ -6981,6 +7314,12 @@ type ServerInterface interface {
 	// ListDictationTemplates Note and insert templates
 	// (GET /api/voice/dictation/templates)
 	ListDictationTemplates(ctx echo.Context) error
+	// EraseVoiceMemory Erase what voice sessions remembered about the caller
+	// (DELETE /api/voice/memory)
+	EraseVoiceMemory(ctx echo.Context) error
+	// GetVoiceMemory What voice sessions remembered about the caller
+	// (GET /api/voice/memory)
+	GetVoiceMemory(ctx echo.Context) error
 	// OpenVoicePipeline The voice conversation WebSocket
 	// (GET /api/voice/pipeline-ws)
 	OpenVoicePipeline(ctx echo.Context, params OpenVoicePipelineParams) error
@@ -6996,6 +7335,9 @@ type ServerInterface interface {
 	// RelayVoiceTranscript Answer a spoken question
 	// (POST /api/voice/relay)
 	RelayVoiceTranscript(ctx echo.Context) error
+	// SubmitVoiceSessionFeedback Rate a voice session
+	// (POST /api/voice/sessions/{id}/feedback)
+	SubmitVoiceSessionFeedback(ctx echo.Context, id IdPath) error
 	// GetVoiceStatus Speech providers, their health and the decoders available
 	// (GET /api/voice/status)
 	GetVoiceStatus(ctx echo.Context) error
@@ -8134,6 +8476,24 @@ func (w *ServerInterfaceWrapper) OpenAdminPanelSocket(ctx echo.Context) error {
 	return err
 }
 
+// GetVoiceFeedbackSummary converts echo context to params.
+func (w *ServerInterfaceWrapper) GetVoiceFeedbackSummary(ctx echo.Context) error {
+	var err error
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params GetVoiceFeedbackSummaryParams
+	// ------------- Optional query parameter "days" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "days", ctx.QueryParams(), &params.Days, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter days: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.GetVoiceFeedbackSummary(ctx, params)
+	return err
+}
+
 // ListApiKeys converts echo context to params.
 func (w *ServerInterfaceWrapper) ListApiKeys(ctx echo.Context) error {
 	var err error
@@ -8913,6 +9273,24 @@ func (w *ServerInterfaceWrapper) ListDictationTemplates(ctx echo.Context) error 
 	return err
 }
 
+// EraseVoiceMemory converts echo context to params.
+func (w *ServerInterfaceWrapper) EraseVoiceMemory(ctx echo.Context) error {
+	var err error
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.EraseVoiceMemory(ctx)
+	return err
+}
+
+// GetVoiceMemory converts echo context to params.
+func (w *ServerInterfaceWrapper) GetVoiceMemory(ctx echo.Context) error {
+	var err error
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.GetVoiceMemory(ctx)
+	return err
+}
+
 // OpenVoicePipeline converts echo context to params.
 func (w *ServerInterfaceWrapper) OpenVoicePipeline(ctx echo.Context) error {
 	var err error
@@ -8964,6 +9342,22 @@ func (w *ServerInterfaceWrapper) RelayVoiceTranscript(ctx echo.Context) error {
 
 	// Invoke the callback with all the unmarshaled arguments
 	err = w.Handler.RelayVoiceTranscript(ctx)
+	return err
+}
+
+// SubmitVoiceSessionFeedback converts echo context to params.
+func (w *ServerInterfaceWrapper) SubmitVoiceSessionFeedback(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id IdPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.SubmitVoiceSessionFeedback(ctx, id)
 	return err
 }
 
@@ -9640,6 +10034,10 @@ func RegisterHandlersWithOptions(router EchoRouter, si ServerInterface, options 
 	router.PUT(options.BaseURL+"/api/voice/preferences", wrapper.UpdateVoicePreferences, options.OperationMiddlewares["updateVoicePreferences"]...)
 	router.POST(options.BaseURL+"/api/voice/preferences/reset", wrapper.ResetVoicePreferences, options.OperationMiddlewares["resetVoicePreferences"]...)
 	router.GET(options.BaseURL+"/api/voice/style-presets", wrapper.ListVoiceStylePresets, options.OperationMiddlewares["listVoiceStylePresets"]...)
+	router.POST(options.BaseURL+"/api/voice/sessions/:id/feedback", wrapper.SubmitVoiceSessionFeedback, options.OperationMiddlewares["submitVoiceSessionFeedback"]...)
+	router.GET(options.BaseURL+"/api/admin/voice/feedback/summary", wrapper.GetVoiceFeedbackSummary, options.OperationMiddlewares["getVoiceFeedbackSummary"]...)
+	router.DELETE(options.BaseURL+"/api/voice/memory", wrapper.EraseVoiceMemory, options.OperationMiddlewares["eraseVoiceMemory"]...)
+	router.GET(options.BaseURL+"/api/voice/memory", wrapper.GetVoiceMemory, options.OperationMiddlewares["getVoiceMemory"]...)
 	router.POST(options.BaseURL+"/api/voice/relay", wrapper.RelayVoiceTranscript, options.OperationMiddlewares["relayVoiceTranscript"]...)
 	router.GET(options.BaseURL+"/api/voice/dictation/sessions", wrapper.ListDictationSessions, options.OperationMiddlewares["listDictationSessions"]...)
 	router.POST(options.BaseURL+"/api/voice/dictation/sessions", wrapper.CreateDictationSession, options.OperationMiddlewares["createDictationSession"]...)
@@ -17347,6 +17745,148 @@ func (response OpenAdminPanelSocket431JSONResponse) VisitOpenAdminPanelSocketRes
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(431)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetVoiceFeedbackSummaryRequestObject struct {
+	Params GetVoiceFeedbackSummaryParams
+}
+
+type GetVoiceFeedbackSummaryResponseObject interface {
+	VisitGetVoiceFeedbackSummaryResponse(w http.ResponseWriter) error
+}
+
+type GetVoiceFeedbackSummary200JSONResponse VoiceFeedbackSummaryEnvelope
+
+func (response GetVoiceFeedbackSummary200JSONResponse) VisitGetVoiceFeedbackSummaryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetVoiceFeedbackSummary400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response GetVoiceFeedbackSummary400JSONResponse) VisitGetVoiceFeedbackSummaryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetVoiceFeedbackSummary401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response GetVoiceFeedbackSummary401JSONResponse) VisitGetVoiceFeedbackSummaryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetVoiceFeedbackSummary403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response GetVoiceFeedbackSummary403JSONResponse) VisitGetVoiceFeedbackSummaryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetVoiceFeedbackSummary414JSONResponse struct{ UriTooLongJSONResponse }
+
+func (response GetVoiceFeedbackSummary414JSONResponse) VisitGetVoiceFeedbackSummaryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(414)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetVoiceFeedbackSummary422JSONResponse struct {
+	UnprocessableEntityJSONResponse
+}
+
+func (response GetVoiceFeedbackSummary422JSONResponse) VisitGetVoiceFeedbackSummaryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetVoiceFeedbackSummary431JSONResponse struct{ HeadersTooLargeJSONResponse }
+
+func (response GetVoiceFeedbackSummary431JSONResponse) VisitGetVoiceFeedbackSummaryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(431)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetVoiceFeedbackSummary503JSONResponse struct{ ServiceUnavailableJSONResponse }
+
+func (response GetVoiceFeedbackSummary503JSONResponse) VisitGetVoiceFeedbackSummaryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetVoiceFeedbackSummary504JSONResponse struct{ TimeoutJSONResponse }
+
+func (response GetVoiceFeedbackSummary504JSONResponse) VisitGetVoiceFeedbackSummaryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(504)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -26291,6 +26831,256 @@ func (response ListDictationTemplates504JSONResponse) VisitListDictationTemplate
 	return err
 }
 
+type EraseVoiceMemoryRequestObject struct {
+}
+
+type EraseVoiceMemoryResponseObject interface {
+	VisitEraseVoiceMemoryResponse(w http.ResponseWriter) error
+}
+
+type EraseVoiceMemory200JSONResponse VoiceMemoryErasedEnvelope
+
+func (response EraseVoiceMemory200JSONResponse) VisitEraseVoiceMemoryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type EraseVoiceMemory400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response EraseVoiceMemory400JSONResponse) VisitEraseVoiceMemoryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type EraseVoiceMemory401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response EraseVoiceMemory401JSONResponse) VisitEraseVoiceMemoryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type EraseVoiceMemory403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response EraseVoiceMemory403JSONResponse) VisitEraseVoiceMemoryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type EraseVoiceMemory414JSONResponse struct{ UriTooLongJSONResponse }
+
+func (response EraseVoiceMemory414JSONResponse) VisitEraseVoiceMemoryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(414)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type EraseVoiceMemory431JSONResponse struct{ HeadersTooLargeJSONResponse }
+
+func (response EraseVoiceMemory431JSONResponse) VisitEraseVoiceMemoryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(431)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type EraseVoiceMemory503JSONResponse struct{ ServiceUnavailableJSONResponse }
+
+func (response EraseVoiceMemory503JSONResponse) VisitEraseVoiceMemoryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type EraseVoiceMemory504JSONResponse struct{ TimeoutJSONResponse }
+
+func (response EraseVoiceMemory504JSONResponse) VisitEraseVoiceMemoryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(504)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetVoiceMemoryRequestObject struct {
+}
+
+type GetVoiceMemoryResponseObject interface {
+	VisitGetVoiceMemoryResponse(w http.ResponseWriter) error
+}
+
+type GetVoiceMemory200JSONResponse VoiceMemoryEnvelope
+
+func (response GetVoiceMemory200JSONResponse) VisitGetVoiceMemoryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetVoiceMemory400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response GetVoiceMemory400JSONResponse) VisitGetVoiceMemoryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetVoiceMemory401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response GetVoiceMemory401JSONResponse) VisitGetVoiceMemoryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetVoiceMemory403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response GetVoiceMemory403JSONResponse) VisitGetVoiceMemoryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetVoiceMemory414JSONResponse struct{ UriTooLongJSONResponse }
+
+func (response GetVoiceMemory414JSONResponse) VisitGetVoiceMemoryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(414)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetVoiceMemory431JSONResponse struct{ HeadersTooLargeJSONResponse }
+
+func (response GetVoiceMemory431JSONResponse) VisitGetVoiceMemoryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(431)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetVoiceMemory503JSONResponse struct{ ServiceUnavailableJSONResponse }
+
+func (response GetVoiceMemory503JSONResponse) VisitGetVoiceMemoryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetVoiceMemory504JSONResponse struct{ TimeoutJSONResponse }
+
+func (response GetVoiceMemory504JSONResponse) VisitGetVoiceMemoryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(504)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type OpenVoicePipelineRequestObject struct {
 	Params OpenVoicePipelineParams
 }
@@ -27016,6 +27806,193 @@ func (response RelayVoiceTranscript503JSONResponse) VisitRelayVoiceTranscriptRes
 type RelayVoiceTranscript504JSONResponse struct{ TimeoutJSONResponse }
 
 func (response RelayVoiceTranscript504JSONResponse) VisitRelayVoiceTranscriptResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(504)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type SubmitVoiceSessionFeedbackRequestObject struct {
+	Id   IdPath `json:"id"`
+	Body *SubmitVoiceSessionFeedbackJSONRequestBody
+}
+
+type SubmitVoiceSessionFeedbackResponseObject interface {
+	VisitSubmitVoiceSessionFeedbackResponse(w http.ResponseWriter) error
+}
+
+type SubmitVoiceSessionFeedback200JSONResponse VoiceFeedbackEnvelope
+
+func (response SubmitVoiceSessionFeedback200JSONResponse) VisitSubmitVoiceSessionFeedbackResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type SubmitVoiceSessionFeedback400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response SubmitVoiceSessionFeedback400JSONResponse) VisitSubmitVoiceSessionFeedbackResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type SubmitVoiceSessionFeedback401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response SubmitVoiceSessionFeedback401JSONResponse) VisitSubmitVoiceSessionFeedbackResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type SubmitVoiceSessionFeedback403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response SubmitVoiceSessionFeedback403JSONResponse) VisitSubmitVoiceSessionFeedbackResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type SubmitVoiceSessionFeedback404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response SubmitVoiceSessionFeedback404JSONResponse) VisitSubmitVoiceSessionFeedbackResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type SubmitVoiceSessionFeedback413JSONResponse struct{ PayloadTooLargeJSONResponse }
+
+func (response SubmitVoiceSessionFeedback413JSONResponse) VisitSubmitVoiceSessionFeedbackResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type SubmitVoiceSessionFeedback414JSONResponse struct{ UriTooLongJSONResponse }
+
+func (response SubmitVoiceSessionFeedback414JSONResponse) VisitSubmitVoiceSessionFeedbackResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(414)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type SubmitVoiceSessionFeedback415JSONResponse struct {
+	UnsupportedMediaTypeJSONResponse
+}
+
+func (response SubmitVoiceSessionFeedback415JSONResponse) VisitSubmitVoiceSessionFeedbackResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type SubmitVoiceSessionFeedback422JSONResponse struct {
+	UnprocessableEntityJSONResponse
+}
+
+func (response SubmitVoiceSessionFeedback422JSONResponse) VisitSubmitVoiceSessionFeedbackResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type SubmitVoiceSessionFeedback431JSONResponse struct{ HeadersTooLargeJSONResponse }
+
+func (response SubmitVoiceSessionFeedback431JSONResponse) VisitSubmitVoiceSessionFeedbackResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(431)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type SubmitVoiceSessionFeedback503JSONResponse struct{ ServiceUnavailableJSONResponse }
+
+func (response SubmitVoiceSessionFeedback503JSONResponse) VisitSubmitVoiceSessionFeedbackResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type SubmitVoiceSessionFeedback504JSONResponse struct{ TimeoutJSONResponse }
+
+func (response SubmitVoiceSessionFeedback504JSONResponse) VisitSubmitVoiceSessionFeedbackResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
@@ -32319,6 +33296,9 @@ type StrictServerInterface interface {
 	// OpenAdminPanelSocket Live admin events (WebSocket)
 	// (GET /api/admin/panel/ws)
 	OpenAdminPanelSocket(ctx context.Context, request OpenAdminPanelSocketRequestObject) (OpenAdminPanelSocketResponseObject, error)
+	// GetVoiceFeedbackSummary Voice feedback per day, with averages and trend
+	// (GET /api/admin/voice/feedback/summary)
+	GetVoiceFeedbackSummary(ctx context.Context, request GetVoiceFeedbackSummaryRequestObject) (GetVoiceFeedbackSummaryResponseObject, error)
 	// ListApiKeys The caller's API keys
 	// (GET /api/auth/api-keys)
 	ListApiKeys(ctx context.Context, request ListApiKeysRequestObject) (ListApiKeysResponseObject, error)
@@ -32481,6 +33461,12 @@ type StrictServerInterface interface {
 	// ListDictationTemplates Note and insert templates
 	// (GET /api/voice/dictation/templates)
 	ListDictationTemplates(ctx context.Context, request ListDictationTemplatesRequestObject) (ListDictationTemplatesResponseObject, error)
+	// EraseVoiceMemory Erase what voice sessions remembered about the caller
+	// (DELETE /api/voice/memory)
+	EraseVoiceMemory(ctx context.Context, request EraseVoiceMemoryRequestObject) (EraseVoiceMemoryResponseObject, error)
+	// GetVoiceMemory What voice sessions remembered about the caller
+	// (GET /api/voice/memory)
+	GetVoiceMemory(ctx context.Context, request GetVoiceMemoryRequestObject) (GetVoiceMemoryResponseObject, error)
 	// OpenVoicePipeline The voice conversation WebSocket
 	// (GET /api/voice/pipeline-ws)
 	OpenVoicePipeline(ctx context.Context, request OpenVoicePipelineRequestObject) (OpenVoicePipelineResponseObject, error)
@@ -32496,6 +33482,9 @@ type StrictServerInterface interface {
 	// RelayVoiceTranscript Answer a spoken question
 	// (POST /api/voice/relay)
 	RelayVoiceTranscript(ctx context.Context, request RelayVoiceTranscriptRequestObject) (RelayVoiceTranscriptResponseObject, error)
+	// SubmitVoiceSessionFeedback Rate a voice session
+	// (POST /api/voice/sessions/{id}/feedback)
+	SubmitVoiceSessionFeedback(ctx context.Context, request SubmitVoiceSessionFeedbackRequestObject) (SubmitVoiceSessionFeedbackResponseObject, error)
 	// GetVoiceStatus Speech providers, their health and the decoders available
 	// (GET /api/voice/status)
 	GetVoiceStatus(ctx context.Context, request GetVoiceStatusRequestObject) (GetVoiceStatusResponseObject, error)
@@ -34082,6 +35071,31 @@ func (sh *strictHandler) OpenAdminPanelSocket(ctx echo.Context, params OpenAdmin
 		return err
 	} else if validResponse, ok := response.(OpenAdminPanelSocketResponseObject); ok {
 		return validResponse.VisitOpenAdminPanelSocketResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// GetVoiceFeedbackSummary operation middleware
+func (sh *strictHandler) GetVoiceFeedbackSummary(ctx echo.Context, params GetVoiceFeedbackSummaryParams) error {
+	var request GetVoiceFeedbackSummaryRequestObject
+
+	request.Params = params
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.GetVoiceFeedbackSummary(ctx.Request().Context(), request.(GetVoiceFeedbackSummaryRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetVoiceFeedbackSummary")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(GetVoiceFeedbackSummaryResponseObject); ok {
+		return validResponse.VisitGetVoiceFeedbackSummaryResponse(ctx.Response())
 	} else if response != nil {
 		return fmt.Errorf("unexpected response type: %T", response)
 	}
@@ -36029,6 +37043,52 @@ func (sh *strictHandler) ListDictationTemplates(ctx echo.Context) error {
 	return nil
 }
 
+// EraseVoiceMemory operation middleware
+func (sh *strictHandler) EraseVoiceMemory(ctx echo.Context) error {
+	var request EraseVoiceMemoryRequestObject
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.EraseVoiceMemory(ctx.Request().Context(), request.(EraseVoiceMemoryRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "EraseVoiceMemory")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(EraseVoiceMemoryResponseObject); ok {
+		return validResponse.VisitEraseVoiceMemoryResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// GetVoiceMemory operation middleware
+func (sh *strictHandler) GetVoiceMemory(ctx echo.Context) error {
+	var request GetVoiceMemoryRequestObject
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.GetVoiceMemory(ctx.Request().Context(), request.(GetVoiceMemoryRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetVoiceMemory")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(GetVoiceMemoryResponseObject); ok {
+		return validResponse.VisitGetVoiceMemoryResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
 // OpenVoicePipeline operation middleware
 func (sh *strictHandler) OpenVoicePipeline(ctx echo.Context, params OpenVoicePipelineParams) error {
 	var request OpenVoicePipelineRequestObject
@@ -36186,6 +37246,54 @@ func (sh *strictHandler) RelayVoiceTranscript(ctx echo.Context) error {
 		return err
 	} else if validResponse, ok := response.(RelayVoiceTranscriptResponseObject); ok {
 		return validResponse.VisitRelayVoiceTranscriptResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// SubmitVoiceSessionFeedback operation middleware
+func (sh *strictHandler) SubmitVoiceSessionFeedback(ctx echo.Context, id IdPath) error {
+	var request SubmitVoiceSessionFeedbackRequestObject
+
+	request.Id = id
+
+	var body SubmitVoiceSessionFeedbackJSONRequestBody
+	var err error
+	if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+		// A request validator built on kin-openapi's openapi3filter with
+		// KeepValidatedValue leaves the value it validated on the body. Bind
+		// that value, matching member names exactly, so the handler receives
+		// what was validated instead of a second, case-insensitive decode.
+		// Otherwise bind only the request body, so that path and query
+		// parameters are not also bound into the body struct.
+		if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+			err = binder.BindBody(ctx, &body)
+		}
+	} else {
+		// A custom binder is installed on the Echo instance; defer to it
+		// entirely, since echo.Binder does not expose body-only binding and
+		// the binder may do more than decode (for example call ctx.Validate).
+		err = ctx.Bind(&body)
+	}
+	if err != nil {
+		return err
+	}
+	request.Body = &body
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.SubmitVoiceSessionFeedback(ctx.Request().Context(), request.(SubmitVoiceSessionFeedbackRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "SubmitVoiceSessionFeedback")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(SubmitVoiceSessionFeedbackResponseObject); ok {
+		return validResponse.VisitSubmitVoiceSessionFeedbackResponse(ctx.Response())
 	} else if response != nil {
 		return fmt.Errorf("unexpected response type: %T", response)
 	}
@@ -37237,764 +38345,798 @@ func (sh *strictHandler) OpenRealtime(ctx echo.Context, params OpenRealtimeParam
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7P17dhu5kjCIbwWHX/9OUfdL0bJsV9+ST5/+0RJt65Ys6RNl+94uuZlgJkjiKgmwAKQkVo3PmT3MRmYB",
-	"899sYNYwK5mDAJAvIplJSq5HN+sPl0hm4hGICMQ7fu1EfL7gjDAlO0e/dmYEx0TAn1dYkTM6pwr+0d/E",
-	"REaCLhTlrHPUuSI/p0QqiXCS8HsSI8qQmhF0T1nM73udoCOjGZlj/aZaLkjnqEOZIlMiOl+/BvnwV2SO",
-	"KaNsumaKhEzU9uNL4ln+kEScxRKlTNGkMDAS+nnZPD5RYtmfKCLqx1Yc3WOq0JhMuCBI6FcomzaOfX09",
-	"fIuTZIyj29XBQyVSEqL7GWEIM0SwSCgRaCH4HY2JQBNMExIjzGKkZlQizghSnN8ifkdEeWrC0nnn6KeO",
-	"HrETdCY4kaTzJXBLkkroY7ErurQTrK7oekaQXBASzfJVqBlW+lOcRiQG8OI0pty79fI8nziNiH+SO/0T",
-	"SiWJ14/zNegssMBzoiwuH6dCcs/KLxb455SgCH5GE8HnKJwThWOscG+Bp5Rh/WSPkQc1Mk+FiE9gPwtB",
-	"7ihPJVrgKdHroXrEn1Milp2gw/BcL8m8U1rsHD+cETZVs87Rq+eHPmC/TfD0R7K8xPoZHxwmCZ6iW7IM",
-	"UPhrhBWZcrH82vtVMnxLRnrmr2G2oIUeJVuPfrMTdAT5OaWCxJ0jffQ1q3t+eBB05pRln31rPY3dMj2z",
-	"0XjtXBMu5lh1jjppCk+ujl7Dei7xlCBJf6kFewLvFeeKyQSnieocvdKbwg90rlH/8MBs0XzKN1gkxg9E",
-	"Sjwlazc6N8+MHr3hayymRFG2/vxTRhXgoCZpQWOC8GKRUAIcp4s1hQhEYzReIrvvvRp8UG6+0S1ZtkWM",
-	"w1ffNyHGVz2UXHAmCRDgGxxbZq4/RZwpwuBPWHgEVPbsn1Lv8NfCpP8iyKRz1Pkfz/Jb6pn5VT4bCMHF",
-	"gN2RhC+ImXIVUsJMiqhEc5xo+JP4CMklU/ghQBjdC86mSK8+0Mw0ZbeM3zM0oSSJ9e9zKiVlUzTm8TJA",
-	"ijyoGwasjUrEuEJ3OKEx+nj9dv+vqKtBGyBAxQDZmxQJguMA/W14cQ6D7OlR4RMf/5NECt1TNUP4hsWp",
-	"AQTRhI24QIxIRWIUE7Iw/JSh71+ihNyRROpB9LoSsn+Hk5TEZlaUcT00pXeE3bC5vnfgXc4i0ut8DTrH",
-	"nE0SGv1OBxHZ2aXZuEbiKBWCMIWk0rvvYpSBArapcELQHRGScrYHO3jLxZjGMWG/7RYinCREfCeR4AlB",
-	"MScGBUD8sVftggiYPtAHqPem+C1hGlmAI+mbkCOMFljKey5iFM0wmxLUDS/7w+Hni6uT0fH7/vm7wehq",
-	"8L8+nl4NTkKz43dYkXu8vKZzwtPf+OSyKz2msdkwk/eavzCk6JxkW3Un7B6TCguFqBYQzQv6wClDod7b",
-	"YHg9uj79MLj4eD0aDo4vzk+GIeqG9iu3a87Ib7tXc1zkgQLpjVOFIswQ4yjhbEoEGhvpA3XJw0KzyQAJ",
-	"csdvSayBgBNN60t4wmzgveEB15yfaT77+1CcY0TkISIk1jzkR/oGdcP3g/7J4Go4ur64GJ31r94NLNTP",
-	"uXrLUxb/dqs950im0UxL3jwVEUFdzf40d6WSjhN9LIZRAAGaVV5MBFl8K/jC4O8IIwInsPqtYJyv86np",
-	"tvX6iL4dYIaMLPVwCVGkkRxfG30FYa3joBD0nX1QeEIkjYKjhYqixpg/UrcD+/SzgvYES4cdfRRUHyU3",
-	"quDvc5JGILIHKdFf84O8IyLhOCbx78R+qdZV8R2mCdY0wQUid/rOv+fi1vw8TuXydfWk8FIaXVFxc6BP",
-	"d2iXeKkh8vuyNy1UZceluYTWC8x1C+d2KQBXqX71LajGv/U6LVMzd32s5baIwEqtUIO0LA7mk/B0sv8B",
-	"q2gWwtKHRNzRiHzMT/23W3ofxWRBWExYtESMkNjKLvbuL+Gi4xQJVkTAyn8XQeVJBZDXiKobNsdLfefr",
-	"7VESr2WFaKgEwXOJsCCIPJD5Qj0dpV1z/gGzpbOH/XZwvdIiORCTpTFjenn8roLO3/czE91+puevfb1s",
-	"kKwMUTIjthomf2NlKGsxbDmMfhpg95HhVM24oL/8llzmg9FRA0QZqKMBstKpviOcfBoJEhOmKE6qt/bn",
-	"z5/3+6ma6V+10uU3OeD8Cc2yYHEgmKWSNBjjADALwSMipWYXA6aoWv5udoB7kiT7xhIAEv4d5ZpxSYSR",
-	"SDUzC4kesQc2gBCYs7lY4Atgbx+ZTBcLLhSJP5CY4mvY8u92+82wXvyxmXxfL6aijhaU1SgiC3MxfgNp",
-	"a6OlW0kLrCZgrQYTxl5Z9ELd8OPVqdFRLs7fgYry1WEboG9/PBbkjsJyL3lCo6XHZB4llNEIJ+ERuum8",
-	"OjhA8ym6vEBvTk9uOgG66by5RM9fHjz74QDN5++nNx2NBA8LzGISF18ZL9Gcp2qG1D2NCIoxTZY3HY3+",
-	"zpLuJtJf2QE8BvWg04dzOGV3VMHKC8YxHBthBSeXQp+gokR2jsA2H3QWha9+7Tg7Qsm2mH0ZrJia19rs",
-	"gg5ov5vb+opWw5/sIEG+jHz7xuIF24/nlAHjvLSPbQeAOY9JyZFB5gsuMJiCzUJWgB90Hvb14/t3WABt",
-	"6/dgKR94TK4LA+RfmpGqO4XJa3f3cRFjRT5KItpubU5Z8dvn1c1O0iQZGbvtCocWdD4nsRbEJsZA8fLw",
-	"cM+Y2DRlC57oy4Ayp1EbbFGUTbVcKnCkiICLoXj0BwceJKFyhCNF70iB1485TwhmgAur0GDLTzhJPavu",
-	"s6UxhYIN8zWIavp1NE+lQhNr4wZnh/5aL4+liRWElUiJHn1BfyRA8mVgRYJgReIRViXi0Geyr+icdDxb",
-	"M9emXPdOeX4feOIWhv6gk2CpRvqkHjWZQ4aVHxaCTOiD/yZfpOOERlY6tr4s8CWBghjxKaOSIArS68rA",
-	"Vpx41KoFN4rMupvkSj9TJTgAJew526EdLSied+kgK6Au7cBLu4BPx2a0VbTCCwqekoblW6z8GnTsw6vH",
-	"cD/jCQC+h4Yzfs8QZ8nS+LipRM558hpJxYU+DsSM03s99zVeHLfKxg1md/XKRmOscLtdOlhpAgILS8Nb",
-	"52niTDFBxzlbG/HBwuMDUVi/J9NIi5MF3q+RLd9vxpGCjkZLqfB80ZYRVEDqpgoMTNwuC2svzlEP8jMq",
-	"VTO8qSJz2R697FxYCLzcnUD9CaQx5W/tzLm4cI/v9CiLF52gwxepnmERzf0CWxpTNWBKeO4afR8aMXnl",
-	"NRwpLkZa0UzW/O6/NBoZqXnZsdOVn2OiME1kvdxRGjYHVmU1lKnvX3ZWXeNBhy688/IIPHqb3b1WK7Cg",
-	"8PxsrGiNvyuriq08UcDXVQxNJREjPLUK0HpshLMp7rFwiuUDL51Q4NCkutjy5oICthdgAsAurTM/3zqE",
-	"V4MHraM+Fc/JCeA35TuFnfxpWU9x/auS6gxTNpoRHI9mWM68yFt4pjV1mnekwiotgqoDNqJO0BkLv4Kk",
-	"X+Up84Td6NOnRIKlWu897HknTpwxb/WntVReAX0J+0ubqcIjWIGh24JbTO3BnPHpU97LvxON/OnvZvWJ",
-	"CDqxRicfiZDo1ojjfoy0D2h8bEEZEyqkGhn8r6Onmsu3MEqJYsvLek8ekP7FqFdYIaJxooeuSMRFrIV5",
-	"nipJY+MG0lAaY0m0hG/DNgk7Qtj4U27YXQE2RjWWiiYJEgRHs8L4LqIGK5g8QPczGs1QTBSJlFYp5vwO",
-	"gx0A37CIM0mlIkwhQe4FVcTpgozcE2mGpET2bpjvui6wolXVRmtciDKFI7ey7oH1Qc6IVmYkYpyRvZbH",
-	"JQiWNeKV4WV+Q0QRSx3Pc4i0igPZNPneikfcCnEfqU2t0MGOZ9TxjDdpcvtREtGPHg/38lhXRKaJ2oG+",
-	"Jei3M9vmCpMTSsCkiBUBsbbwwTjNjQT9xas2ON5QzRzQnNZ41YFNasn5OwlB6AoJy2hnVCpuIiKKpnKv",
-	"3bO91cqK6TSWJcGh0SY4xw+n5uHnNizZfazIEkEnZfTnlNifwRJaOedM18iW0uYsAfXXqLePPy09g2wt",
-	"T7n15URZlalkOp9jo5P78c8nhVYua36P5phB3J6QiDCNNnCVAuIYmbMg6Trw1UHcbTJf3DrQ1wE9sp4N",
-	"T0yXplikf0djMqMsNkGyKpWI6/vVhPuG/DZE3XA4OHsbBij8eG4CS0/0h9Pz4ce3b0+PTwfn16PLwdWH",
-	"0+Hw9OJ8qH87v7gevb34eA4PnvWH16Phx8vBVf/kw+l5GKBer7fXa2ObsBHxflV8RSfhtxpct3SxMJdz",
-	"FuAbdBhXownEIzpm1c6lowE8hIku9OD5x2E2Tf7d28KE+bdZJGTxS8Ptv+RU3i6wv4gq7sUMEoE57hxq",
-	"Pow5xtGMHCcEi8fdd/k4u7uu4a4rgmqbew6QcYF96UwXLFkaU3/2EOqS3rSHwttxTxIsopkmQTIfkzjc",
-	"e41wkticr7EkDLwzC6wUEXq0//wJ7/9ysP9Db7T/5dfnwfcvv/6LFzxrd+hnRKA2kHZGhxUN3rxaC9pT",
-	"E7CCFdnW/20BUIXuu4SPITkGhRl4j27JMgxQBcZHfwkr1/+Lg4PNPN5uFc3b9Cq3kwRPnU9pVcExIYJr",
-	"0sAEuaMQRWiiQQWB4A0kSMIxpCC20rIqW8rWlK+g1e6egDOVgLVjTWtZ0xleEqGvJbkK8PFSEbmlacPq",
-	"/tu+rfciW1opyR0Fwant8zOqRsJGqdlfWTofZz+2HSfRoCuKIMnzTtBJDr1y65xKSdqOnDEcuU4qbaSD",
-	"czeMOV8f85ak5XYr2Gf2bsGV7c6OVwBxLd5V1raCexucwwagreyivPratdYsEWDQXhOpktuKKuIDcdOq",
-	"noBbZqvZsUk/sEEjfVyQmc1PHD1xtB0j9087ZAV4K8uuTFkDLnVsQxJ9ZviU3Y5aRjjFPErnev6WzxOm",
-	"aIb+K6IO068n9BcSI/egSQmDpEpYGNKz6ZsEdY2IbMRlxhmBmHzI7DV50K0o3oLBRit7bA8zgmMbb56N",
-	"uBpTWXmpRpQzd5hJLsQShT+xL6EreGGyF/y+toXVsZtvZcm02qv8i6TKG0NQwSitHRePNcgxwo2RQyWf",
-	"sQ7RTMLE4I4wb3kOcUfEPpwj0Y/IACpZFFOnF1q+12zgKEQJZeTohoXw7BGyinTPhoWFKPz1xmnXN50j",
-	"ZJP6v4avV9+JSaKweQP+1M/fdHq93k2n9HxkMcQ86j7pp4tk5J+CM9JqTcDw7AQ8JoWlBKj0crbAGodN",
-	"BZ1XaLsmrqI2wpCRqYuQq7jkQA2xtIj4BNGscoshU63ympcLKF28NGwExzri/EBiGuHEbAai77WuxCM8",
-	"ThNrDlyPyoVng1JcIbzmxVjOtCpUwxq1Kkmtmry6pbHALJqReDQRfO5nAPYojUkgKsyF7rFEbgAoUVJS",
-	"6NrGCm0TDzvhia338qRhr65YxmNiSN0YWaTCKsOrY2pBJ4XQ7E1g4QsBcgwvO/rqqipBqYVZm/DrkYJh",
-	"EVN3omGtaFgA0ylbpJuKhTl1FGvmNBqPCohZjbVvku7WbuEJw1iqCLQLZNkYoS6ximaPzvhYf6vkCOgx",
-	"DcJvr6FA2Hyhlsjs2gSBONm5eMtA7SuqpH2zYhN97nWJPiEiA6M0Yc3bKWku5J+yUYyX0q7K1HV68f2r",
-	"hjJPuaCzIS1vncsA8/mw6CRLuz6eEVP/rbJTR33lU/88W5poojxt20gSksZEkBjF/J6hLuPFVFCTFKSI",
-	"YDiRez3/la30YKOKEzvm6TgpUFVuhFv17qULUBzuQX+gkAMa+8vMlQjSjOOFEY2MNNtf6M0+7rqsDLZz",
-	"ijWwOT+8PJkyi4Qa1tUW+vD8V3D5ktbvneuHtSY8oyOcEKE8FoRTwPcJJULzt5SZYgt2hT1FHlSYxach",
-	"SST4U2ZYQuUfym5JjBZYUet2a3WHXr4/7evVeIMWzAyttzi0z+uhBGZmZ63fvs5fWUEGO3CQnVYJjk2n",
-	"7863Grkwn2MWt7etZkMemzfroz3olHHhUzovKYmIhAhG8qBQLPhiQWI0JhFOJUGxmwGUqQUGM8t4iTCy",
-	"i3UVOtWMzHt1QYjxyF+Q87pYw4yAN+M7CQsJrMcWisAh/XY2ocCsVRyFHqbuiocUThKbPePYluiAGE6u",
-	"SKCRnIuYiAD9k1Nmtmw8E82JZDBvkB9mEQL5QazHkDSmPJOsK9xB/+bfl4DQLS2sdD/3PyGc3OOlfI0u",
-	"3r17drFIZYA+k/EH++eHyxcBenvWPw7Qh5d9E7UzmcwXZFoOLh1TZpOCN3KwOlbgCrWo0vKoRGOsMYmz",
-	"qo/1xWGnsa5kKXgIwLHe2Volk210FnucvnAEguQCqp/ZZ6yn/KYz5RqrFglmJtV9I2GvBODHQMitfDMY",
-	"/UjNZp0kYgzgAk8FXsysQTyhDEwO5EGNLPma/FKo7lr4aspHihc+xyQhiozApiEJ02ISgdi8mFfJhUki",
-	"1EiR+SIxkXLAg2ywGNzaUnEtJUl85w+dq2GS667d8gm/1fiQ33KOD80wFMuZaYRWHOFIIc5QV2/CkBPj",
-	"LkyyVCHTbGnPb8LDYlpHUJEzC4YlcIYBrMqMCj9XYBa24pa39rw3uW4AR1byaCngmt5Ifjk2YJwQJKoJ",
-	"8bBmP0/FhWZTJbwMj66d/y1l4CB5ImHYDbcTh9uKww5i2/DlJ2KSrVhj5WRX0GQr6XtrkbZWIoVlrN3I",
-	"KXCIa8dU27o0nES1rResZPyFwdau8pz71jbH4hY04hpvpyIIS/TBPhUgbAr/7h8i618D55djpybxhzz4",
-	"azbYp7YQyIeWoXlE8ZbAcnDK9ltYTiPY6o/20VvKht5ga+1cU+UdgGuqChOT9etAswE87PROmpEca5lh",
-	"tgB5hU+F4WRQaitORYMgMay7rf4YdFM9qNbL3Hg1DcvIGFtF0CrUnRotssJTazO8VktVQbJtbobdthLA",
-	"Nt49Fx8iczxY5UQ0dmmBjtfkuvSUExdfuuo6tJdM/FsU09HscrQlbUIUNa2PU2lcY5EV+TzhBZEXCoJb",
-	"fC4o58C9ofaR1uMlRxMsWtuZ2vDq3CLbbiTz+FaO0jUK9SmLBJlrPQkMESZc2WQMvUYYbIkmGL5UG1XN",
-	"yBLCd9aq2g1ykTnJDEsCL/EWszEqpFE45XyDq5RbwqV672+FOtqwnycS6guGxJ003wrw2wjz3/JmWLXa",
-	"WL6SNScoviR9oSLflH16yo2Z3zOzJKIS4TFPFepevj9FxtQMFM64QgJTTeYTLrTIWzK977XYTNXJlu2s",
-	"zVk/oQfda7rfedE3o8AVP6KtO2itZ3GRka4XdZ0Q6YkDN2amLRSJivbpC/XkdsbNBi5pPk1x5maOINvG",
-	"WohmYHii6yQH6w6dG9H5mjyobW4Tp3aVze6bGd7beTZA/HxCp4Z1IbUySl2X/JpVp4WzrG7lU8zMsh4S",
-	"nRS67K1iz6LQ8W4Dx1zuo7UF4/NgU1TYS+Ccjs7HBiUJ8sKsrX102TIL+wlKUPOBfjAfk/gNVtFsW6ws",
-	"n0YBP//aBj1bVzvw7XrNlp6IxlrswXcatctymQIVdkvnhEmH2Z7suOKr1SSDPOSmitZzHpOkFmtHid1S",
-	"FXnNVnNN9QEit6HSwIJTpmSvWdXKV+yWERR3WV7BWmi9cSF0W4KsjJ7tgdcWmHUbl/6dN+/1cbdyBW67",
-	"G7nuRs4A9UTw3oG6HtSQnzF4UALX2JqLWV+tLvZS5odXrTKzNR/HwD14yibcOGP57cjLJKqk7hZdnC1/",
-	"vw0kHol7VbjuULAtCm4jHpgKeiPIWsokattO1liFKw1ZsLh1OU4BSllEhMKUBTaQQuOvkfXwnCbLQt4i",
-	"SSSBQh+wjJrgijllo4izCY0h4GTlFj8RfJEnSY5J1p0yf+m1LSKCuEAHaE4wMxHhGTZ/J13jWBSlap9P",
-	"JqgbMiJ6J+bbD5QdZ6OFAYpmXBKGnCIhTF8dLe0uuMCvUcwj+WxuSHcf09483rOhRJkykSkWB56YYo+A",
-	"9qqVEqS/kLXVV4gk0FlArpRXgfZq84VatjbEe1PSciH31eY1vOoFSpjj9KRmX5BmJx1aQWAP1JmppNAu",
-	"9ZFm3/VoDJ2tLQrsOwRyBVNOLk5Pjn548eow1KAJ50RpcqYs3POlCjScCrCgNzxetq17NVTQ826Ooxll",
-	"ZF8QHMMX+ukjFH7qn52e9K9PL85Hg6uri6swQOGb/snINvoyBbD6H6/fX1yd/sfgJAxuWHh98ePgfDT4",
-	"+yW0WQ2Q/eL0HAbLv7gafLr40dXNgt9Gx1eDk8H59Wn/DEpmvb24enN6cjI4h3HXFdeq7fJaLbz1YXD9",
-	"/uJkpL/rn51dfDaPHF+cvz07Pb6GeQYf+qdno/7Z1aB/8o/R4O+nw2uY4/Og/+PITWQm/cfZRf+k0OcT",
-	"wDH8eHl5cXU9OBl9GJyc9kfX/7gcwMCXV9AO7RTA+bZ/emYmv+pfD0Znpx9Or0eDvx8PBifm6+Hg6tPp",
-	"8WD08bz/qX961n9zNjCguh5cnffP7HmYpFTygOeLRKNC9cC8CeTtypdXoty4QHn9GJM+K48gf9b8fdM5",
-	"Qj/9etOBZk6VLNqvX76uCzPLCRBeroteNd2N4BGEFQJ+GSBo0QTJy9DviItCr2aG5+SRRdVWoiVL5cTc",
-	"itfXDC93b6oVTCo9XCA8F4V67ZCxji3UsxYWrSDaSnrJ2caTSi9w2f5RxRfTwHXL+ljQ1OuhMVVgkHWJ",
-	"PbYvmMYltQae54cHay06xQqauRGnbnOUs75Sgo5TE+aB2fJi0jn6qe2ihxFOsBYTWqoQnjer1qiKUrFd",
-	"GZ+aeYoDFODowPIl8Dj5Cn187Zki7ECGumOeMlvrFJqfatmSEakoM2HwD/tTvu+2xJZl0B/nOPK4TeZn",
-	"uFJi82JB2FuCVSp8W3mNQtMLjrLpj2QZImqk0ZRRhWgc2LKWc6KlQeMqzDYvURcrNOdSoe9f7PVQnxUA",
-	"QyWUxoTEx266QIqj5weHLwsdr/YCW3kjQJbsofN+miQQckclxCK7Vw9Mm2oJpymh8bl+wRSjyJ47PLBP",
-	"ZCvu2sNAUvGFNEWw93ootHUgTZk/TJMQTi4UPCEhbFMShcZLG34j7ogwaZolfy+OINscXo0wY1yhMUFR",
-	"guncVFiooNz3L1esnwXg+7q/tcjfzLHgkYptNs4u7rjdzbCmbu8kwdP2hpW3CZ7mY/osK67SYJtihF2o",
-	"X4JovGcUy5zoU9m6Tn+GmDXlEVfKTdr1Vd8MLCjWg9Ey6dIFVNJrDl+uXnqr9uRVR9KX1d7KWzIlbwe8",
-	"wYMJovKEKEpJpcIsK7nRrMOax1xx201f89W5zWXQ1eV4D8Ru55GMxAFlx0BqGUjJ/rkaoe7cHp5kxxnc",
-	"uTFJnK8IPuybA4aIHSnbKTT6vZF5r6YuzurISGCGuqFWW4/7Z6P+6ejDxcngbNQfDk+H1+YSxWaRzjVa",
-	"Y0rzN9MMY1OSEotliLp6e3wySSgr2Mf8qfKZn9dbxsyU8o2Jvu+5QOH54Gr06eK4/2Z0cnoVukxRMNJN",
-	"U0jYp4LoyUxRVxzZsg1uGOgbgiY00UKQMpFWM9NbQyE5c8XOGiKkTNWj0sorx+LDHSvM6Ttj01pIEVZk",
-	"ysWyzX107J7dMsTZ2jBHd67/6NoYPNentCq+/uorVmeKGHh3WFfLl9+zmlgCwZOEp2q0ICIiTFmW26LW",
-	"gkgTstkVf5Um3mAliZOa6P6qENFY4q5NKKFeijOSbhVlvOmJ3mFBMVObAeuTecm3yZqMrRpJBtru0sRW",
-	"XmucNn/a398zo6EypgYutcShp4NTlRIK4HA45EVCixal9Ts8tphRqn9VCI3eoPJVidKLZUNoJ+iMcXRL",
-	"TC5mPKcMQt0UmZq+5qbVKxF0bjri8YX0BgLCDCAPyKcQk4eqJuLPJsqO9HsJUcTPHyRlERltiEAbPF2V",
-	"FErTFQ9pZbnrBOUCDB8nmhUPYyed1UlnACXOjEFm0wD0ojWtqnqs2I8azC9buHf0WrD1wDtiJj+nOJG2",
-	"n0f2gboOH9TmUyhMIUoIulPL0T1VM+Bncfa3IFPy0Ak6UwX/6LMAFpUok0w3vyNiRH7O/4YHs78LDyWq",
-	"+Lc/W27De6Za1iE7iAJQ3KB1p/5I6ipIZjvqWkddBWOHv8bWyPkiHQ6/Peu/G2V+uk7Que5fvRtcn56/",
-	"G/04+McIPH3n7/T3/7gc6I8f+tfH7ztB57J/NRxknq7MjXhxfj34+3Un6LwbnA+u+mdeDKyTJvPOV255",
-	"w+v+9elxJ+icDN72P55dlxboljK8PDvVv5ycDvtvzgZ6F2ZdX55QympqZbHpFWY7UZRll2LLvnUxxnDW",
-	"0H/Vc87w/aZlUTe3q8E0p4rMG0TJFWfmHKssRrv7fK9FAGZ+vRc313SzF1a44V2zVtl7KgWsfAEdBNtp",
-	"ZI0eLH5HhKAx2eZ0L+y7K94kjz8pVwWrxXS2Vg3zUJqDg4Zgmu2VxvVeskyHbC4c2ahT5jMdHjxew/zN",
-	"tcWiK9RD8E+rDdYmuHmQc7uimo/J4c7vqcYWiyv2/qonqinj5RHXVWGq7182hvqXFloH+vdGvappQOJy",
-	"jDfTAxM+HZly+Bu8wJM4b7rdquGuMrFj68pr5w/NeCpqgvE19EYRXuDIInvNIxuvUL8k6S/EN2ZNH4z8",
-	"Yszfrq5wZTlVAJZOYBVSq2BpgxyP16dLqLYT+9eJ/adzJwpuxgh/ezmxFE9zsFZubNHOTTZA5PFIaMbZ",
-	"Oe5bI2Ft71djPN3M6h6L5UikzC8Ap8y4Qzcc0xpuN3mpynztVvKxiovJV10LqK3C9X8HpSNLCLBLqlVC",
-	"8iDY3HTdY+R+BL3peaoq9rbDsr3tRbDGsbSlNpGtHaT1nW6x0y3a6RZPWDCjYrbc1cpofZUUVTvvNbKR",
-	"zGI0vhozylOog2u73ea6YrNu+ARdfZ7UwFnfQbcajLbGjlmAcH4Wm3tTHU48XqYrWrV2RNgI8G3ElRZU",
-	"9Rijyjc1iqwFxlNeDxVU3N0PrVHzaToR/UEM+Tu7+X9r2XZdRaO8khGVtqxksZgR6r48+CEvfw/R6lQi",
-	"rBBmkF+y1zIo/VECtpdCAUs2Tuwyz24G6TygpBFVjCm2cgE0dTRe7aHlJ86FoFxYCFZK0PB7ItCECqle",
-	"I0hgvyVkYTNxRFzXBvcxl9xqAuk8TRSFJ5TBFGm6E9iXTBuQNLFJOS2aqZhyoPmZ1fFqE1jmae2FFZLQ",
-	"LdcUiQqf4QV9Bit7ZlBdhmiRjhMqZ7a4IoaFH0FdWXlPVTSDNwFQMkCMqxsGNWedcAo7MpHESzTHS1OK",
-	"NZVEyL0ecnmIUHZcf2mq1l68vRpcIi5uWHFJNtuD2LTf38hhnBBvP9prkZIK3d9jiezz0ADN9HnibEoE",
-	"AvJOiGmkozkJ5Fn5w8e3igL+fXhwq9LZ94ROZ6pV6LEPwe3rPuT+Q0XPbhMkWwqAzT1JhdhXh4BrafsD",
-	"XmybaOkLPK3OsKaftr4iIWGAT6CPNriwXgNNDIcDZPtNhzZvXdO+RPczGs006nNGWmTkDiU55oyRSEEb",
-	"t8aHr0i0yePWx3XKsnDVFi9puHwEhbnt0/JNmty2f+U9wUKNCVZtHrbax5fSgdX4h02x05EFUX29s/Fy",
-	"BK0h1uGVJ7WuikCFeUaKK5y0pM2Yyq1fNV3aNnpn5sA9khp74prtzfHDyF6YjQ9oFWFEFy3caJ4jKcDf",
-	"B8Ma+FT3Xl6wd3W+rX9ZywieyLVcRNKdpr1O066253ALDNy0gbs+g84/jb2vKGnWZi58ymXVjbxgGyre",
-	"RihYYKWI0DfGf/6E93852P/hi/3/aP/LrwfB9y++/kvnMbL/xvJMLpVUej4azR4S77UoG9j8+xcoJhGd",
-	"40Sa6828D80hjVCMZDq3Cf0lnW9zm8CGUhAcZi75tGoB1SY8tin61c75eF7gFr/jA+v4wKeSuFpV5Tgo",
-	"V05FypWSbp4jH1i9Sits2e/mPtg7MnpehG7Sg4MXEcKpmhGmaIS1NuO+jOeUuQ+uvzPq9i9P0S1ZGlLQ",
-	"j0jEWbJ8jRi5I8LOQOK9Hsq3gGJOTErphCaKCJPuixmeQi8P6GwqUdeofzDos4nx5e2DMhgGoIKaAJq9",
-	"IyQVnkxswyqtUlOiFX7BE1O2BI/5ndarie0Posf4TmZZsaaEABTQ6IEIbzitAYmWx4vQqOSMaRh4eew7",
-	"wojAaivjvb6pFb8lTJYc6SZa0bGRw4ODxv7jC8Hni6oV8GWrEndkDqklqSClrueHm7AuO70PpS14vEyr",
-	"vtDwYkYLvS88bSHgN2RbK7q+tWYZqBsqkUpFYpsWHV5eXXw6PRlcDUfXVx+H14MTyFKSxDSFcGggSIwj",
-	"pWWyhEMNbJwk/F7TrBnNe/rmJVLXvcIs6B47m2LWKpiab6VtCu1hRv5+Wf4a3q5gcAFshaWtP5bH8fXC",
-	"8e7Yeh1bf09wojzFqFd73c/gyaUX1Tbehy/Gb323/KJxYv2WTtkdVTVkjaOILNRogX1Vwj9r7mu7td5R",
-	"RTS7ZrHJGQRWaLg7hloN91xABmEe9WQuilTNntFsBfKZmbE+ImEz9ygso6bxAWXThOyn0i7f3ij6hR4a",
-	"zvg9gzsRUetJKFaxWw05kKSRWD5KD7uFF906K27/IvDXH9zjCL+AADvCX0slRJ/hdhX4oK7XKiaem7qr",
-	"ksRQGFKLUVMqleHDJaXEDFDuuv3qpS+wJk2SUWstTAtcjQenn1ktc6/X4wPV3z7/2FSrs8JlkqlXdLit",
-	"MU/fqprAH9miIqZ+uWbVw1X6WSl+uA5OeuNNcbAwoG/+H8fHtWwYCvmOKIvJg9+KFfMondf3LvR0ZUyI",
-	"Q5HGSC3baNZTjNd2NMw60WI1CxBPFRFQiA+8d6W6yY2Bxgvrn69ZVGHLkqciIqNUJK020bIbaBGQeZNS",
-	"B4GgdBL+UzyxI3guU6UldCV9HRFj8qAh6B7JmrmZlBU0zWQzv9vTLGtNkg4k+zM1mmHpucmH7/v7h6++",
-	"zzp8Ki5IjOw7AZqRB++t5wZ1nqxv053UvjNebtWVM+vGMcpUlOZ33BVYlXdMBcYES4Vo5cjQBNPEFLRr",
-	"Dn3chPrcjteznh/HJkd4g2apsINRbHVp2++gsmOcJEgfjMMM2Lq9TCdpkkNBpMwbNtFMxzDEY9vD2mWM",
-	"oFrEIwcrijPr7rAV2te8ywPESzwlyJTm7F6evAWpcq/XCjZZL+fG0790T0JZmV/IaLy0Peda+FI2ZKXt",
-	"usjmnDBvI7tFCanaFtybR/mua0Nt389qGRXkwgI4K3y02Ci2wICDnNNvFrGbg+xxAn3hEtoJ9HUCfQ6k",
-	"rcx9LZlEpebuqwPPSsrkl/NtQSvi/sHLv7aJBVyPGte4TXygt6fdZYK1NkweoCvGB9vJH3WteCTRmER8",
-	"TlDktGnXLLnaGgJadrSxaDrqrwY3b9SOranTfI4JTxioXKbBXZjyhjS52vN1QZiVwReC63nMBys+QMtD",
-	"LYB57W2ZdFQYTxlzq35zpuZgco0nziFbM0jqTHCZoVlMMk9f7dynbErko1m6GWWXVNuIQgZQroJNBdQF",
-	"5aw99cbpIgFPUk0VXCMTgBcAJ4Lg2FoNCbpl/D4h8dR0rX+NQreArLgaeaCmJDxnxOc+qOqn2VJypX8t",
-	"HOpSi1f7IbZBP3/loqpgBSP6F/U3Pq5VjP2aq/3xkUL9VkVj1xtVGufM3s+usXaa5ybH8jc+zuh7paet",
-	"64n9ON2qbSmOW8riulSEUdH28WR6TjQjcZpseKrShVY3AtYGWfrUBtirGyvD0U5lr9l5VtSA0sJr6WTg",
-	"GHyVWNrvdS1hZRfIepac783kIsJbtYt+UglKM4ud8NT+5stwduWauqJ3RKB/8jEClJVFZzm+w9SwgKAT",
-	"YRaRxARDu+ja2AYvYhHD37kgJogSS/umSBkz32bYXSMOXRaIvXo7M1ITpeoiQxsCoGAE97gfSFcERMbH",
-	"imN2mJ081oiVZUitgPvnlKSl1Im6s7UP1k2iBCV3RAwjLjyHKjC7XSWL5/smK0z/WnD02qG+k5Bu5Le4",
-	"SzdPecQ3Hw5fIfgNdW/J8p6LeE8ryxGXlBEk6ZwmWEDPxTtSbSBQE5IDa3cz+rc/JFg8tm+0G2WH0o0o",
-	"bQD1nqpaV107E3xU8PitP5rjooe+0Cp5VRupdvektlsELKzYYta0/iRZQ1yEc6/GXutup8dZCEJdH2ZL",
-	"Bm1YaomG9blZqm1NftB/KNUkbWiQMjRbjgWNoX1IgKCvLmTtFYgcHu111nSb9UTjtGksvbqldZQd5LgT",
-	"uGiwDEHW4eGHSnViB/BsmUHHAKHmQnZkv01YQ0VHqm9CCw4kKpF7oeQtqqMPg6N27OY+2KcnJv5BtiIp",
-	"a82xzWfackcA9tdA30ZiuRph0cKmac21HlA52EgUYSGWlE1t8CtnzgOn0RdPZWvy9Nh7n/vsvXwxuq1U",
-	"gKoNf38etLiqxXItztZJAx53rSfAZdMDnlG1iVKds3cPO3sUsngC1Fq2mjdD2OntjvLXV/3cfuBfmzY9",
-	"a7O56xM/eqP9L3/xJn38OP64SDiOPU01aLVWQkb1Y8qwWHaCpuIFc8oc6npKJjyN86RyjeCpRBMuLPml",
-	"sDcSQ48l1BVkQbBJ/jZJkvpJqR/Fyd5jKPPwoMGyZoDpO9ozPqXskZFp1ciyBkbmojpLcM++LPt7nh9u",
-	"5rNxwW7ZcL4920br/dO6oNxohj1erNA28QpR1wk/dwSE9JAvCMM09Aa72G5bYt2AjWO4tmF+yaUskkHz",
-	"/WI/LugEajDRH2i+GoTMbyEheSr0S6vXf9B52NeP7t9hAZm++p0MrBf65ezTSTZKbcRxvr0CuAJzDC0O",
-	"8HHqSxUbdvpLnf5iIWUldk/jfTahMWFROYvkeUNRHMJ8EuBkIolCeOIShiCAKOIxQQtOjRToGbUg6E/w",
-	"nCY1qSNWmYHyLa7WBTxuG+5CdQtkO+LR2vwM0/1Ig8RfwIGRqSt+6vkxU7dMJGvSIj/+PHvnmDMId19t",
-	"DQqVbBzxL1FkHgyg+2dexcJBIOJpEiPb8jdfkrdNqLkxPWwMBIfQ3HtOc8TQYNC2Hq5p7uiYTd4tMctj",
-	"+eI3wAtViyo20AxCRzdClFpdrU2djRJJZO3oWESEwtRbStefvWMrSpgtGpoooUiOTMXhSyiYoXxQpMTs",
-	"2BoJupp8HFNJsAR/oUgz93mcgsaJGVZ8rudK8Ljl/WCmOcmGtZ/N4ObDZWEK800/m8h8PtPT5Uv/4IT9",
-	"iq8jM037kk+gGTh05VzY4FiJ1AwrxAiJEVUowgxhJu+JQF2MBJlzZZEYWIaU6ZzEKJvEkFXed7OmV2hM",
-	"54RJV4ehOYjP+cWyBlhOUndXY/HibHlF6z0MCuPAF8dmMPNjPmIhJ9tTf8m0RW0p1KAuZkt0sSCsf7qv",
-	"yQgrqJFjepK36DJq/WbZtIHrO5qf9BoEh53JmuTD9gpeCeeanNl27MZVPYnwYje4E10aRBejXb+FPGT5",
-	"57dY/QFNQl+bgL9N0CROFjNcsjId9F5VBZ/PEEzl5ABjwQQ/jCniYI2bphAcBF5JFD5H+wgGD3ulqg0N",
-	"IuskR6AWxFlGukeZAH8ra9uHvG17RcZ3+Zatmaa+XIpOiKodxgZBeW+ZiLM7IqTJM2jrGtkiYKd14oMi",
-	"QqSL2lxvKzPYDtrOD472Xap3lEJfbaFMu22ogjfGYqqlDhbYFBpB8Nw87Xzq+iY1QYrQ9xseg4vTTqiJ",
-	"myoUUxLvwRNUQXK7okmCxkT/7CozvEahBXiIZjyJJbrXgg/koWMKM7lHkeRogkUP9fOd2A3OsEQhUGro",
-	"F3XWtH43YhSIW/eCw5iZrBXmdhWjThRbp1uc3+u16xkF/hOjma2/1eyD0MO+ZV6jJQ+T3lhUjFq8NDQP",
-	"1xV4LOG7XU1OJEGBALN5y4hZooA1tP1YucMwiJ3EUS9xAIS2ue4KLLFwQ/y1zQ1h7RVeGeWd4KmtB+MY",
-	"lY1csG99J5Egkb4ku5IQFE6JujS/GGq8t6VnBMFaTXqNXh68vDG1b++pJHs9dA0eUhgCAiJwbFL5w0Uq",
-	"FlyS0JRoSWOqTOJy6Aws+tnwteZcguBoRuQNyywHkOGM5FIqMt+HUmnopmNX5roR33QQ1OyACTQDtgVp",
-	"ICGROqMHHIk0RUUb2b1dc+m+7WjmqGyzcH+Wn91RFQ5dC4jsgMJqcsPhpgkKDk/WoN8ThtUVSH4XWLcJ",
-	"C7iyN0rWld6UbjDmMFw6vxz5yrfFmhIaFqlRhOcETQSfo24YzbAlWT1unCG+qwdFneQgS9VvrFHhjlO4",
-	"VWIarQQR5AtctUXWFIn1xr3rFxCNUTc8uTg9OfrhxavD8DXCKBbp9Dtp0pZpZCoIU4YSKOocYc1k1tWO",
-	"85XfIRMiNBPQz3hfzq2lHmtGzGkcou77dI4ZsrYrdMEUT/h0uRegcBLjEHX1uk3N071MRjMlpycodLWj",
-	"njEizLFkpjQZIGtKg7NJ8LhFMejCggMjOMD+fSiYE91qI/fkHi8lCrUsFWog42KCbrFqSY20lc9yMRFk",
-	"8SZNbt9imqS+MDqgneNKvEm5qXVdK+zNml3DRCdEYZrI5hjlfFlf1m3LnxNS2tOmC6kv79yWNcLqPriH",
-	"1/e++XZdaural2awcxzcA787yNfKaqz6OJwpY+fMfpoxKFean3FFJzSy9lvKpNLXLJ+gBU8Syqat7Rqw",
-	"1EG+GG9KxEadGMuI44sF2e6MWzdltFty5QD/8GT55NTgLdvdgtpzmBViIjzS+UNjJlg+0rF9wWsbq8w6",
-	"zOWblXoy/0W4RV4t3S5hzWHkNLmKuiwGB58nZNuc3EdBmxdUeNa3DMrAGkHV8oQkeDkk0bpi2DkJSekr",
-	"xlt1/dV1xoPNv03w9Jyrt1pna0m4b8/670bnF9ejtxcfz0/+1HRoagomNalMzZe8f9QPLZPvK4KSGFMl",
-	"sK0lihwkUDeTwW2NUddARktyEVZkysWyKK/mq7l8f9pPiFBNQRTrKgtvE1ZxPMMCR4oIxI3XnDIU2gqa",
-	"Pc2koFymqU0JJfm65CFKUknvSoJ3MZ7a75RvPRFUAYwJ03c5KOxYKOmfyhHZqpBfGEA/hLrvTy/7fTTE",
-	"E4LeYzHmYi9ApDftoXAx44yEAQq1yBw2y9pex3zhkHwYfImnlNVU5JphOZrbEPRVnTWhc1qTdcfIgxpF",
-	"qZCGIJrrVrnMpwq49NdojlU0M2ZjMpeBdWDPCIb611CNpNdcNdqsNsj35AcGI8kxjmbkDC+Jh5hnVI2E",
-	"TT5bwWIXgNumT70bfpV3USlb1rSp7hDGzKJm7UBBvub6HZe7LlT8WVBUuIGTwjBDHt0SKC+hR7bVvDb0",
-	"bggCqd/txVeY+cq85ZNepSTF3giV9kd5qWlTJjrRyqRZQU3rJbA3bA6NezKW8MXG71ZOuQTWArzKOy1O",
-	"mBtJzFG2QYPHGdxXkGpndqszu1lQpesaHrRrL1IWA2wtrgUR6JYsUVfwhATIBLEG2YUfwBUUILBT19z+",
-	"eoEneNm3sqVXCsgcQa1Xi5crIPfGyFtj4Db8UM8RVFZXGLH2NE7IgjB9YfoCMvEtYcZyqYUBRu6JNFXh",
-	"KSNSauV/TJDxXXRFypw1f4yj26n52kQ2PD9AxsI5XqLwGZTTCPdMKCeMEcPRWYn/NQqhXToQfYgkXko0",
-	"4/eIJzEKIdfZ+CrCBCu97tFchggLYnwc4Jb4TiIT8GUCrKmSJkqVj8E7G0Pnr95K+7J8Wq/Rg7ky5mOC",
-	"ulyUR9tDArPXhVhO4+bohim7ZfyeacEmphLaUoXlfoQb1W6oS/HXt6wDh/e+9htiF1yqKRg7BYmpDNDP",
-	"scBMuVRW46bZCwxYAwS8tbe2BkPFSpsuYOdVCKCu8cNngXkQk+ZgZX/F4GJf2krw65mTDTpz5RsKwMj5",
-	"VOF8a+nhA1GCRr5MdrysKXWx3d0viaBkw5vfLu4ELxuD3GC5QfUCtZM27f4EL30AoMlyZPskQe/A1eM+",
-	"gco3kaq0roCnUff9ckHEGZ+e8SkiUtE5ViQANyRlNtz7+f+vba/OtkwVDj8TY8vLNbU80DPHeiTqHsB6",
-	"9FLcd3vePNK8rEulLIMbybhxSOwqpr96eGi5M2gvnncMaXvLbHR7BB2Bp6OfU8CHkV7iqBRAtMUAPFWb",
-	"j1Eojd3+HQPh7W9JDyZXl1IA51pQNYHBc5qFHRSqyRTQtIk6n0BcdVxuJ6quFVWdpuVXE0dG5ai5FUT+",
-	"rof3E7bZZSHJaLwctcl7KMjYqwrh6jIzzWkkiZR1rQhXbLNmb/lOqgpZccHeSYIKDGvPYJgpkiuCuNW4",
-	"WscfNscsNopfLvK/IuVkGwxRN3x2L7V0G4KwZILtYa9huZXSQu8Onu2tsQ3U4A9AcdtNtCip7G2H0Q7Q",
-	"/vyA8nHl4wVFZMrX1YAOYCxY7dhSwOD2QpVFsOZW7m0rFrm+j9ly6jeTzuc2uMHTINTbZOzaZdz9K/p4",
-	"fYy0mBdo1Yh4i/M3br6o6/pCgHE0I5uBs2BQ9McUNxjfWnHVml8buR2Q5FpO9ziOuMYyVWR9lWW04YWx",
-	"09M3VhoKGv4693n5KMbLkTObbHbhbHVLte8SW0NqxeXma/DBcTtlLSv6ORpjX8DEGEe3Cff00zjJkj3u",
-	"MYWioBMuIBCc5ZX2u7b+GvqfKC+E21YPGi9H7aq3F0FeAWM+RpBtxQe8vMqh7Uy/CglwhsSptzZmpYyE",
-	"FozrnJotr/Rt6kX6wruztbSo5OiK5W2BrnmdvQxMvhky5drXNbqlljRejtrEy5fpkJH70eHLWcsp9NP/",
-	"2raU6KNJ3O4+31m+3Gwpq8Bc709wul923a5QumOQPtwv32busqyw6qa7/wmUOSdF7JS5emXO1By5ItKn",
-	"SpTb0FVEe+jjFoIB9CjP0jfN8KTiC4nuubi1UW1btiepRIsoMl9wYQvpQBu5djnEsD1Thum6METxazMa",
-	"AFgSNappplfetCq31jNb19dYeHkxvEZ50z9X2uUZDB6irrQ99yLSLjfISUQjTT+xrzuV+d2lEkKaFjxr",
-	"6hmYnn6kpr5jBtZRsc5NdefuoeLu3fNIcTTDLEYcbPubbm9rHSpXlmytqAqgGnH+sVymSD47NlPPZiCD",
-	"xN9zU7YQ0OD1vnn4K7S4JWJqx2jzZva8FgCoULNRbO3ejWbyb5icmeBx2x2c6UcBXWIXP9zyzQ+FN/QA",
-	"wsPWbNavy/8xxvxWlFtbbYHfs7Y0DfLvOGmltsGWLt3jwBkfWr41JA/b9VIqNaStNrOLBLQEN4zWOHWN",
-	"GPTaZoKYODIzq0tNqwkqoQonbWHwyTzsFdoz2GclJwo4b0BWgHkZqYrElS3Jomrg6LXYcHeTpk9lQva4",
-	"km2pOXBwCkjci/kRCmFD1rltLYYAajWjbBqg8F5QRUKTtAaRjHACAQohRQ++LyYNwXCFRunwugnu9dcN",
-	"XWEjngIGBBnALcFlTxWZB3nHd0Fs3Vk6gT4ZDHXDBWE0oklCGeoKLGd7Ybmg3kZpdkUb3SuPic7u4LHX",
-	"nWHju4uu4aJ7J/CjbzsYI7/ytrmGpnqIrJ1kldY4sr9rHgWW026x4BZWCEcmfOgeSxQTqI+/56sM0nhL",
-	"lFN8G6+DrcXBwjxFQ3rGtRrSzD2Q93g0DK+h80VCibQsptyQH8cZU1nDTWCaJyFIg247qmxDlVvVcnkE",
-	"3T6BamOnb9rZE+ZNV/Fqlzy9CZ5tVy7oyTSaatN15aIPJ6lKBQls6cQJFwQ9/+HgYP/g+f7B8xUjzR9M",
-	"YVlbxrlWLdlQhvot9ZCnkPbrpPs1yHlmj3ATPnAB8ZxZOaQGb7DnGL3ico4ZVYk55pKAHD+BgCAWLRGW",
-	"SF+oimjJeU6URlXK0KuDAzSfojenJ08lPK/bUhEOTeRdDcSG40aSThniAiV4jAQYHleDbR3ukgc8X2ih",
-	"qvPmslx1owUBKHy7YSRNykwaTz7tfP5+Wp74xWGwJvUyf/P5y4NnPxxsuGg/brvEy2xDa3D7Eqto1ngy",
-	"c8qK3x5+Q1b8R2aovhLDHivQa4QZIvOFWiKzbKgtekckoqq3esJ/Sk5cZ92BusQ2QRJs6DaNn0pkeilx",
-	"VqrBd/j85b++/OuL71/+6/qadk/D/N2y1xFEAYrf1K4wNDB3KtCEzLFN/YT/Qb0lKAMMxo+WXpt87Ldu",
-	"vPyrD9UvLuwc+Tcf3WyFdeZxRVUGDaVPNJBeF3IzJXSw1yITihLKgDxsCaNVxr2lMbulUvw0ltZHWj8b",
-	"XNI11keP1bCdodAe19NrNgXP8E632US3+ZQxricRIL0shYg51sOcgMlpu0YfkEAj5qOs4UfF4ZFKKB8P",
-	"heWMles7ieBh1IVizwLSlyTZp0wSJqmidyRZrtQ/a9E7JK9aUe3s3lgqrbAF75nM6AlRJs7CFwecMiXX",
-	"5ROuv6MqObKUmb73C5ux/hr+lUZiZ5wRyCjDY1nuPZCvdmJH8HlRXKP9mIggyzPhd0QkeCFfozFPWaE2",
-	"P9UKNupiheZcKigPrFeVV9Bv35nmckbtzhoTh7L1Bw60TWfySONe8XR3jKmWMeUn+BtXpnh8w49v3B5i",
-	"bdUJrCV4hBcLgoV0JiKgLG/UfavY1Rk1/STaFKRwXf8a6lLM6DbmNAeBAsd9fnDQql61Zmo1BcptAXL9",
-	"xGsoEgCuEsPytFYPatImrMd13yiYH36ocCFQzH9Oif0d+pr4+nHUAO+KxLjmfqjnx59dfWVBFgmOSPwa",
-	"yQVm+vNEozovcGE9+ZNw27VoC1PBTUNwNEN26dn6IH36p+t/XA6+tKmPYjAv238T6B7NxvND2LHxNWz8",
-	"2lssp49WKuNUi+cUvW9W5ZgSPhV4MaORWZP+DuroQM+ZB2jaZdquSan1kbmA1jTQTmu0SDAzagvE/wad",
-	"hEaEQdDrHZnRKDHBrHemnEYq9DB0AYZYPocEQjOb4nqUKRlpSWb01x+cJjyqaU965QoI+Nq7kejW871L",
-	"U2/CjTzX4ViPBCX9Y+el3vBFSIjf4r1WRVNW3qu6eN2G3TqyjXjj8rMEgGqNVNvhLTyyQTtuDpQFKS8R",
-	"lShdmPLPDPGFuXtA3Oz+L5jT5v3nxR73EDTRuGdVh/Cy2Jsu6DCuRuZrHx48mhpdyoLFmibauwINZZt7",
-	"do4fRjO+kKWC0y+qusMHbqpjSM5MYX+ykKgr0/E+qHaUM7mH5jgmJWvaqyYjWqueFK+8aX4CKzJdNjNU",
-	"u+She6F9O4rs3d+oIcU2bewmlOFkZPLx/RevPipXdxlFfD6mDBoy/MS+hEYakFocCLMt+XtBtuutkBUG",
-	"UHZmWWmvYNsq+NNC6/vOwlCtYV04dLLwlpJ6YuwpjOjWWjmacguFUqe0+ga42fSPE19yPN7JLuv5p0OZ",
-	"Bi20Erg/w8I1N0JFjviddIZmpIiYSzSBskGUQdEecmcG3KgFkHuppuo4tgXXXbv4OGtnUlxXYP1CphdC",
-	"BE0RKLMFw+ckplgRi7dh+8b6DfzNM3gtpTcbtmQ6HrntNJdbhTErLxVg6V9co167yhxKbQyFfizozNNE",
-	"UX3BwoDzBRbY5npFOJWQ/WXTMpIagXIiiNyy3b0wL+epMIVr9uXBD99v5s4tj+YHyZRKRcQjOztX6Mt0",
-	"04Bi/PsROO2yoNyYzzFkmwJJnZ6c91F/eHx6qvF+jrrh+P/+v6IZET3r1w7RmER8TuQNCx/Y/v5Y/7h/",
-	"e4ezB14jQqFRo1wQqOeNEj6ViLK9Hroik1TP3n15eLhn1qDpW/AEcXHDKLujEvoLGg4GGbGRq0gqURdK",
-	"gf5CBN+/p7Ga7QVaJqXsDic0djvRug+U8sc3zH6V4DFJ0JxCOq0BjBsMo+OloElCIxT+P/9niPCcsyk6",
-	"w0q/RpSCVgvltiNOZ6pawD1t65NkVNPhQNA5dHUS6yCCGgDi60Pyx+vaDXlBeZLQNnjNyP3oSffhMueq",
-	"TdA3pGczSFBeXw0M8pt9VX8t1Z1d70rKnsxrHVm3Z6uC2WWtu7jAYjutVTMZTxJ+P0oX/vK3TvvxqyfV",
-	"mgQ1ZtVqi3+PxnrprucpvSPM2eBA/GtR9tatxa43n8cLEJ7UyAiCJwQlOI6JODI5hjfpwcGLCN1RAt3Q",
-	"tE67z1myRJBbsed+h0/ug0wXRMA3RS3ZtpgxIxWSM/KnvVfc0GUfH0Nshifo3lRwXufxboxfd2OsjRSB",
-	"Stt5uAhB8JaLcBM8TiPTpXol0bu5r27WV+9R2yjUJlhHaaYr5bF9eMvcA/fOeJn7YFceKgHR8/vENIEY",
-	"rSn8/xTFEqAmIpFy5CsO/J7fo0TfjMbPU6yC4HokuiLh253tnMd0QptAtU1Bh6L9a92BV2hoaF6yqtUv",
-	"nBE/m90mmmSTGhPl+XP0LeNNUDB3VXHOB9z6jLUKmQVF1rHKA8pos4KrPsZagfPjFPMq49up53XqeQVS",
-	"W7U33JJzVhhcxR3Zom5LpYbm22P04sWLH1D38ODw1f7B8/3nr66fvzw6ODg6OPgP08Yr4RFOSg8c/HB0",
-	"cLBnWyAyVCAquH+zqF3fmGXp8mXFf3pQY7wu8Ix8+P6cCBrhZ+fkfvQPLm4bg0eriFDmDe5IWpz4E8aP",
-	"eahuF0C2DRVuFav9/A9Dl48jika8b4SeIFpQ9ki7kwmJ9H0GFXxGcoaFR5YfPOBIIelsj7YKsa03rIyg",
-	"n/BU7aH7GZcE2WZJNv5ZlnOFNg6mKRxaRnOVY02FIEyNoOe58sfurAwb08mEiPpgn9XC3+R+sxksGFop",
-	"nYVng+p+SlOXFu4jHF9huhFhUC7cr5OulYm3FCQrRZ7axhs/SgCtvQDyNayTHjO5sASxohzppZYvrcnv",
-	"SQU4R9K7G6TlDTLMUMuZEPIqclZYL4r0VkQn/tCLIVFXPNky2LhNPTnTeL1qmdJferdK5zTBwttoI6Zz",
-	"wtaU6cycravEWBq10v2KS8oIyh9xTil1zxGZj0kMwVK1Dqf95ysMs4oA+exukUFxM+vh8Ehay+fe0Vct",
-	"fWVA2jbk8vk2/d/1i4ebv+gJ6nvecaN5tyeJbUbkq6AWRu638KgQdgsNX6EnFAL/lW0TVSjtYu92MP9J",
-	"T+uUpFD5wmu9arwd3yZ4qpkd+YAXW2FKKYVn0zKT+QaK+Tuu+GMDRklS08k5BOy0oDYwtd37TBU9U3kw",
-	"1gqtIHf8lsQBgqYyAslZqmJ+zwKkOEcy4fd7q2C3TQr8NvdHUpobu8Xu9dF9XPgz80MQS4z9KTyCsDIw",
-	"IRvxJEZdqiQKaXwUIioBTgYZaezZr37T3xzT1mXPGqYb41du+QJzGtR26QQdfkeEoDEZSegYln3Mn7Au",
-	"R/vmjMYx8RvmITZ3WSeiboPDbVq8ZrTSmNjpgIm604SPceJM9+3KC3vaGheSlXM6aYUh8k2a3K5FEzka",
-	"p8ltjiyS3BGBE8N0EFZQa7GHBsb9rFEJQgf2CwiFupghOl9woY6gao3k7Mh+Eb5GObJBlS27A+gfZdgc",
-	"DPKd7RflgBcgs7wQzXgSy8KTsV1bpZyXJCSAGahC1AaYLyGTNrIdb/TazJdHSF+WoaZzhB2TEESmcz26",
-	"4HNXxYKqvIP9JE0SZLMnMg+ygRLY7zFaiJSRGM2oVFwsUTeDhf1mRJlGLI3wYQ2lbcyycwdGNdJ+WT1L",
-	"IegdcUeKuqE9oQCFdev7DUjvNyUkuRkFvSdYqDHx1qidud/CI3RLyGIfJxq6XRPzOxwORu8H/avrN4P+",
-	"9Wg4OL44Pxl6jvy3vXDz2YK1Od566wYjTjOE8IFgFWvMrQudQWNzfBLdE0EsabxGGHm4DjKe8I1lHGf8",
-	"2AQkQUezmRGsrWpqaGz09E0u/aIYlAsA5VWu7rUF+l6RaI1UKkhRLoVEozzfzNC5kU4r7BE46RmWah86",
-	"ku+fnmx6bAYvRh5eUoC4Q64i/j01x3kagbW6Hc/aGw9rydSMSCq3UY/cLho61Kcx5W/No1p9XBAfVjzX",
-	"VyfTTyWvkQ27z7tRLiAum7CIlLX1w6JZtvfKY9/0ZM29aqPBZYkdK0VvIDuC2ts6fDewRbHhe/OvDFtt",
-	"YdsqMrW5cVDw+3FGBRjiElOxsynU0kwOo5pqmHl46SoHstXnKfMVPI+4VhdTpmji0viJlKioPtY0b3ah",
-	"qJuNb9/aZIL6rcEvWT8Yp5uNCRZEeLUpiI5qQJSP0sMNS1CuLq20kBLAvVCyy/Ces8DMwG9IpnNvre9t",
-	"k7FrImhWkrNbOHCyfOsWzzpmuHIU91zE7dNJcsB85iJuLDJgc1PLqdJmxvVg/2zjQ/+4MPcTWMbz4Tln",
-	"dMb6HvS7GVcmcJGx61mZDZUtAnY9QL0503EqsmBV/360MLbB4ic4ScY4uvXcngwRLBJKRJZeCIkWny5O",
-	"jwej4fX16PLq4tPpyeAqRMaxUWBGhTsgwWya1knFbuSalBA3L6RnKQuaMYlRN7S5WFov5QvCMK3RRaVh",
-	"B76IVkFAnoUk+jC7RmRoYurkrclAaZ1EssqC1uSYt8oQz0AX5AdfgFnh9BpR6ZGSRgkrd9JGrbRRhFMm",
-	"pVfEDk2dNeHNUPgOGo997n9COLnHS/kaXbx79+xikcoAfSbjD/bPD5cvAvT2rH8coA8v+0bfmkzmC1Lp",
-	"TzamzParWY06zQmzwksWIGO4B5AmB/Tm+BK9/Fek8BR1QwJNwwnb/zgM914Dy7QECZuYMipNGgq+lWjA",
-	"pgmVMyhlVhGnn38PxbkVEXre//wJ7//y5dfD4MXX7v5P/f3/wPu/HOz/oL/569e9f/+XmtYN84WHv1/O",
-	"BJYEzShTEnWhpluAYpFO5R7klWUp05a54FuwM86rC/SH4+TcopR57K29eUVUKhhyjAisj3CjZj4cKiAo",
-	"zvyUX5k+flqVrgCZfKhozLmXgk9oe7dyU7jTHyGtxhed9NFKpxXhY4uw8SwAeiXnaH2O0bah31SO8u5x",
-	"vstTqlHCp5Q9KvC+fYDAU8VUO6jlQLKrKG55XSh0eedfag79cdeaUVh2t1nNbabBYy28A6bquuEaYTQP",
-	"s4VQpp4+axsm5cV7HCku1qQbmN+3bKMcE4Vpsqb0nHlv9QLW7FQhwe+/k8gOgrqh8fKEz0KwfIaB817p",
-	"v+Y81jJor9fb8xado7H/qjczJXyKiAZty5ai9c5UzVeVkxALwM/C0PLPhcS9guMVqpe2q4tqceI4mzxz",
-	"AxTWYL/TXOXYzWy/M4FT1W8v82XZb06y1dkvTInVL1+DDo/A0v1YLlUcJnDYHLjO2BkOltE1x69GonmS",
-	"kO8VMtzFfG/CwZ4w+N7dFzvot4b+Jx7hcZr4e6nH3l6S11BuAgwxVILv3ojo4CFk5N5v80zonKq6Ei/S",
-	"FbHAJmt0jpdohu9IXTtKMd8obXZFexdz0zvcFFsyS2uG0OOFmQK0d2hZh5afjE/ucdC2g0DK9g7UDaD2",
-	"J7bjBV2f0BxSNuG9LBLIcYT+5SkqPOy1+o1TmsQj2KU3JIDPLbdY7VnGR6v1xtfVIq/Lv8gbFJrJSosq",
-	"zROUQOGFI6cR8UMxsz2sM6CCOGt8nOD09Ftqp4RZU2yjhF3js19r661VlYtGYE8CxzIhLdZULdOXG0mL",
-	"leCLFlULuFp4a8HBUzDC2Y08EL8eFsxKNpMJakrrv5YmlE3YRO32JRmMm7q1kJLjStM9ZQcOCntaC4xH",
-	"cswMpjt+WcsvNYwu8+ADn/VY8dEiwcs6e9FWzhYzpSAxKuIw6oZ6uhD9m4mi5GxCp6mJio6JqPG3uJCR",
-	"DeI+MhpvxJ8hPLlipaoGNdpe8IUwDiM9QuyohJJMrxE0m3Qlxiw3kNv3iq8JQslB64JR7Mz/ZpdY5dAt",
-	"2h7X8zqzCHcKQQFdSrzPALyxC0YVHZ+AARSRe8cH2vKBdgFfTdb7DXjHU7toMr7jLFd6LZ2gY51G+i9w",
-	"4npjT2qi0I4TPF8QaP1/0Hv1//7v/8dh76CcHmZDx+ozgbdgPI+NNat2s5pyItEYR7eupJKfI2yesW1x",
-	"yAyW5ypWpUdlLbCN/I08aBTAnhp3EDSIEoLviDQiekwWCV/OCVOoGyU8jRFhMTQPgOaPMYkSaHCiRCpd",
-	"U99VhKxaO6WCmiylxheVIjrR0ltD58R6z114h2mUgJPEHyXRGH2ScOw1XXzgMUkk6sYk4qYcs3nSCINU",
-	"6sPVrKHXqjBPrcAsVU2mBqYJZdPwCLIpsk3a8IzXKLT9r8IjOAZIi4iRpCyy4S+lJuW3NmPV2IFThu8w",
-	"NSte00irpouetaiahRdwqZb5XZEEb5UGGHGmNSk47tbt/0vtoctAfSeg7ikEBUFtzfwszVvfSeu3DxCW",
-	"KMzHAo01lITFH0y8doi6Lw9euvYyN8yExr02vgBTz9S93jON400+yiIVCy5J+BoxAglopqakVTBsMPhK",
-	"rcTazZrRSrpjRwmCFcSsBJ4MEWBLZmGuOR/kzuDYFG0o7XrP58NtSsHM4iYenYdZPf/S4LXoVscfgXmN",
-	"cJLw+7p0FkfrdXwx4kxhyrRKGOYhTPBbCEGjCyXRjAiymVZoYj38SyrpqO2Vxspl0aQ+5rMUgJAtLKjA",
-	"rgH0TyBa5sveSZXrwG1FnqxhBUmVgFK+EU7mcG4E63HHgkp9B9xjMffeuPl4EEqnfOLF+vp6huG2F77q",
-	"b0QnIq4vAVA0BVVquMEA66FmdvmE/qQVAO58Sxvh8jrn0jiliaJstLEzB3AhojhRmxdPtS8uWwnU0GD/",
-	"sb6mfMryuoMKAErTtQDoE/DjnTNqczzervCFqO+w26JVd6X3+Jwy97GVn9O3q3K9szUdINdlBDRq72Vp",
-	"65OtEUbBIsDIPTIFrlB3QUREmApQutA/vdD6J53jRPpCdiBkPEoFVcuhRrDMV/UjWfZTNfOp/pKIO638",
-	"9y9P0S1ZWgvA5cXQmgBwqmb6j/1bspSQ645wpGz8p1bVoGWtViR4QgIE/mJj2NA/yogvTKYP1dPNCDa2",
-	"PnMZdv6+37883f+RFGJ8zWrBDwYZPW7d5tNbB/O/fb5eEff7rJzI5N0KhOWFiAsU5l/afJ2wh6Bxi140",
-	"FIQHRQWzG6bPHdvWEhaNwEJgi0toMVEqU+LZCo2oG2quFbrCzaEpzpx/hrLM+ce8VHNotSHgEUD0JrUp",
-	"A9FMqUXn61fo7WDcaiCnRyrvgG9osy8llcq22TLvyaNnz6ZUzdJxL+JzY9rB8NizKVbk3lwGq964wniA",
-	"Ku/Mw0dIw48wZWs1B6YeXoCKqoxFFtPv4qr/zjXFCTTsbphrna618oTEUwINwgM0IVilwlUg6Joy2P3L",
-	"0wBdLAh7a359dvH2anCJyB1OUrsCrLW7BJggGg4HN8yVnclKnKH+szeuHt9eYDPU9OUzJ+gzGQ95dEsU",
-	"BDQbj+MNu2H/43+gY70nBju6YftoAHnwfxtenCNh2TgiD1onQgvBx0SibvjMdEULAxQ+g55V4Z7+0zQ6",
-	"k2GAzPL1VGaVUqOUxjiE/vIXYi+yv/zlCIW/3jiWfdMJ0A1wbfMXMG7zp+PdN50j9OtNoXq7+TmvGH/T",
-	"+fev+puMw990voY92JYeTaIIC7G0Ad4aOOj99fUlMvF4rq2XLUSDDP8xp4z1M+OEoFBrVaHeSDf81D87",
-	"Pelfn16cjwZXVxdXGh7nF9ejtxcfz0/0h+uLHwfno8HfL0+vBvDFVf96MDo7/XB6PRr8/XgwOIGve73e",
-	"nj7gWTrX01vzQRjoWWwcvyljhsIJJUkcmgQZpVVUDVjObAWN0IbB2S3bLmb2EPXWKZEo/Pu+DT7fPz0J",
-	"UTcvx/GdNK0i0JQwzRigCAfZM0P/ff+YC0ESgLN+E+a44gmRpjsGZ3kh+K2ZRJFVJVSqnFchVORWYc5G",
-	"wybWBaFKc7w0ljeqDB9yDfxy5tJf4GhG9g97Byu85f7+vofh5x4X02f2Xfns7PR4cD4cwDsgvKikwqaK",
-	"bKWQfX7UOew9Ny+BmX1BO0edF72D3gsIB1UzuOOe9e5JkuyDYe/ZP+9vZe+ftmbIlNTEFwDhfiZj9CNZ",
-	"omHeMtbcHZJOod+avhINDumvJfjB9W9g8lrODSHjJFnesG74t8/Xo/7Zu4ur0+v3H0I0iE+GfY0nV8PD",
-	"V9/v9dDnrHuKDWh4r38wGXwETgTM67aw0wwLEt8wSSJhfjQWtEU6TqickdicTnbWp3HnqPOOqL99/nEI",
-	"KagGmwE8hwcH7pqw6aWF+vrPHKiMUNokssL4cPuswlRDSxLV06f10szpGypb27M3OGvtoV95/rL5lY+C",
-	"XnN+xo0A+PLF8+ZX3oPYIfVrWJjCw68OWkx1TeeEp2XBqnP00xctp5se+EedS30ckd65zca5I4JOliVJ",
-	"BIp9QeUbcB7NOl/0iEb80MT8DKyo+wk3xXG8KHtOgE6hsloPvaWJIgKN9TyKiwCZ+N9AMzHoTgGsCC40",
-	"oa+5HjpOheQC5TdAbwV5zqhUfb2SMw51ZBZY4DlRYIv76Vcjwbm2a5YTFMKMc+xpMON+DWrHsvaMbKRy",
-	"MlPrkRwQXG720w1Y2Wljus9K8WCm4GrB0PPYVSPRrJjOSSYmV2bXcqwfwGu1vbq5beGnxmnBybn5pD6S",
-	"yjHp2RkElLZ40CBs5+uXb8jLHLaX7GIe3tbXdAPlnokB4tYc7qAFu/rINJPggv5CYvPSi+aX3nIxNgXl",
-	"tmSkh4dtVmadgFrCGzBla4Juz4RbbGxoFNSPBR/eI/n3ryXV8ifXNufL1xJjHxIsolmWUQ8JL0U+rhn3",
-	"/gIzkqxh58/Iw4KbFH4vVx9aoR8qFFr6NDmdMyPWlWS5CXB9iSRJSKQCxAp3AnjwjoefbljXShd7msVo",
-	"KScw7q6sWoBWELSKpQXGMVbRTKsqRriYkQTkyDmZc6ElH54QrY4eDz+hiCSJXR1GcqHHlDNCFLrnaRIj",
-	"kTKTbKsZRZpg1AW3rBaijJ/t37Rc/z/1P/v6n/9/GCB8wxQeG1EapG5NZQJyTvdA1FoIMqEPriZT+J0V",
-	"e6MZpswpI1Zug7XqQ7phSuA7kkhwSv59H4h8/1i/sm/8LCHqhlCJ0dgBxkJf0mEmvhdfeA++zC4oquCU",
-	"pqBpm8wnmIDGRzMsZ+Gerc0HeonRwkII0dJH4JPVBoAaG164lgsXGXPuCY3kXcEJbj79s9xQpf566Cub",
-	"bKDvhTlmywwhu8/3nx/o//bqrgqTJeBdFLxZNo0dlKxjz31FqXbSxk7aaJ70m4sGhkQLkoEpgvFMk1Zp",
-	"pKq4YAydCIoKhDQOCsl6gcPioJCYZ/8GG6oV5UtoFRRwIrBmoCC37gR0EYCPBE8JU4EzbtwwpVVXsDfo",
-	"lSyIMIzrdW4A0YplzqGqEPZqeZYvwI2DGcJK4Wg2JwxCcMzO4TiOzTnsn1C54JL6a7+E+euv9QVHND78",
-	"200nu0P3jfFDowD8RXqRvPvf9GHedKBLbn4Kqw6PVWbuNwbUs3bysA/sHXXDg6PcngTpr05h39tsGcOa",
-	"xvqfZwRK0Oa3mZ7ZXnagVtr4+3wqx+vhNgO/d6VFbH6SO4H1v7jAapjVYwVWY76oFVg/4+RWFjDUIKcW",
-	"fATR08ti/XcgJNMFBzCZA0e8RTEnEqL45lr6XDVEfII1OMmo8625PExn31+nBWpGcVd4FgqGJgp1cSJ5",
-	"zhkMSKhEhhj3/gvqin9u8rENUcvUY3CuTD3fyQIHbklKEY5m5JmJQzr6tbPg0kNFxuEARQkWODJ9pzkj",
-	"PdQ34ZQ+deFYD3msR+9kLXzf8Hj5ZLQAY8MsGRKWveZKpOTrNyTGfAHrqPAz5FNjiQSZ8zt9If7ByavF",
-	"G5d4mXAcF2llG7J8/qrNjmS60JyaxB9ITPG1lhP+e1+nXn4AeGgr8BuaK1O/+dZP/Xmfh3oWcAXYW7b8",
-	"mKsyzPjC0S1ZhuaS1FocmiZ8jGw+C+qGfwkDFP67/uenXq/3JdxDlCFTnT3BSyLgWubuK0GALtfymNNs",
-	"4d+c0eRT7bjNjtv8d+c2OTUYdpOxhPHSEfxGHEgqrOp9iZdEWA7R1XKMATI6ex6gKxJTic4O947QjCoZ",
-	"mEYHMkCS/mJ8ijOqkMDKNRzBaCwIvo35PQPzQsa7arzTQHVDWN23pm2YpUme14CiUtFI7sT0P4WWC0db",
-	"OLaWZGGDyfazDjRewrgQMREk1lR3S5ZFN3uEFZlysQxMYxyaULUMYBkEuueQB/UaRSs+dnRGpZL2BtZz",
-	"ByikzCSQhVrkl4iyKEljEh8VRjZhlLIU1qb1ZciZwgxPTQgPuGAQn+h1TCaoayBmorPG/I7s+X38b22f",
-	"mBbuBrftktGpqXnPsXup1sKd73SjgT/lr9UOnbcqXTHIFQqRrlhsRTSjd1njJSwIMu25UMoSiOOYUQjN",
-	"01JJnQkb20H8jhAb/9y8lmMsyT5lkjBJFb0jgFxWCowRnmLKpNL4GRRLyQQmENfEfdhuer5F/rzWQ9GQ",
-	"rfbn8u5rlGnv2bc9CHdm0v96ZtKgHARfd7VoXClHHa9cLuVr5MvXoEa7+5EsDRcJf3Us9GvvV8nwLYGK",
-	"sl9tfqz7EYUp1YrcGEe3hMX6TxPmae+LqWHhYXDDQvKwIILqC8C4r/lChj0Xw5omBN1RboJPIZYYvTw8",
-	"1GIZZVNrmyVJnLnR2ZQgKm9YlsfL4jzCUCuP8EqCp7ZVWcKnqAvhytz9OhwObPDyntduBaU235omf99C",
-	"ndRDm9yTVhrk8yeduEm+ZOQewPdHZywHPzS/cczZJKGR2imaf2KzFlAjwiU+18jm1sjSTRFO/STJMjic",
-	"kAVxNrkY7CTgvWJRedc+1biZIVibC/SP/oez15aNJQS5Bo9ZLnoXI9eSDJmFBZpTYWQrIQi6QAmXxv00",
-	"o2zqEZGNH20DIXltTA6wlDwox35c4nni89J+a3HI7A0wpzgQLGe7gfwRAsYVGfMoNXEBO6nqv61UZd3S",
-	"uQr8KG5jCL7erG74m9S8whQIk5kEY/oLsSpyImoiZKC+hYm9OUI4gY4Plkn0bljfCEHGQm/JUYtXKXMt",
-	"e28JWUhIerSpKz0UxmI5EikLkbPuyaKr/IbZciroXlBl5lk1yc835EZ2zs2U0C/fUDSbPxHLyQb6Td0E",
-	"+cyNbgKNaAY/UUxj1OXChsbGfG/nN9iJc9/Cb2DQrZ2yuo6vZrmx+zYv9hlOklqh7pSZ3CKopfnaxqWj",
-	"8dKFZHdJb9pD4cIkY4Z7geGe5Zwkn73Un5OUJEO3PJeX34oVmtW0NjFWJnE1eeosjfYu8xvTDtvE59rN",
-	"FBKTf49I3dVV7DKE6nCivTnRktFO9P1vLPpmyOOwAeFIcClBvKzy7BUO3MCxf9X/+2p4s799fTHEJOO/",
-	"ULLD6daF+n0lux/k8YS2w05oTH+rvNn0uLGWvQo7biBd/dKPZHmJ1cxHvy89ZTDNYv7wdrQW2HbO1Vue",
-	"snhHgE8iAxnM2NSkFdRXBjCanqtvA4kbTDmtLkAQ7QvdV7GhrXBwjadQHndZ8g57TFyo2+zkrTp4PSaq",
-	"d0R9C7I7+E1N48YsXsoY0YCsP5PvZH4IEy5QeDrZ/4BVNAsRZ+iyf338fn0ixtcd79hd3m0v73dEbc5T",
-	"FhodPVYpe/1n/jeJpvSOsB66WCg6h0gWFHFmeE20PNL8JS4iuLOMI00iWr5c8lTcMFPH9uXzwzz9ALiX",
-	"M0pBfeQ9iC8Ps2Y0tvjumMdL1H158IN5lyoU08mECKjGa6qgZXKLFiQQecCRSkyMPJR5QtbocWfLl401",
-	"ZmKTMyoJQTGP5LNxGt0SsG7NY6+D0HR7fTw/C3x8A8DVtVvfc/kZxusJdaZiZNROb30yB/86Nc9Xzvwb",
-	"mtIuYS2/gwGsiZXbXgx/Dk/nplx2c9doCx57KaDnPSRFvoUS5zsz3J9XBDUs7Cm9qka7e2ZdpvX+jj5D",
-	"uBi75qRJAtUPtDg5Ac8nqH7SBbVBKYgEQhNtfBuWt3oELlaFTRsb9+cXOEuA2imSOyquULFFdE3GT0S+",
-	"eSKQDUtekxHolEATN6Y3l8KVqkkVM1QI1JcML+SMK9Q1spV5w3TFiGYk3gvQ/YxGsxtWyvxBguh7Q0JK",
-	"EI5mVhDqoesZhcqEESQZmacQ4/cruUOgdrliqFxAwlImapYqy4yXaIZZ3DLZyAQNm4SjPyh/KecsNSQK",
-	"n3BGdvxlx18q/OWtJrEyRSHFHcGtcJ3tDMLPMuNumywHpeGmbKHL14g8LCj0yHNjAGfJjFdaiJhjcWuq",
-	"UPgTCy6y6R+rzP3ZQs3dztv7iDIw75jFzjK1YZz6goh96Aee0yqfPKHokg377NeMSYxuyXKtx+naWobQ",
-	"lKjc7/SdVkTEHCcFU7fJY1nnU3Lk9K35yLXb3Wb+qKs/Rz7wjnJ/82veYAbCqyTaxoD8/7H3/stt3Fj+",
-	"6KugdG9VyNomRdlKdiLW/EFLdKKJfo0oOZPv9l422A2SGDWBXgCUzEmlat9h7xPuk3wL5wDdTbIp0rZk",
-	"2U7/k1hkE0ADOL/P+Zx5hcA+p3flMK5mCq0UQEa0JMVIQyoMiszmqeHgkDUu7TEg1Htom1bfkIKFYknw",
-	"kwZFsuWgFHj8yIDIDBtfpAsyF4anJEINQQ+piap0+qu5+QJo93m8r/6lPqDW5HkUjG1+Dn/dvj3eVHtH",
-	"v0aGOIBI2odzwx20lHUbaaeUxSXOJgX8h7nkxWrTZnsC4gdytmfMV/yC8uGKKsPaxqltnE9Knauybqpc",
-	"JJtKciP3SERmNNN5zJonernnlsZGL9JMmdJQ1YEVabrZdZ2CAPRvNteG6PksFEaSg06nTaJ8NVY7wj4+",
-	"5PrtMXn9+vWPwHxc05hUxjRFbuQLQOR4rBnm+xAuQhHZb/8lBYNevA0qyGnvokf+BQ1sfPeQ25vj5tHy",
-	"eFxonljdMKGL1L5NS9N7aNVNM6jzVWw81ywJsORlSg2Z0ixjQhPzwGNGBGMJLBxX1CY94wDJ7fCA++h2",
-	"iSpGgI+wJBQ+NUCKmAU+y9H5uBxQrLcBXSzex6seFDeMNFweYrBUfAz4tXltMekRDUFT4vLKfSTfAYBr",
-	"OvN5jqb4gAttKNbqUHLY+XFzifIKa3sCX/TT66Era3yRsueVNWxF2Fmh5Do/oFZjv0411l3kwpz2XRpj",
-	"zzA+0XW/XoTzO092SvGmnhcaj1cnpPHsuev/kctSbegCvAUF3KlRlKeQDtbc5JV7Uga53bg/Ter08I9g",
-	"LrVW+lT55KuSa6viWR1tE3nKYZ5TjoYeNgyB5EtPoAYhpjWAt0AfyWQeu8ib/WFKDRNM68qU8C+GPjsv",
-	"pWt8oxpGTdPPnuf9wbS+IdP7UqSLFftEY5I1GJQPXLNlO5LrHBwgISm/s4zHGqOQQlKdKv2SdP7sJs2L",
-	"5Dh/IJvx6c61QVMbNF8zFhRqJTTnVx/IBD/aotmPqYhZujkb8gb4YyxVAqaKayDuwAUi/HXKkqiLzvtV",
-	"fhtTQUaM5M9tMmuO4YFabSo2quZotRX1RMwF7tRLMJdMMavpPYp+7h04UA/mCnytjVWEAdA4g+4M72ls",
-	"sB03kWNX+dawHAkL6UKhZJrKuWk6eKjcOwTgP7i2oGi/iUnbJKULOTekAY4aouksw1ab6zkV+D7fPpty",
-	"L7qNW7nzra282srb3cpzd8tjdFmKhoDi03MlIyeT9JFKj7cpzzSJHE55tK6V3MAAX3+51TddFFoT6yeH",
-	"Ux64iacupk+kgB5o4/FTZAXNxda6SUyppNXVk6OUbcpPvvVDf/30qZg2UtUEWhPopjxmuB9rRPKBFHo3",
-	"2vdQq5uz8y5KnezLbVd8oASh5QJiHIoVLTXFABx6blJoxAKw0ILOWJsc74Yu+MvoJF/ec6AKFuNvBRRc",
-	"x5F+fOC3+IONA5oVgMLHR7uhk53akej5CMEufOJNxeZ/aPORV99c85Hi2HevB8vppEYN/Oa7NUMR152Q",
-	"DylLJqwFVdNJiREts9i70SOZjX0ObcMjKP3IqDL7lpO0EmqoAw6SAuhzZtl5ZKlUR6QRtc17EwUkas+g",
-	"4Uh7amYp/CNLxvB/e+OjbiioITOpDYnOe/8Y3l6dXfZOhm9+u+kPEEtIGpo2MbURcPpzZO3od2ANATDr",
-	"gLgO9nOVBmTGDLULBJau/4jaocAOJsBDuCbxlMV3LCENaH8P/ecCyI8E7cwO2PQ4pVQs7C9QmzmClx3R",
-	"BEfCfEeNfhpsWe2CWG3Sp/HU/aqEBq7Jf83ZHMEwCBcJe29ZXSNCtn9EclBbEEQjFssZ06HQzApJWJwU",
-	"MSMR/NQaeKSHS1nDDqepfZ+Fx2PKLwPgEtkHhDRufaEAffQIkgC4YTOi6UKTKJkjf2JH0JkqgjXFVAEG",
-	"EzqvuIYynxyLn/TwNEMR/fJmaE/0+PLi+Pb6un9x4w53EJF5hlgBVDHMSqUG3ytjCguQVBd2Gu4U5Lrq",
-	"B6gq/r7zGi5dKKJrZtSi1RsbpqI2sdLKo181Invs9pIVl8LtaC5ENObYAq6BFIZyQW7/rdPpdEjj8NWr",
-	"UKz2tGl2ycXtGTY9BYKwv1IytZa9orHl/EV+rJ3lO41ahH3HRMks24RTMGGrasJzBEKLGXxaZ7BXQdIf",
-	"MuAtnOJu0dRXT/giuGXbDJCc3cEJOEK0x1dBgDV++rcdAr28Z8puDh7A80O9JEnp+hlZwYArZXCw9741",
-	"ksmiBdide0d7c09hG22enXM4TYkkAoQenc7FHbaMYLMRS6zccVljABzqesTmXZ9RBiHNbEriLLjMB3sv",
-	"6oTMWvV9yvzKpLiIldpupadg4DoM5M0FAhK5rXN/ecUrINEYkPWiZgDElVJtCFNKqgBJC1GvrfEVy7kw",
-	"OiCZkhPFtCYPU9BDvfrnOhdY+qtMvXwWqnoOY3RXmVzTbW2yrhLupWCbLNYitTknmdxNVkHbW6TlvmIw",
-	"zGb3/TVrsffGavXaWoWtkqRUrAXCclmgtslpCcvbPQ5lECXDDTEOjGvbCN2ZFctSGkPl28x3itKGZetc",
-	"4BrX/Cyc4NVn5gR/BwW85gG17F7tN2SvOBBBTvngmNiRzP8pR7vGAMA58085QobC9NKkXZD5IKkjJ7sd",
-	"tDPQNSrLDJrUjqnywtwQNRd6UxTgb3ZtOwcA2Ac41v8mRwP4yVfoxP6bHO3uv7bHW7uuv3k94NSLeHve",
-	"Pk2Oq1x53pEZbBXyIIWQ8HlpSnBB5uynMZaKsPeQPucaZ0G6jncN5oYzmcmEQVfHnFOAV7m5WZR7XecN",
-	"ugOeUSi7Gb9+mfwR5PXNikl0yny4oMyoYOl+LIVg0I50s8h8C3BggI+gSWMw6DdRGiK4p8cYtRRabjvD",
-	"7llapLf+ykYDCRmpjWj/QUfNIBT3kscMA+12RURLxBlOubZjN3xA6KDTASjhoOhPgdGgvB89LiEUHtbB",
-	"WtbUWFkMQQTwvV2zhGu3WwcdB/Lgcv4ped1pOdiHlFHNXD/nhNEkFG747wpfWMI1zTJGVZfgS/ilx3LG",
-	"ihxc9x3TUGmp2IRroxZV3v+fmOnZPbiyh3JcOpNnFLurc20z2lN+D4El/3zNJL6SEPA9y6nXEpu/q3IM",
-	"HeI8fsoazwAGsYFtzJhRPH4E/FcwIJYFiNHbm2OS0EVAZJrkynfJWxYldKEj+4h2MMAgV2VCF0ckoTxd",
-	"EBobfs9C4fLiE4g3xobYW8KEgehkglnzAaHk50XG1JmcnMkJCnIKAVDgAc3AkyIioYei4dlZTrk4jbGn",
-	"1AysqDdkZtUuhDWQiiVBEYuEmw2Y6shMROIRd0IRc4OzBEuNE/ATF99zxwLhTvQcatKApUTw8kNcntKR",
-	"g1xHLpYzJkKTRDu3SGvGZlItcnNF+pbY7MGzvGabAM44hr4KVriVL527Q18zX5bP/mf5QGZULPA8Gwet",
-	"HzvNTak69pHqHtL/HuzN6Hs+m8/2jn7EtB38o0ja4cKwCVPPjEVWfvWtfk24q2M+mau6KeefwEY5gfMe",
-	"zTUXTGsyywlkd06aD7aBk946lmb5n9WrXDYc8M1/BxILNib4LOU2Ikiri2eEYrUkQQco4HeQFAF2gCBT",
-	"bojy7eZDkTA7OBPxgkwZTc008K5M5JRtcuzbTXjNbk0bg1mnFHHjcwaniZkqOZ9MkYF3XfE6QsqgmGlY",
-	"huPbjOIbNUnRGMOyR59c0g5FNGHCsjkHogZZLr492QPVeV+MrSxx4E7vufmPm2c7/9HTkaSqNuC+Dv4B",
-	"/YLA9slP7oOYB6gp+6N5evdI7yYAfUEHBwXN3WoFBy1rVbn+etC5yZKoBmXJfnpEInkHmVN3PMtYEiFe",
-	"YUzTlKnvNJEPIhQ0BjUDAAeFNFPU2jz5BSQa+0OPSIOO5D1i++WDKJmyrmMCDjhxaD+LXL8oRObDxxFa",
-	"T88tLdodsMMLaYbQeCrC3oOgO0W+L/xZb3AzHNxe9a97J+enF1HTuXvzznyhgDbFDyJnHEZRoXGTutb4",
-	"s0zXAcmLBJabV38zZ9jazfpOeyNPtwkg8dA0DYXTwSChDcxyq+pe9276w7PT89ObISxreDvoXw97xzen",
-	"lxeDSrTrN/P0zkqBHqzrmdLClifJOcLnBchYXsRjzO7Kw/wivomuE7dePnHr1Q7l7zdSnlOxcCegv9ke",
-	"X8g4AEXVMRFIjc7h8xgyEzlGSwn48Edwfi7uuXmk/gwhRzV29kITmjimnYPCUjKHkyQZ1fpBqsSVvmgu",
-	"JimzVEZgGupExx0DxFRqXB8f7fzh0enFu9ObnuVjw5ubs+HPl7fXg4g0PI7sv79qtskN+O7urKalMSOZ",
-	"a+L3HGA2QtGwXHnwc6/16vsfiozrZpcISWaUp/AZE+YImn9ZlU3eM1W4GnFT4EVZZrRPE766HNwQ3Me5",
-	"me4X76T38cmoTUCx024EEtlNxmTnCOV35HdPd0kExxGh7hsVgikqbZcGpNsluUUah53XzTbpCcLgbZzP",
-	"ID8Xrh2ArGtqRhqwDt3GVSVRs4s9vVkC0tqJx8YWydLc0ByNG2ZZ7jOJlWKCDxIpB0+7gK2t1G7ya4M+",
-	"pOW7VLr5pKGnVmGwMr1ZA5jUYu1PJdaQmgm2cfkIcQVZV1NuGfpipwSNEp4JGvupnByR2Eo1r5QXFBos",
-	"KejOZZI/GIolfb6Rh5IUo1oK7JTeDAopqJhmzjULOdVcijb5Vao76GKJn0HJTJz7WmVVOWi1C8GyxJ/d",
-	"TnxsBtdXluZReuXdEj3cTfFRt9qf+s37U3venAZKBmcgJmJPc1L5KJ5TMInHSyTupW+B5dYhM6uq5r/u",
-	"QpQFNQFtZKbJg1R3kLrtCtcah51DdCWaKVPoZRBSMKf7eiUP8eZynbzQxT37yXvaLqt/sIqhgoVaTTAU",
-	"ypoW6/pgFdvB9ys0ouctzcDZ6vTOWv14OqgIe6OgbcgyWX46W7ArZCJ5LBV8G29wze/1HIDyBXtwfMIl",
-	"mIwV01M0mRfLVkQoAM7XKhUlMxDreEvD53D7YKyyhCyYWcX8zblGKCrZhjWbrf34QUzDbsyzMI3OC1h5",
-	"9lxqo+5LQqWsGVxhX1nu4ZjH6iX9WB6XMTWjdpGtQu3ZxOKKClHPhaAoFHPs5AO2/cCiecg2SYhUzovV",
-	"8AGQgPSuTskdW+ggFLEU90xp5wuDxt4uiyYgRfZfwmP3pojVkFHDsWBbJGSiKNTMIX6XbxcchKLsZcOK",
-	"HM0M7pVudn0UGfF9C76NxiNLCm9sQhouNp6HxEORG5F5LL2JTbpypIOS/ThmilndL07tESdO08syJpIW",
-	"IAdHYLwOUznx7kI745Dd24EjqEu/Y5npEoo+x7YzLiNn9dq959olPs5G2kjB2iSKpRhzNRvCCUSIYzBi",
-	"GDRzB/id9udz+OpVs02usTFX3pWlHM9bOvQ8x8AnXi17MH9sor8VhJY3gDdE+LzH83p3oXPlL226wDpO",
-	"56L8BMnz9L7NfJG4xA9ycNa9ZWqnYi30lgu1y453rkAWAH+ZSJl8rPQDodDyRvVm2RfNZMKOiGGzTCqq",
-	"FhFB5x/JE4WK7woXYUMxM1cCugjGrBmQGVV3SwI0FJFly0OX3OB/iUElJlzappedXVcV+h4cnVzkWRmH",
-	"ndehiK56g8Gvl9cnw+Ofexc/9YfX/b/fnl73TyJvYzhtFvMg2gkzlKe67Sf1i4CnoibsKyLbj6VaD5Dl",
-	"a20TvzvwQ4IvrZdDhCXpSxp2N7rYcMSP7Zd+3R/0byA+eH56cXvTH0RNOORNs+MJRt1C8PrNwrpaKKYN",
-	"BYe4mRVteRAvpsKaS7iwdRnF1ZJwWrOb8l3DBXyY0QRLsJaTufJX7wsTXusrfKGcj2J6zbbiBlTQoFNk",
-	"lu5fbc7V4vTP6yQDfuedVFnBf3YXoA+bCzuu5lBehckPaMFEwMDRSozlbMYNpPiWknPlGNDzfLlCw64N",
-	"LbogFMvJyyUrzAGiO7C5eOrTF3WXJCzl9wyzhMmV1Gai2ODvZ6E4Ox3c9C/2Ly5vTt/+hsFDSozikwlT",
-	"gOBajiRCkZfPW3TPKpnaqUc0visnCtq3g6QTRI+LXKb3ENHHXXKkO4TmWlpzNxfkUcbFJPIpKZkUk8jK",
-	"nryGBfyIGGCEMrkjr0ww7eMO0Lh5wOJWXlLXulLSyFimRwQvSEDCeafzOsZkHftPFnlGGTkpDoUYJBc4",
-	"XYIRGWLFNQjJNumRGQe8m8BnUttBGljnLjMmmi4FCD53QQlcpetBDRJ2xFL5EAocPyBxKjVzpTIHnc5f",
-	"urniAu4FJ7ZHLMdmFPLBP33wuk0GjIUikbHeL13k9qwyV/syY6KUrA27ta18pVfa7CAP5RA9H2Vum8kU",
-	"WEJpqaB4bChx8d6bSkTaw86PP6yD0K66Sg9QGK1AFAGyuUu5XS6x9AutI6afHjFdZsHrlXXoEkFXDmnk",
-	"Z9DcxHCDvfctr121LH3sHflgaMGLrQZMM966Y4vNrPiMaw9I4d0t4HYjYimDwscWUefVLFbMQI0chNmp",
-	"lRXQdb0RebTUtrVAhjGkBETNaiSLHnTD0B+s1n5RGQn4ErsjT9jtrWnqG8pCgDymipqMnKC8L7tMzfa3",
-	"m2GS85Rb+zsQ5Bpfww2qSSP6R6t3ddr6hS0iJ0pcdoD9BY2tlYp+AfkgmHLKQo6OjAUSPq0WFQR4MC+o",
-	"QG0FLV1u3NhI+JA7m1tHVSIT14+U8UxJoeUpXigtFCfHhSTbrM47tghKXZVhI794u7I2E/8MzApvMKHC",
-	"c6p1RlWpVOwAF4v5DoDpPl7XMroArlGVAtXekHeUs5Q656iGlPvcdFKkDu1GJ+vVIZtjB1fzUcpja5g6",
-	"dbzwTY6x8gYLC3x4FX0FdMZIJlMeL6y0LwNSNINQ+KIhrFvGPEgFAQnn/l4ppUFPvLVDj+yUc/CqiOL7",
-	"w85hKMoVOheXN8O3l7cXJ1HX/sDZ8UFuxVvz3TUOyBOOACJLk8ODTiga5cH6/7iCOESwVAR03X93+cva",
-	"p72z637v5Ldh7/i4f3XTP4mabXJWONVDEaecCUNOr5ZLWm4uf+nbMU/6/fPhVf8a6ouqq1p6sOCllKVn",
-	"caGvTPNCDvQbe8aP2i/u/Lo55qi/Qx/NJj+Yf+0wx09SsNph/U05rFdqIu01zBniWuJmBReGIOhjCUsu",
-	"ECmWPaR5yeH3ZMbF3DDddDWNimEa5spzP3TyB9uhuHXMExJndEAelBSTnKn7ihDPoZMitth4mFIDtldZ",
-	"CjTJhBnsDANMH13BAYkOOwfk9OJd7+z0ZHhsGdvFzWnvbBAFvlULPG74jC1xSFIwSCqSIBTWxhxTns4V",
-	"A4CPlScKuVNmp2eXP51eDN/2Ts9ur/uDqFm4qA9f/VjVWQU9oex9zFjCkjZ562Z0Qs5PAm509H+fXtk9",
-	"MHac1Xl7x8eXtxc3xfwkYSldgH0Fh65JY54RI6t+fN77x/Ckf9b7bTjoH19enAyiJhnNjTN7sRUPICk7",
-	"//5IJgto1p7K+M7nGci5aYeiJyrKYYvw/nqmcTPfpvyADjsHbQJ7BPuQzLgIBcZg1sOVAaEklkqxuCLE",
-	"T7ZE+EOxU2Q/WCMIcKxjce3GKH9eLtvA08PmNrlgzVsccVOkvrn3f10phc+AeJ9H9MLYX6q8PZOTCUsI",
-	"FzUoQS1oX0DQnsmJlSBApZj8iQ0o1gPB1SLXjr9THcQSjyllCi8JWTkupzi1q9iEnXAX694RlmXdNbzR",
-	"l29z9yGVj+dnv+XmzdjGSFe5cm7EptzlJy/dP6m8aV/ZOuWc7T1zaes2L7J7gfrqfplXd63D/9bYkDvQ",
-	"Ldd6e+5pXyQ6b62FUMHO45rja5VAUe0KXH8RKVjgSh98RmZedhaKjHLVJj1nvkTuR6UUVADUOnz1CvNi",
-	"qMH+hphu45Il7RPY3Qi11cqAEeiepTzHZwkZLU3ypWp+fn2+sqRLnClSnEuNVFUrhV9S/KgApMr52o6a",
-	"4nKG9nb3+DVLGJtp8MIUubpQMAtpfN54PsLUe081hTWOab6FnzwU6D9vBlh5pcm2XPvHmGyb3Jad5keh",
-	"OOwcksjlq4Pzuewzr3KYzzVLjsjhQYc0ln6Xu8dDsfR5yUFe/vh2sOYVLzw6ofhYr/hSsvev3ExvXGLa",
-	"c/Drj88sr9D7c7aqmelaQZSbN9zUPuyai34+03oAbr0ltuRKb0o8bQvfdObxYyZ2yX7WREkDnbcZjaeg",
-	"sxXhuJi1yRVW9VvdUAqGitwDLdp+W6YUClUy27E/ueeCzt2H3NguhImkjIQPPj5Q/poO4cCjpVYzGVj7",
-	"87IWmOKLjbaVoB9ABf+s+l7Nd75JvtN/72shVrxrUH+9cuO28h+rQjG1A2pojoDpVaSbcnaDqzcn1EDP",
-	"HEMOXpWa4AcIVgIVIaCrldFFy932sX0W5WkXWdxIwZuoeQrZBq4ZEBdkJfiBjTKidiiqg2NLetJ1/6fT",
-	"wU3/ellHggAQukiBb3qeOaW6HNOaeH0UeGH0qnMQ5VE8xD7Nv3yQ6i4IhZY4YFldLQoS7xlNfSMPiDGS",
-	"KS2AWfVRXpPCi2YjED/MayBLWKFzh1WQFACoDhjZlaY2PMAoT7wzVj6IJkkkA0AZNyy2LsWM01ROAJ0V",
-	"qjr0WloL1WSu5zTFhAJqDJtlpiQYrI5qr1rbX7WhX7iDKtign7p7+VxiA4d/oYTTXTyE0NOggFQvFZ84",
-	"N35+PRPv+yE8wcqhtJVKiWl4cDMxLFy6xLliALSHia/2GD5SOtWC5psUNEU+6VbvJoCm7DuglEdd995f",
-	"CR1NLQ9yLYlSOiENaBmXMl/EhF6IZo7NAvw1FJHmImbDe6as0hoFoOsWDabsUG0SOZTAoX39lBkGPs4x",
-	"TTVz2QtYpVM9JnlgipFMzYW14o17Xi2IXyGsN5dIG3A936Z0cuz2ZLc2r+VF7K2ypHLZ2FiqGTXY9+iH",
-	"w71SS6TOZ26JVHrJbTzNnyPclrp25ttLs90UNwl+X/Y02juj8+sAt55QUtx7z2XgoqyxGdc27RH0qr57",
-	"AnUV+FWJoZAZ9GBnpAEtImOHtifFYibn2pfmBCvt5AC7wveUgzo/+zOs1nNtU0byngXEkp0SNIXvfc0Q",
-	"ZEYBFkWzSJkBmGEAxjLsvWmTyNhjtboRlAO5jDS9zA6/06jT8aRNLuGFaUoiO0eEgBQa9UNshtF1tUcr",
-	"b2/lvt0BANxHUWk1uejtWe+nkmuzTfLeGjnaVigsr1ggWIiRhJJ81aszyQehScP3VXGr7kL5t6+H8vvT",
-	"RWTU6qMAhPyVzwAoK93BKwqv1H/XOxv2Li4vfju/vB2A4o+QI1HgwcHgVC7fXvevKjVSf6Xg6j6TWurn",
-	"eCF3Rj9vR7iNkZcaF9YhrFo3/SpkjicuJw6WQe/WZU6w976VM6LWSCaLFnCbvaMfvv/+9Q8rIskpmy2r",
-	"1W7Wf39FN0CWUsxBhS6fXddbwjfrVGi3JQ7JxlBuDXfQVq0t3t6kaDo09QGs4Jn1vfJc23iF3RJr8Md1",
-	"j+CvnoLsHfRA/MW5blXYHqeKgWsyCdnVMm8DBPczIKPFhkbiKR8zwCrwDXE3UgZO8FkIozRVTRd/Frq4",
-	"ZjRtuavoG6J/GHnYS7ORPnoksubBPoiAFj4c+YSFj7RtQpGlc71u4fim2fjtZiunW7JyYAVQb2EVZ2AS",
-	"+ggAae1esCQKSKTY0p/eN8NF7p0JCOLgOhClwOHi6uFont7ln5JoyqgyI0aN68WFbR5RiAJKpBwX0VHy",
-	"t8HlBZGjf7LYhAK3dYQZJlFBrrDkqE364OFBSTuam7yFpIsARDw5irBR+SSVI/fqEE7lGvpB5G+JxkR0",
-	"RrVpweit05PIGkuKxYzfM8Le09ikaCw5R9SMa82gzqTUzDvXEqCGpdkmv059CYfnww9UO0cVRh7glYhm",
-	"ItGhqNppdGdRUrG/Lk8898gB7BNNx1LNMKtlPDdzxUKx+mpLOYIQkipIwQ7ijLMyqBMgKM8zQNRKuM7v",
-	"h8dvns+YJqnUOmVapwt7Zvn+cjEB7CcC0E9asw2QT3i+3mR7FOnpWM5mtKWZfcg4HxVa7qVjy4vEaJpu",
-	"bGM+dtNtwHjqdNYxnoI1CFIAxKZac20KfI/mUfnCOGCuSI4Vy6Ijcpkx8ZZRe0DOtWJtasPHTpyhzgsW",
-	"LnlgI5Ipec8tB3ZVwnb5TtEMRfR7CKsM947CPcXGzMTTwj4M94Jwjxk6ga8RX8x5bxBhLNz7I8qdsR47",
-	"rSEk/o3I3lp6qM48YlbCjgNG1XUXRxO3hLz3s/2JvbmEiSSTXBjXDR+9E5zpktbgQE/wzeFHeZNBmtwz",
-	"ZbgGTxFE2OyFwatUdbYeTKu6Tf1e6dT2gj0m5jNob7P0KRyXtS+2XgJoRJcsNflG5uSuYxLg3bSkkl9G",
-	"xJApVrxEqJtu5UHVpdzuNF4TSx+jLMHaNjsaMFYAp7IXuLeD5RzTeMpax1IYJdMKqZk+0IUmkZAtwAuM",
-	"2ksvv/qyf9TO6K/QofBMahwwKRSJmjTsxEy1BvYmonbT3KrSeVf2Y5Ewj8xmJ8N7zvPEVtQo8hoqpwxA",
-	"A4WJ5VWyudHaeVeKHj2jpeOm2WbluI2oTZyv28Q5dlHbkuK7Q7jmbrSvGVXxI/mN0R1b5BUob85ffQ+B",
-	"BjRopnNxR6yMCUh0z2JjdXGuSSw1F4xoPuMpta8HKv9sxJKEi4m2NsJipHgShSJXnAjWK4+kmZLGNYu5",
-	"5Xs0JddU3JG3cyC20cJHXJreFphyq64qxV2TE2UfBwSWWFo1mAu0NRQzijNoPAxGGbTVgGdQm6XiLnCo",
-	"A7Fv5NLw3UQCYrhJWUC0Mx2tkONiEoqMmmkAgIPN3CMopJrR1F51Yi03w12QC3fLjoed5yP4djHkSQSq",
-	"tsYndCjcM1hARA0OsyCNqBi6bX8lxySCY5yxBJJKKN9n742isWn5qaNmm1xCLTkXCXvPkqJHCgRo8Pir",
-	"A+QD+O4Xj/j7hmr2THGVX0Y41wvFVfz023jllBsdkFEO11mHVurQypdTHYR3GHhNjtJNRki0y+C2d6OS",
-	"DCgzD8ujN4sCVBcsmwfWYxl/VKSeQ3+jyVxZvge8Htqc98/f9E9OTi9+Gl5dX747PelfO5RsOR6nVkpM",
-	"qZ4CL81/VLB5xKUWYDj3Tlt2w6iB7J6ZTFjaDMjZq5ZjitpaW3ngHr6H5leumzCfMYFIXGuNjSDsbeSE",
-	"AYZGycGyylyjEsDGUgT7vH9yetw7G/ZOy4Hr6ii1fctzHPKGvTfPFai205yKbP75Y9Rezm8NUfsH65z7",
-	"mid+7tJwuKVYgoNE6BlkQe2PsMj9ETWP6cyXImeUlsGghgwZ2gm0UniEZX5p/Ek/J4N6Y7fxZbkULGFn",
-	"VqVztC84ylwM6qhmYjUTexkmBshr5KDTAT6jP4SXrdiKmxnaWy4STRKuGbVWOmDqqflEkwbEIeEAE0S0",
-	"o4IaOVtgBgAdEWMPpmB5KbRBgK4oPkC5L5iKmlAzhCqlVQA5WNpULciMusYZ4HeQGRPpgqQ8ZsLa8Pcy",
-	"pqN5SsED0Ph5PqMiFCe4UHIpjEzlZBGQtyc9WLHrhwpMdKTAZJfYNY7HXRJBtKrYofYsiZpBYdHrUIA3",
-	"oRHl0y6igEQcYqZ26OiIUJjoO2i4ytEr4SZAfZQLksoHaEiiWWAfx9V+p0NhH15dPOEJOBecdhslzLDY",
-	"DAWbAOMrBZ98RztuCHxrNeK5iJkylIsgFBhqtO8GevUIAfTGdMbTBZlZJgfK9wWb9N+3tFmkjOhYZgyq",
-	"u3SbDDIq0GtwK3gsEyvAEhYKCO/ogERMJBFh7+N0rvk9a5NLp+MjBqNhasYFhNxLOn7XvVZJRp1fnvTP",
-	"hr3B4HRwE2GD1HhKTR4PgxA6TUr+lUak5VzF7AgV/xWIQWyUKxXBfxR3y26J0Q6cl72HUJdgHOQslnLZ",
-	"sycpIFm9uGRGanWyue9p9pnEM/BhN6VdwYsI6ZVFbBXT/jqM5dzSixXV9lRBVtcCuhbQn11A49UlccoF",
-	"sN3ihoI8/DDTwzc33SymB4CbEmVKzjIT5VUJhZWxzEYba36VpgdI0Att2IzgSFhZEVPFxvOUuBWRB8Ux",
-	"zeMNG0vFrNRJGb23OkB09fPp8Ory7PT4t4j4cL9bjRuyoVhit2a0CEUuCUaI+ZpD277Ckd6cXR7/0j+J",
-	"mmQuUqY1ibwvaTC8ub4d3PRPIO6gmSlkTkPIUOSvWuwBANaQ6PKqf9E7HfauToe/9H+Dfmv+sze9QX94",
-	"e30WgfspOv65d5M7r/5q9Q/KoyZkRviVfg9osO6R4e1F713v9Kz35qwfvbTQ+Mndmef3OPmZXkRSuMl3",
-	"kBEuyeqzRzxrgVALhKO9n+ZUJdCd+r0pXcUPEAJTRlMzfaSAAdmK8erQgjgrTyqohpU0cRl8CGmQ55iB",
-	"Xl+wyTY5nrL4ThMhQYM2zPLpjImEiRitOzSlhPRd6toEwcMCkvI7RiK31mhD7a1jSb3Tn/GVnpE9rEy1",
-	"C4+AEbAG+uPTvz9n0sITlZS7rSK9UzL157Lr3QTba0txjReZYEfnd8KlTTofaEDWTb6GFcXuKvN7Fvn4",
-	"UdODbaxedkA/MnrJQRC4i480kiche87w0sL6jGtPFee4lc9PEzjRdorIVUg85M8sPD8iue5zy6KXESjH",
-	"qwfzAeSqGHU3ZoM1kaWWgCLIsI0IF0YSPR+1YLcgXXmE+fERgOawySL6TufpJSxBtxFpVHvVQuFzcjRh",
-	"lsZF7NKLLVnmgVzkAjxjlti/0z6Rh0KNUYmVgEHFDTR/doM18t/D1nQ9y0D2UvASNxBTTYemO8ug5zEl",
-	"Yy5omkO0xGDvFLk8GhsJk2g2Tw0fTmUWkbFMU/mgC/mbuyN84CBT7J7LuSZTmX1XWm7gHLnRjL63Y+mI",
-	"aMMy3SbHvrdVjk/rCqKj4yk1/lvo6z17aRZ2DXfq8p6pPG3o2RCC7EwvYm3g1DuEuJV/0F5DLvIUsfK9",
-	"qs2Q2gz53FLj3DKslmUvpSuap3VuTB7aJlC2pZL2iJlaKkg5BbiNUnebPBHVyhmC6aHAtpFhPTA+mULR",
-	"D2SCHpGIptmURq42JRT4gK/EcLH3lGtsxxcdkBZxv8DuOvicS20ljTfnr75v4vONGRetGX1PiryiUECm",
-	"qG62STTmqWFKR0QxbRSPoVcUJAYi1EYpZ1SWUi1jqtTC7rLD76QTcC4ZGQonS0pJn3Qth3QBmeesPWmT",
-	"6OTy9OTox9ffv4oCEs2YsWyfi6jZJgM6YwRRRayIyFgoqHZsvtjglxYRmKbm1M/nlhJuGpzzRYTF15Fb",
-	"WsuFWi48kkFKGsC0mx8iDPLs/0dQoKzB75L+IXmhpPdXZJOWm2eYKeOqotKg0TqAdIhmKPKx8gFQX78p",
-	"ZZ/mX80Y1dAgL2XvMUJ+z1RKMwRGnTEqIEm1UWQtwE8t231Zdlry7A+KLX8eblpM8CKstJh+K3RD/mTN",
-	"Rms2+vmdMhX1T+ZB7paglVEDFdWPlCZKzdZQ3KQiU5kmmlAyURT6DUFLTMSI0Ay6wyOggf21lM2AzKTG",
-	"WmVh0kUosKAyQf2jS+K50lKRjE64oIgTcGrYzCmzDst2zJlyIzd4EkBQIFgCwwsFdv5qBi4hJ4+GO6bQ",
-	"tUYIJuNiKtCEmSvchKhNei5rShf4uXZOrE73GWWEploSx4k0ibK5yqRmiEDxoLhxvfEB8pgo+UAit83t",
-	"FAv43S+8iR4Knnjs0I2+2it/UluQC36dLhxWVIwtaZXvhsYS0vj59KrX893RYIHNgKCqbxSjZob7cA0/",
-	"RhRAgCXskkSCcMrmhlz9fEqmTLFNkAfu9R5FLC2Vm7/qdACwNC8/ryyGryKsYiP2Aeh7b4cHj+Gi7T0r",
-	"CKo7qwESqT29x9sCZHQC4LeeGmsw1D8PGOpaEzl/CVZhfCzfKrHznHP/5x/BJheIWBDNJ4IlLe4AN+1A",
-	"sQNydiyiu8bduWmTHuK1Awyo5174wygUDSHXGKt3OSv5UMnDED7aUcYzqYxu9A/QFw+eeu7HCP3YQavX",
-	"hZwvrlf+ifRDT+2Oih3VV3OSVbVw/3ee/IGMJWWYDLiSq+9wM7E5hCz6nJOGUw0ZwyYZh53XAaFiAejs",
-	"qWbksHPYrOYzOFllKscJfFVwkRVVaIvsP02uqJlWyf6K1mI41RdPrR/erKwW3s9DaXhh1igtTw4BctCb",
-	"RHil9bVEXgEpSKqBVoxCe6NZprzuEpU52ju0Oj0aLKHILZaub3s4B4NgPE/ROnJGDLRwWTdi4JHf3V9D",
-	"a4e58f6IAAPD/swoKjQm0vt2NzTRJcNkQ57Wp1J28Lg55JukfdXG0GewXLbHmuEMa9ZYs8adWOOlYDvp",
-	"H5bsXbHzFkYYAY+Kcoa4onpElt9Eu2ggoYjyNi8OfND97VOCxAQ8QiOqoYq7SyjRhqYMnTy+fqDzYyii",
-	"d/3rwenlxfD48uLt2enxDfqEXCMc37urTXroRwJmggjgsWO3rhBMClZWjSzLdsx3CZoTEIAgMdbFmPOW",
-	"KpylCXrKqhjtLQzyJFrUsxlxV3ARPrPTf0f2532X3ygb7OzgdD+WYpzy2NQW47dnMfp+kh9tMe47VXdT",
-	"UOGTrcYLBEvE2MNSBCEUpRDC4670n7w+/tGq5lfok4aX3t0jjQdZK3o179iNd/w6lUinUDXvLKtdVb9q",
-	"NIhP5RVeU+QzLA1F1bAbCvgxpMBNKBe5luYa/zPtavVxYsFYAvVHyHMah69eNT2Io7MtARjeQJwzFAed",
-	"jiMefLba0wVPVNcs2W8czfZgNV+ongYLfZEMjfICtmlssNGBb25qr5FTlb891lbrYt9SDSdwG+r7Npd8",
-	"fo5HfbhWtv+7HWz4vI79rv1v0aQYlo8ZI0I6zlvNERW7l3fVvv9r+OppeGLgOq5mFIoOna/ObcxurVbn",
-	"c3hyu3euIraAr1I70Go+sCMfwAvjGMF3ejfin/J9xG/ahrVlSfTgLwT94QM6ZuRnqkZSlVKgiL3nuoSb",
-	"1QDHU0AmTE4UzaY8JnOAlBqxVD5gWhNUNAcEkfOlqxWnyBIWjKqAZFPpIJvG9D0R89kIGg6xFnY1TxLF",
-	"tLbTDAYXgUcDCQVqXIGrGiZZSrHeyXc0zwcC6K6YBeSeTXmcenQoe7LlnLKA3F6f6QDahZYmHXE5Y0bx",
-	"GH6WTSU02BgzZcfUAaFWX4RSlr/8CI/gO84F/6/50vhNBIb1+cRF1SGUciwyFhCdURFgrT4WBoqxr9UD",
-	"2DPXUydzR9EmEZxIBK1doTjEqa7gkEQAFEjds09tgtMiG9G0LmQoENeW21O/l+k9S46IYpN5ShVh7zO7",
-	"SVwKHRDXsdaVYMI5iDXsNEisS7nVjUt5zXBHqaH7F5c3p8f9qAltk2ia4o4rFmPrA7twlzUNxY1Y5jli",
-	"Ip4CDFl7lliZsRlbK3DAWoCxRVHwbMimXukYC/AyW/KiT4DMrqb8uRJbpvxlVOwpx1fbAeyknKIJRah1",
-	"nkudP/3lS1YrAUmmpMF2Y06icIF6nuU9DtmtLGynfEXOIsDUZjmLVAQt0Rym4tWURySRjmF6yeCEK5Zx",
-	"AGREIYFdoAj61Xm5AeCW8yxzCI8w1kjR+M5q5o3oPy565/3/jAIS/cfVz5cX8M92u90sgZePuQCwWdLQ",
-	"ICJAvjn8rBD5OtVEM2GaucwhhchBYBdUDiyT9ot8DOcwCMXOzHiltKW0eR/Bpq/hlL5JNo2vtgObxpvq",
-	"YYEQooQa6BuYn13NuGvG/RWYRHBbP413Q4PTjXEqF2ZyASasxobOkxIa9Bhq5lALQx2jE4SB3SIVqLtt",
-	"crxW1VIZkLqFVaz5MqrSiezUS63rHsWOkNgWrXooroeISVLVCm8kZcqoqGpEeEw1a3GhmdAcIE3g5QE5",
-	"mSXoTNfG7QRYdvMUu2NsSpFypfyPdSP8pspD7HHvHoKDK1pXhHxDjh/sn1zF5/JvljidvSt4DUp8DP9e",
-	"4WT7M/Zok0FfJkfkg/A+ZUxhqcLMW1wpOeYp23tmWtimsmS4jLpr4Fde2ZTfviy/V6u3eWMC4HEpOpuP",
-	"k3CdpXThhG3fSpwAhDN25UP5bK0SIQ3RLB23NG5Ke0NK3PKVf3oDwSXe4Rwv1H9uF4rzCW5fC+XVMc+v",
-	"sIUcEsMyRW/mDMtybltd0gkD1ZaaIqEDAgONUi2Ar8vAEgejrL6qDV0gMh+gm9uvtfNzO/cyNN52WH56",
-	"bnkIREVdG/sRI0k+dUIah50fNziM/UOWHJ+wkOnz8onyu9qDqVNha0X4A7gCkM56GZW/Uy7cWakmVKq4",
-	"l8KlGowWhFcrtV81uX2TJFZTzDOajj8x8xgVbVC2e5Yuta998VUm4Olygs+5vpx3wsX8C3HYJjkVI8Yg",
-	"xlVBptI0deUqXBXClVxbtd3nYM41I9HVrcNrLET+vlXuo80lLZ9O3U+v88NmFsv7CrT+WpLXRsVXqz44",
-	"qyLPlPKcC1nWToYFcBmI5c6rkMpzLucK7EjfsjVXSY38zNfjgTKisReRYA/ON+F6FFFDpIjZ7nbFTD5q",
-	"UwxQu7nGCMEXxQMHzNhl1byv5n0173sS3lewiI3le44BuojhJrbnip03hg3e4fcBieVsxjFjYDTnaUIM",
-	"nzHP6NRcAJr0iAuqFkEOPu9LqeExrknv6pSUxq800dyMzxl1cFM8xhQ+5r3/TL173sBelGLtpTvmmvmU",
-	"LpnkMdtPeIztI/a92r/x1p2XwSJLZe1Km4BIeIqm6QKxIKXwFklVxJ1cYlKuvfffhcJPjXEBwIhE5MVN",
-	"1aInftUDv+gtCIyXdk35NACIwrVf4KYQuNdOdru/xZrwd19dCHx1U3cPh+cWYx0R/3OWQkA0fCUM6C5T",
-	"fjlKvAhYzyP1pQNDldGE5qr7GBJ6hDSYOw/tnmkWBSSawn8zJSeKae3+jb3Ioy6ma9phIA0vFIbNstSa",
-	"ItAtKPqp77wZq7zQP6ejpjUJuNHI5/xILlfTS9KDdigiOhopds9hgGEmUx4vitbcJPLYjFGTJCzmCdNk",
-	"Kh9IIqGqQcm5cWmn99zQFFnhg+LGMGFHj6Wws+HoPInIbK7BBLGM1iON+M0vP6y7eSEX/A7YHgCaUE1o",
-	"KPLaiTYZ4OdckCupzUSxwd/PjggVC8hC5DGFqgIu5h4YBU9nM7LkKkd5pgju6jQvgjW5uohtxo01Pf0G",
-	"1qHc2vL4fD0eLHMltODQFYx5m464Q6zXfr7EJvLYrmHvDfRmt5zF64i+7hRgbJEem+0NUJMVbKXGnKxj",
-	"PF8c5uSaDlSpAm1MDPR0kxclOuUDKlbMlAHxiKRNekLm5tR3eXKElfSKIZ+0vxDS+BqwCgP/GWmq82Iy",
-	"9iuRrzXpfkmYiLtQ7U7ycZ/OEy43159h29CMKrM/lmrWSqihrszMKvUR/DwiY576VqZSGMoF9OoWCZZl",
-	"aSLHoYgA2zVWfMR68Ktm7u3z3CBHVMQqMMy34mICAIv5r5O8CC0UuTmRd1BeWD4yxepkwahqzbjWRGcs",
-	"TaFcTY6hbZQghqmZbyiuFFSCBEVnDT9dZhy6o3Dxl8Q1DqdZxkSSU/sNFrdrOsudlwHJ6NzV1kEzTf4v",
-	"Fgoodm7iC8Lu5btQmrLkY4KCtyrzpbe8ANjT54nfVNyBj+CHsMAXKXMrlgBbtiNHJnRsXLNJPOugqHjz",
-	"V2H96OoYUG2JfZq0ubxnym4OHvFOUuYnatgDXTyDsEGKcfLGXnjHZVaETbD3vjWSyaIF/H7vaA+f21EG",
-	"xXI2oyLRj4gh9wi4hsBtn8k7Joj72LL8sWKuoqwR7gn7f+9R2wtIuDeRxEgA/MC/dayogTaC1IR7QSjC",
-	"vblIJH4JgEkjGt/hn1xopozrd0rYezrDz5G952/lf6vns7VPtZFZKFY/pPdQYsDCvWYX1w6Y5xwVYZq/",
-	"Htfk8NUrEt1e/HJx+evF8Pjy/Lx3cRK1SWQHjlDQaGw15fa2SyI7fpSLHk14nseMFwfFWkyV4s4Mtovx",
-	"PVq949Chc+hQVMq8LuD0zTVLcsZp6J1v5IW74SRhQOxqA5JvL5Zb0HtWWXQ9F/lMx7gRX1p6wur6vk7p",
-	"lhORr+nmhiS8hieuJdm3Vfc9F4QSkET+yn+01eR56maJdZxKveJbhN4bLWCLQHwPVCWI8FRuGIsRJKrJ",
-	"OVV3iTVUGpRMGQU7KGMqFE6uOSuIvTc4BtVEGzWPDWAd/W1weUFGCy8EScPnmeGfLhrjY0gBYbPMLEIh",
-	"BXP9beEDHH6DQCAb5YHfnqTk5wnFYedHEp2cHt/0bk4vL4ZvTy96Z6f/p2/FWMmz6sNnIBqs2ApI2d1a",
-	"ISjeutme1j30jNLCL/hlxYVfxTaBsX6Y3kluD6uWErWU+MZgneC256z4o2UE4IdslA+orOXATQ3L8wCk",
-	"VbFYTgS3+jRLNXuYMsWaDlcpdxaTd2UxpgkXmieMcBMKsH4eiGVrgK+Ipsa6QbRiAG00c9rtdhObwTqf",
-	"BxehkCphqutEyHtDRsw8MMRsnVlrBZO7IC9WJE7NdGv/TpNyFgLBLASUYEnCklC4d43nSjGRr7pN1vqt",
-	"eH601HcF+1FCVrSmD0flpiuhcMCzP5KKjiuNKGGG8lS33cxDP19zUzeWZbsnFCXDp7DmNCaKgFClziDK",
-	"de7GilC86t0O+idRc1mKwtpxcDf72g8Ladpskyib8iFNmTI6giw1vY6y5/tu+k23681xd/3OTiEmQ1Iu",
-	"7lji4dh3cEbeIHbOlyl+7eK+Zj/kMviWI8taDtdy+FuSw6uOxxU0rm2iOE+OexTWZjTnqWlx4bL2/G9W",
-	"zZCluDYXpegbyMEijoUStEjhg3bwuWAN553O61jQGYN/sXCvcL0kid6aR3yTv9Pn4FH5bNvYVP6yNc7O",
-	"UyTLfwrRXIDrAGQ73DhTujGPU07GM5ZywVoPmynmNpsomjBtlVFKfmWjgYzvmEEga8TzpCROoWOLzhi9",
-	"06RxdXx+8AM5+IHc/fwvMpNCBoRiS7wfDtFHIVUosAqCjBX0pIs67zsHEfk3MuKTFhMJp4Joe11EzBxC",
-	"N/k3ouksS5nzn0wZVQ7jBzsDAJh1EAoXJ9DMkkbM0CPi/v0w5Snq+QhY7bqXckMabkF2Ja8ivy5qMDQc",
-	"ybnJ5maIKxgq6KsnxyTy2rliNFlEHix1ZG9Fiwvn6AH1T4pyyioEg0PL8o2MZUr+97//f1cWOLMiYMIC",
-	"wpSSCqG3QRdNpXZI3PZhrgtsazhPgLUmx3AWoXCj6KNiiVxwEwXlJdt12U8gctPmVj9a+bNtrzF0WA5C",
-	"EblB7TPwhkMu7L/d9DKBbzIuJlGXaKbsHWH3lgSOVjfKjlZeV5vGd8VQgAVv/yzFWBOWGrry2dLiPJUV",
-	"T+af5M+RRsyR1WmvC0fHU2qO3acRWDFNOxxuAh57sSn4d3vGcAZ7B82IUXgik2Ji/w/ntvSGuNP+HVc+",
-	"FfQOvGFmarV1ZOAQ3JKKRPsPOjoqtRmylpK93PboByxu5RTZunI36YggLwmc7IHnUfhExDXqiODDiEBh",
-	"CcnV8S6hoZhxrbmYBISLe5pysE8byVxZA6RkJjQJe59ZFZrggmL0fcLtP+h0/tIml/dMhSJ6d3l63B+e",
-	"9/4xHPQH1vwaAPTu7aB/HZEGjZXU2hOFhubEFT+xxvKU5881XdQLedHy1Aevc9GsGNVSkOjm8nJ43rv4",
-	"rRgOTC0F1b6rq3x73TvvD9/8dtMfRPnr/Ngt2JyRkmhoWyAxqgXJLnAvijVUCfbLjAmw4a8c491WHIR9",
-	"S3CDg5KhNh/lbGMKgqhU+WuN002FQzDQJujMw86PP2zvUHKAcnulLOKBmxgsVGfGF3LCL7SuwPl0nf6R",
-	"Ajurk/koR1FiUZxDdfTeW8EtrGFH9WJVSSh6WDyqVrvajazc8sJxG1dqovEGC2jiofwvqqs6gUpKMz9n",
-	"eefKXNsBJvNHa+X3WwGZRNrJlm5cRVHYvLIrDrRPTtnYWClA7hjLHGDNPU3nrE0inTGGaSxxSmcZyEzS",
-	"aX//v//9P6/aHStaUO9xxVPsPdcm1zzjqdRMWEZ6zy2rbxy+eoW9Yx64Zs3N+DaVRPT0LrbVaV7Ey/YJ",
-	"RIwxVGRFdblT7ez6zJ2TzYeyoY3i2S6XPda+SyoIhZhKad0tN4TC7ntLsrsROdSTITUREfM0rSiDurYr",
-	"+JKFt696rYX4t0FEb2h8540Of7YfTkSKpXSxmXBAU5hSQ7zDzJV940SFO+IIyUqXXRQRVDMTuDU+fycU",
-	"kZZzFbMjHCIKHN2BHwpMyMJLgYUHmonkPHe+lLOHRtJMvctIt0NR3RhnqfsN2rrX/bPebzt0wUnpAqjs",
-	"Jn+n51QkYL4XqZPuv8dg7zYWkh+l9zLg2dW9gevGOd9iSA4VAuqT7/3t38pTHUjNJpdBn8ZT7Fs5maMm",
-	"4swby7LuuEhII9IG3KrG6KhZKjY1OU6G/ROSPhSjKWhRoWhEEpysY8pTLiZRMyDRvNjLCJ0Q3HiXmZoL",
-	"MmWKkUZG4zto0pl7QIUkd2wRkDiV84QIaUJB01Q+sAT9lHMBVWURGbGxVKwEx2HX0rVTQf0rh/R+9h77",
-	"WKKmlVLDRLwgcpy/Bla25XwFAhSaYFlIDg3kLnKb9FKHFYgFZaUavLWiu1DQOGaZ0fimmEqASxuPZxmD",
-	"WrvMqo/CYJEalLQpNuHaqAUZQz/7aB9d95Ud6J3aN/DQRM+r8eE0W3MpHIpSrd9NXhxbeJAxFk9zMteB",
-	"c5G4Nlz+zicslgnUkebMbzujWaSsBbfXPNKdi85YQmI5GzmoLygKBceM6/+xSFnh44+pIHI8Bs0Jvop8",
-	"9nRJr2xWN+hyN3SRWsMEFvX85JBPtg0byzk/7LJqwnjp0P0gY/SOi0kLb1+WX5ctN34hzJTpR0sRrplI",
-	"UBZAqinFCjoUFdClJXc52tvvPZTehPLZmEWnjfzSWwm7Ak9V+jZqtsmVp3Hw8hvFWZ53CKkzEDZHG+Tm",
-	"ZjC8ur58d3rSv466oYj+0bq5GbT8CBEA8qIjwi4fUitR3XZk637wlqbpiMZ3R8RaCRHRdAFpOIyqlNsZ",
-	"BQuF1QhY0ibRLHvtXltmcx0RYZmAE4SNw4PvQdeQc0O46ZLogd67p7N4FhGaPtjBH6S6axZ9S0MBJhdJ",
-	"GGb4usTUwmn7fafTsUakorGxWyPHY2tJBuSw8+MPYE9eZkz0TqvBevMDRzb6TAaYn+aTXLj2hu2nBz8s",
-	"T4u5wXtHe5hksVfRls/91J7Cx/5WTj76pw/0/kN/WslbMUtgL9jDwCzs0vId3XQK7gf7NzeD/NE/gr1l",
-	"itjhx/mj+Y9BRuzwS3wOXqz2gtel5p+j1PwGMuYlKGLA13aVfPvaKEZnmwXgGfrNVjhnFJDR3JTMJo7t",
-	"qq2AiqdzcQfhILTX/G81S4JyMlko/B8B0VBevoC6ZqszQt6/NwftLA9TmRatrRVIZSuE3gJ70UdOqng4",
-	"xjzxaP/s4IcuUdSwvx780Ol0ulCKIFiq/3oANu2qEGugoMKq8SOwKV1uiADrDWKJKeR6NKGMwYsmEKpW",
-	"NuryutGMHS2sqU1T+13J0wqFJSBTG9UCuNktJbCXhqIw0Vwx7JiFkQh7jiCpF5WyD76v5d4Ty73NwitA",
-	"QsDMjFqK1VKslmIfJsUCx9PY9lLzwlH3NGhcVh54wHMSpVRM5i5dN1NylpmINLKpopp5sKyxVJCD7Aw2",
-	"kAWG3oEMmGGadWT4jGlDZ5mVMppNZnZf0YkoVeLyLuEhTFOWYswTKx6bLsc5d02iCMxLHXMfbiEhAL/r",
-	"nin8Dkwoqsx3mkTHyGtb9mZGR+TX3jtINA/FX/73v//n8C/k7ud/BZBsjv1bmGKy6Yy1Lrn86af9y2yu",
-	"A/IrG527f55fvQ7I27PeMSz7/LCHruHcIxoKLrSxJnBC1mxe9C36Qruy66rZJoCebmV7kVXauz05vfRZ",
-	"pY3Dg9eQY7z6/aB/fHlxkj/hBxjc3AxvTs/7l7c3pUe+7xw+am27is2SuW3Hyc3tD0Qjg4ZeWLHfxdGx",
-	"FWYqJw6zzV0fWhoFywmzjAm7h1YNC0gyR+ke5CpIpc17s+zD3ns2rLKb8mpfJHlpaQVbK2++GtSxWsR9",
-	"QyLO+e+tAVBZlLcbGFgB2LhbiR7CNTbkGEWdzljMaWoWEeQWy7FvpOU/L6rylprXwzDtULyRZgqMDSq4",
-	"qXYCu2VkCyw0EIo4hPQAkZV4knk9oEdHeywm9q546a3NQBjWFLn34UxHXeiBuLIjIKjoCOJ1m5qE+D3Z",
-	"lO//w2GwN+PC/3mwPff/yeMWxc5s43rFxakLCf6k+ZKWacc0LV2FD2jc0UsSTeaZpeuDTsdRUQaFM2lK",
-	"GtCO4+B///t/fjgsOekDoudKybkAGCZMusoYEL3OKMRCFJvJe5YAdIMdlNAUguSWBylGGjHVrMWFZkJz",
-	"w+9ZumhaJfiOZa6fH+kZMpPa2GWV1hUKuwVHhOICQbF6kPM0IRnV4KCi9o0KYIhXr6ySd9x7c3vWu/5t",
-	"+Pb27CxqljCWoKM5wlRUqlu9JFlnVs+W5VXM8iIK161manfek4sSBx5cIDMkCTd1m4w6b/zzZmQlibuJ",
-	"q1HaRznjJkVs/3c72KM9M45XmFibHHYOi3JEh77jYGP03KqJTM02NclYYQA3TM3W9SLQaDJqpqXiRXxw",
-	"mUs8oW5zWBVEB+5ew/TXtLkj3CRcGK8L5D6sj6NQ/ljJZR8MH8xAz3Ed3xtryuiVVCuoFa/It3DZGKBb",
-	"xFTkmZChaET5j6Nml0QuOBWRGVV3GpuX+SecieUeaZOeWxRPyEQyO7mRoVgPxPni0HIlxgYwlHe4Fc9t",
-	"jeySOoWnEjgI3fXsVdxS8GfW6VUvnV6F9yZvQlcc1yqFbCDGpW51O3YfdU258QaQAaMqnpLRghhuUhaQ",
-	"MU+t9jhaEPsFv7eLgXxm6Bch04SpqrakGwjjeGmBW5wLq1Kc6PkIxWHOQOwaN/kT/muTH+FVp7NN2AaV",
-	"XU/zHWhYSQ4Z1YiTi1vYGNNUs+Zqz0Cod9nB/+FHX1q2W9hIypRRgSur+jGexKY3Ptjpjb+mDqvli7R7",
-	"d9Wlk6n9MnWL1aounyXeuvz59i6rwuFRl3/XzZMzKfIrl6wjIL8bbfMipOirVdob+oCW7/0z+TvKU7xI",
-	"XVt5AY/RNe7Il2/s1BCRdZNQusQTHmExa2rc1gahzmNapXKh/2KFZ9QNPmv3wxfX4HMJBMqjmfoi8Ucl",
-	"cqWJs9LHc2n0jc08qyOiz0Q9nc8uLm+my1hbNZXWVLp7L88dxZclEBNPK1zyDpeeCqggdt6F3KIuvAnd",
-	"Qo3GDwiGLDXhpr0BOOrpaPR51ekr2JvPHDv8EP7gEHO+cT5R69ffVATDWtI5KyFSucziT9O499l7eyaP",
-	"Zn0tqRU53EOBhANAOnmDrETG8xngFTyisfdh1s+kcxj23uzP3PqWGcpO1Rfrr1arFDXV7kS1eM/LDeQ+",
-	"nEJz82ATjV6mCdPGhzZ2DlKcF2bHx1HeV+ZLd++7uxs9B++qyb0m9x1TIfHG2NtDP8CW2OBtB8w6U4I2",
-	"W8Kjy7MY7oR8SFkyYdDKgTSmi5HiCdEQ4wwItQZGKh9a84woZhRn9zSFSB2CtaNHHtMXNXlg9M6nAOSI",
-	"alOqiWb3TNEU6n50M+/6v/SW32ky5dpItQAsvFBUg+FhgQsCWMWuzYMmCL2HvSz/Q/xnFEAND1bNRLm2",
-	"EUGJLjQSw1quULiR5pqR6OpycEMe46KuPrkSLGlQgPl9aeaVW1YNwFcbVjUA35eR7qnvSvihH6/W7QqY",
-	"sAQ06rES8ubx3NpggCm0D41dWo7NHRHfG6YdYxwxwrbzCDQcCv8CAF3gnsQ+LaThGKsdNbBcGBtsBQU3",
-	"jkhDCob5+pDOjjy8CXlYouhL006kYEsTO97QhI45UvneLG1ynErtO5rEUgjXIjmmImapLrOVjZgE3wwL",
-	"rzRky8f7Ad6xKTW4O337+00sHAZ3orXm2zXffja+/Vx82Nf4exbiWFhjMOg3P4FH/+7+NfzUIPWn8qbt",
-	"prRnM3VAuzZ0nzugbYX/LL/RT0Fc+yNFBQbWqrUhzIay2o5gD8uu6alME0/3fnBXW4htGON07h7gALtY",
-	"RaZvYP4n8Uw/Aa0evEh4bHVn63bGNSN5rj4RQG6fHMVSbMKEJeNHkVezlMbOowbo5F458BVzCuwoKVjT",
-	"N4i3lLCBUVznUyIU+xMGsA6e2ubYheC/UWfNl07qtaNlx04HOdUWbsYJ5dt4RcJmEkv2NobPekTPAMpD",
-	"yQfNFIZ/oPgOuy3lLRaWlA3osxxVN22OQtHIG4Gu9wJuHhFuSthMjMx4rGQ2lYIBoGWifZNm7NiMLY+D",
-	"UGQpXTh0RlyS42AAlD6VD3oFLCoo20A+3TB3pbeJPWiWhAJCCWw2YkkC2YKaGU0aD1Ld5YDIzaKu2L4N",
-	"oLUwYe9GQhrRyeXxYNi/6L05659ETfT9R/2Ld6fXlxfn/YsbwL8U0gDeWTIHn07ULbrlkcPOIYYFoNIo",
-	"d2s9TKVmoYiumILmD1Lo1pVMebyICHR8WN0/0oiKP/7a0CwdNwFvgUT/D3RZ/Ss236WlDq6uB6/dBgog",
-	"amTM0zTvQ2zcTifeHwXNpwEkojqV8oTNJIId7ubRmZpZ+hFpCfZqw2X9eJ79GeypFyhNXK81XCbdfONK",
-	"vMPe6TWWsf87kMIfG1nHwFEZgrVZekmZKbUtkGMSlcaLgoLI3OVCHNBuXrgPwG4Irzex2kj70QvWs8vb",
-	"qUifuic3V+ln1Bim7C//v//otf4Pbf2r0/qxPWz95+8HwUGn88f/u/cxQERwwWOtH7/fAT73T3pPXSer",
-	"DycHeMMucDj7vAt6YmjRbsIXTSUvYiw8EYX1oFKWx3gCvmYVi823kZr95ybiOhWGKVdz6jOvHEAhtLB3",
-	"OJVbxFYlAQ0e6GTC1O3p83JoNw25Pa359LZbVOzV5quyj0e8/7ul521cWQfIhBE3js98XkYEQzmI7n3F",
-	"Ehlv5MvV3FfGenfGC//7/HwX3nc/Ex8BXf0sLNs9nqVWZa+Z+1fO3JfYMfA2XU212EVqs+nlspledTrk",
-	"YcpT5puzgHKu5tZGOZ6y+A4QjLCHCxNxNV3+jHM9Ywahm2Fj9yZcNteEpvz+4+/kV8i9z/g9E/blMyVH",
-	"ZWHvLgDehhkzij8i8a+UnDEzZXONjRnY+0xqQHIjyLja5EIaQkk2H6U8JkwkmeTCHKG7Ljrv31yfHg+G",
-	"N5e/9C8iohkawKG1hmnGlLOtOSTkRj3ni4KbcETegIOCoHlYtgu7K6P3Tk6u3eDuhawxHAqnlECHIWqI",
-	"ZlY4QM9XbZhgHkQDcqO4JkrODcvz+Q47h24ewbi1igOsnw+Fe1c5N5oncMuc/QxDlX5vRVfxbSWJnLsD",
-	"2E3r+Rhm7Wb4RDfi06StKSXVY57P1fsCLUdMnr3mckBIwqHFJImpUguozioEx+dZ6HlxzUjCtXe6+OU7",
-	"v8tfAZclaubqsRQrlxbAee2ruDvVKF0mj96wsinN9tfKkkrMZJZf+0q2JMeKZfv3B/vsnqZzatj+OIXn",
-	"NkUSEOPLPkTuueYjK7fKkH8B8SMlS3mylqrQyxX1b+gkIrG8R3R/BqOFQjE7oDVxluHJ7Cw85WZBUnbP",
-	"ilakbtAuofl1dZGLGTXxlItJKKLTcetCCtY6tx9FBHrNv+4cVnmvLu1W9N3i38IuVCu52NejUHOX5ngU",
-	"kahSl336bKvym3Apch7jEq+eSUOAWd/M07trN8PmRCu/Mr3SzsXejPUr946mPKEGwbVRfjA9T6FU9BH2",
-	"/Eew97oq4ePC4dNiYm9CNBcxKl92+jL3ftpteYtdhjbtir/DXJMZTa3MB0Z31bse9If96+vL66jpk9Pd",
-	"1Sdc3Nu9IY3o9OJd7+z0ZHh8eXHT/8eN511PKFLgPX6CsF8KXHsDXkvChOE01eSBKYZ9rEZzbN3gltsu",
-	"xb8+39Jucnf2jC5QHxk50HUj3WVw3ketH6TCzR8Mfr28Phke/9y7+Kk/vO7//fb0un+Si4YXeAd/T0Yy",
-	"WdjLYqQkqZUgu0srmKsya+/zvop/BSuW/za4vGiXooKfcSVSkhkVVj2VYjGTc13mUL7UxFo2SaKsnt+I",
-	"rns3/eHZ6fnpzfDtWe+nYf9d72zYu7i8+O388nYwvOpfD89PL25v+lGzC3UnC4cCFV3bP1o9+4fVo2Mp",
-	"klUmWHpkW2cpeBSfxN5SuygesCmbw6Ofb+NLMVa/Syk1Lg6/ky4E0zxN2DX4fQUQ4e11/4qM5uld6TaU",
-	"tChQnLDFRH5vlppN/PD9969/eEzH2v/9ji3+2KxpXWZMvGXUzBUj12wmDSOFTCdXLsbaJrC/GkqAYNHf",
-	"aaKnNMs7HyXYHxcu6sXlzfDt5e3FSYRWV3TTu/6pf3N68dPwl/5vw/PTweD04qcoIGsCJSBLoogcdjrN",
-	"nbSonTyFd2yxK4zyDtCO355aVcw6mEP0drtu9TyKTLGQLepMsRCCPY6hnzDwUae9BF6b2UHzqbiQtYbz",
-	"OTScJzT14R0sRyh8yuvvcOHA2jcbmLXmVWteteb1zWtemotJiq6hT1fAMiZoxtt+JzeivUC7+6tT8rrd",
-	"ab/OIz2YdMbUPVPkHn0RTLsuX54nQD6eNgGh2hFUhQvaDW+//9RQjVN55OifLN5Y0eZf55OxW75CF+iN",
-	"5Rvw8sW2+MOpjtf5W7KgmPDwobeEavKguDFM+EC6YhDDkWpBGpEbfmmaqPnYPfmtd372YffEL72+J598",
-	"T9zmV9wT6KW18YK4kO2V1Gai2ODvZwG5ZgkHYyzAPNIC9D8gf08UFSbAzrVTBoiWdLUXAImpcDG2Nvm+",
-	"8xqHKaawijROwjVJ5IPoYlQZQnfYFPaIJGyiaMKSCH/tAnKhyFvzFiFm0sBlHZE7tgBFEfE00KCcUkPu",
-	"GMsg54+LSRfznZp+8g2Zodewbc9oKNkJuNhgG/Vzbm0NzPK7YhTxEwoAP+elf/15dqtnSMqohn765b3K",
-	"rxd0WymhrLaflCbztT0eUof8pY2EeO1buDx1At01TPusyXPX7ETGdd7c9ntyAidRwaQfNmda3GbACKFV",
-	"GSW/stFAxnfMxbi5mICKgGgAmlTUMih7B/nMlzNELjOeJVEQishhAEVrkBJl6Ijyl1JAL3SzyLiYYFd0",
-	"pu29hX9L+1koHEREF+3glANSASR0RP+UHAZMGb1npZFLg2K+H/yzTd5gqYe2QsWaf5qZUFCxkhMSEbR0",
-	"iJWGxSYFRKMtXq4hILGcMZ03+I4GLG7lv2h5R+URQasgqEgz8ZM1sPGSYgmUiWhDF5rIOeRe3V6foUcz",
-	"lRPdDIVzHkUwTkSgWQrJPY1t0iNQNSEmVjr6QBmuF/JHyBzvAYlTqV1lnIYlhwIk50Gn85cu1rrENKMx",
-	"Nwty0Dl4Dei1XBimrNQcoxvMfnNQ6Q/NmLh2N2ZbN5xeaVODouZEz0f5LXQb5c7OuXc2tZuBgTYFpA87",
-	"P/6wPbvyAP1rK0mmDxwD7N4zUxCRX2jdeeXTUxkf1VqtdYG3qtj9Eiv0X6KB7PWelpKpPW6wvP/YzWy3",
-	"84LtW3Vj7Tom2N8bPTW5NQQJRbmg3Qv25irdO9rbh5pPt8p1tB/MpAvsu6EGEECX6YRwgVlwPvdr5nOt",
-	"8svuVIP1vk52jWsKvqsHU1azAYWwrCOURgWRsj7mNZtwbZTTKFI54SJwzEWxsWJ66lrz3svYPWSXcMcW",
-	"mjSwcs5eYbT/fJnKvHL5t1CXp+SY+3xuezBkRgWdMNhqN6D9WC+NCJ9UDHmMOXpYU+a200EGNKLlEuOl",
-	"8ZaLDKt3miYzLkhC9XQkKbiY8W3tx/sZFSy1QpOSmMZTlhB3pQOSUJ4u/LEGJOX3LBQFCBLCCqap1Tit",
-	"xovLpvCcR+4BGuji9sB8+RGRBhf3vvQvCEXuALei1sAlS++gx5f9nmRMzaglTwJYJ3B8Tq43u3n+0ZTq",
-	"aSueUi5cw3VjL0Iolt4YPm9ZkWVf28MSIvAwaRwP3lnpZBUO7BJ/zxQfO4W+Td5xBgmOM7oAiuiGAkbV",
-	"dqldYonZufUxP24sFdFzK37gKRRH/nbZj1pwABUn5/tYr8Aprl8yfKu70fLNhbHvRlVXzR4zRHyUTJcH",
-	"gRtQMQ58XjGUj4WCS3D1fMsDj/HBFkRZKyZY+r5qomWfYykpkqYt4LiwBATb8VOvT7Zp+IG9+POUJeSe",
-	"Kk6FIQ+MT6YmP8rNL7P/u/3fH2DEwRAt95ulide+rVjEbsFluxQfvV6aAp2vFe+GjgurFkCED7KUjPQO",
-	"DbuTCY/N0qFheWB5dKxZXh/9ihrQfH36kxsgw481MhZ7L2Y0dTXGpJGwmZwomk2Br1iDMmUzHZAZXHnP",
-	"ESC0NOEMZE9sJ7H8InUaJx3pJmY2T6D1uva5x23idDaOCqR8EEx9pwOrIsL5factgdNQYC8w16xkoqgw",
-	"3dyFTBMo5MCSjmyuMqmx+SLXyFggHupes22fj5pLxO13oGLPTphhRcq0YglyOctOra4GhgtB2bkkZP3e",
-	"TvnS0WRTvoHxr6sjdoyH5auZqyUVnCLlAngQA7WJsPdG4Vp9hRIXEzwPzWc8pVZtCQqO1QKOVXJUzeap",
-	"4S1tWBYKxaiWgosJetomc6oS6IEwy5DB+/fFW5G2KI+6UOxd+qQ9S5a3vfhq74///OP/BgAA//8=",
+	"7P1tdiM3siiKTgWLZ79lqk9KpSpXebdVa6/zZEnlUltV0pFUdvex6jDBzCCJVhJgA0hJtF+t9ebwJvIG",
+	"cP/dCdwx3JHchQCQX0Qyk5Tsdu+t/uEuJTPxEYgIxHf8OkjEfCE4cK0GB78OZkBTkPjPS6rhjM2Zxv+Y",
+	"JymoRLKFZoIPDgaX8I8clFaEZpm4h5QwTvQMyD3jqbjfG0QDlcxgTs2XermAwcGAcQ1TkIMvX6Jy+EuY",
+	"U8YZn66ZIoOJ3n58BYHlX0EieKpIzjXLKgMTad5X3eODlsvDiQbZPrYW5J4yTcYwERKINJ8wPu0c+/r6",
+	"6h3NsjFNblcHj7XMISb3M+CEcgJUZgwkWUhxx1KQZEJZBimhPCV6xhQRHIgW4paIO5D1qYHn88HBzwMz",
+	"4iAaTGimYPA58ktSWppjcSu6cBOsruh6BkQtAJJZuQo9o9r8leYJpAhemqdMBLden+dHwRIIT3JnfiK5",
+	"gnT9OF+iwYJKOgftcPkol0oEVn6+oP/IgST4M5lIMSfxHDRNqaZ7CzplnJo39zg86JF9KyZigvtZSLhj",
+	"IldkQadg1sPMiP/IQS4H0YDTuVmS/aa22Dl9OAM+1bPBwZuXr0LAfpfR6Q+wvKDmnRAcJhmdkltYRiT+",
+	"NaEapkIuv+z9qji9hZGZ+UtcLGhhRinWY74cRAMJ/8iZhHRwYI6+ZXUvX+1Hgznjxd+htZ6mfpmB2Vi6",
+	"dq6JkHOqBweDPMc3V0dvYT0XdApEsV9awZ7hd9W5UpjQPNODgzdmU/SBzQ3qv9q3W7R/lRusEuMHUIpO",
+	"Ye1G5/ad0aM3fE3lFDTj688/50wjDhqSliwFQheLjAFynCE1FCIJS8l4Sdy+d1rwQfv5Rrew7IsYr958",
+	"04UYX8xQaiG4AiTA72jqmLn5KxFcA8d/4sITpLIXf1dmh79WJv03CZPBweC/vShvqRf2V/XiREohT/gd",
+	"ZGIBdspVSEk7KWGKzGlm4A/pAVFLrulDRCi5l4JPiVl9ZJhpzm+5uOdkwiBLze9zphTjUzIW6TIiGh70",
+	"DUfWxhThQpM7mrGUfLp+t/tnMjSgjQiiYkTcTUok0DQif7k6/4iD7JhR8S8x/jskmtwzPSP0hqe5BQQY",
+	"wiZCEg5KQ0pSgIXlp5x885pkcAeZMoOYdWWwe0ezHFI7Kym4HpmyO+A3fG7uHfxW8AT2Bl+iwZHgk4wl",
+	"/6SDSNzsym7cIHGSSwlcE6XN7oeUFKDAbWqaAbkDqZjgO7iDd0KOWZoC/323kNAsA/mVIlJkQFIBFgVQ",
+	"/HFX7QIkTh+ZAzR70+IWuEEW5EjmJhSEkgVV6l7IlCQzyqdAhvHF4dXVT+eXx6Oj94cfvz8ZXZ78z0+n",
+	"lyfHsd3x91TDPV1eszmI/Hc+ueJKT1lqN8zVveEvnGg2h2Kr/oT9a0pTqQkzAqL9wBw44yQ2ezu5uh5d",
+	"n344Of90Pbo6OTr/eHwVk2HsHvldCw6/717tccEDQ9Ib55oklBMuSCb4FCQZW+mDDOFhYdhkRCTciVtI",
+	"DRBoZmh9iW/YDby3POBaiDPDZ/85FOcZETwkAKnhIT+w78gwfn9yeHxyeTW6Pj8fnR1efn/ioP5R6Hci",
+	"5+nvt9qPgqg8mRnJW+QyATI07M9wV6bYODPHYhkFEqBd5flEwuK3gi8O/j1wkDTD1W8F43KdT023vdcH",
+	"5nbAGQqyNMNloKGTHN9afYVQo+OQGPWdXVR4YqKsgmOEiqrGWL7StgP39ouK9oRLxx19kswcpbCq4D/n",
+	"JK1A5A5SkT+XB3kHMhM0hfSfxH6Z0VXpHWUZNTQhJIE7c+ffC3lrfx7navm2eVJ0qayuqIU90Kc7tAu6",
+	"NBD557I3I1QVx2W4hNEL7HWL53YhEVeZ+fQdqsa/9zodU7N3fWrktgRwpU6oIUYWR/NJfDrZ/UB1Motx",
+	"6Vcg71gCn8pT//2WfkhSWABPgSdLwgFSJ7u4u7+Gi55TZFSDxJX/UwSVJxVA3hKmb/icLs2db7bHIF3L",
+	"CsmVlkDnilAJBB5gvtBPR2nXQnygfOntYb8fXC+NSI7E5GjMml4ev6to8NfdwkS3W+j5az+vGyQbQ9TM",
+	"iL2GKb9YGcpZDHsOY95G2H3iNNczIdkvvyeX+WB11IgwjupoRJx0au4IL58mElLgmtGseWv/9NNPu4e5",
+	"nplfjdIVNjnQ8g3DsnBxKJjlCjqMcQiYhRQJKGXYxQnXTC//aXaAe8iyXWsJQAn/jgnDuBShROaGmcVg",
+	"RtxDG0CMzNleLPgA2dsnrvLFQkgN6QdIGb3GLf/Tbr8ZNYs/spPvmsU01NGKspoksLAX428gbW20dCdp",
+	"odUErdVowtipi15kGH+6PLU6yvnH71FF+eKxDdH3cDyWcMdwuRciY8kyYDJPMsZZQrP4gNwM3uzvk/mU",
+	"XJyT706PbwYRuRl8d0Fevt5/8e0+mc/fT28GBgkeFpSnkFY/GS/JXOR6RvQ9S4CklGXLm4FBf29J9xOZ",
+	"R26AgEE9GhziOZzyO6Zx5RXjGE2tsEKzC2lOUDNQgwO0zUeDReXRrwNvR6jZFouH0Yqpea3NLhqg9ru5",
+	"ra9qNfzZDRKVyyi3by1euP10zjgyzgv32nYAmIsUao4MmC+EpGgKtgtZAX40eNg1r+/eUYm0bb7DpXwQ",
+	"KVxXBigf2pGaO8XJW3f3aZFSDZ8UyL5bmzNeffqyudlJnmUja7dd4dCSzeeQGkFsYg0Ur1+92rEmNkPZ",
+	"UmTmMmDca9QWWzTjUyOXSppokHgxVI9+fz+AJEyNaKLZHVR4/ViIDChHXFiFBl/+SLM8sOpDvrSmULRh",
+	"vkVRzXxO5rnSZOJs3OjsMI/N8nieOUFYyxzM6Av2AyDJ14GVSKAa0hHVNeIwZ7Kr2RwGga3Za1Ot+6Y+",
+	"fwg8aQ9DfzTIqNIjc1KPmswjw8oPCwkT9hC+yRf5OGOJk46dLwt9SaggJmLKmQLCUHpdGdiJE49atRRW",
+	"kVl3k1yad5oEh6DEPRc7dKNF1fOuHWQD1LUdBGkX8enIjraKVnTB0FPSsXyHlV+igXt59RjuZyJDwO+R",
+	"q5m450TwbGl93EwR7zx5S5QW0hwH4dbpvZ77Wi+OX2XnBou7emWjKdW03y49rAwBoYWl46uPeeZNMdHA",
+	"O1s78cHB4wNoar5TeWLEyQrvN8hW7rfgSNHAoKXSdL7oywgaIPVTRRYmfpeVtVfnaAf5GVO6G95Mw1z1",
+	"Ry83F5WSLp9PoP0E8pSJd27mUly4p3dmlMXXg2ggFrmZYZHMwwJbnjJ9wrUM3DXmPrRi8spnNNFCjoyi",
+	"ma35PXxpdDJS+7Fnpys/p6Apy1S73FEbtgRWYzWM629eD1Zd49GALYLzigQ9epvdvU4rcKAI/GytaJ2/",
+	"a6eKrbxRwddVDM0VyBGdOgVoPTbi2VT3WDnF+oHXTijyaNJcbH1zUQXbKzBBYNfWWZ5vG8Lrkwejoz4V",
+	"zykJ4HflO5Wd/Muynur6VyXVGWV8NAOajmZUzYLIW3mnN3Xab5SmOq+CaoA2okE0GMuwgmQ+FTkPhN2Y",
+	"02eg0FJt9h7vBSfOvDFv9ae1VN4AfQ37a5tpwiNagaHfgl9M68GcielT3sv/JBr5l7+b9Y8g2cQZnUIk",
+	"AsmtFcfDGOleMPjYgzImTCo9svjfRk8tl29llBrF1pf1Hh6I+cWqV1QTMDixRy4hETI1wrzItWKpdQMZ",
+	"KI2pAiPhu7BN4AeEWn/KDb+rwMaqxkqzLCMSaDKrjO8jaqjGySNyP2PJjKSgIdFGpZiLO4p2AHrDE8EV",
+	"Uxq4JhLuJdPgdUEO96DskAzU3g0PXdcVVrSq2hiNizCuaeJXNtx3PsgZGGVGES447PQ8LglUtYhXlpeF",
+	"DRFVLPU8zyPSKg4U05R7qx5xL8R9pDa1QgfPPKONZ3yXZ7efFMjD5PFwr491CSrP9DPoe4J+O7NtqTB5",
+	"oQRNilQDirWVP6zT3ErQn4Nqg+cNzcwBw2mtVx3ZpJGcv1IYhK6JdIx2xpQWNiKiaioP2j37W62cmM5S",
+	"VRMcOm2Cc/pwal9+6cKS/Z8NWSIa5Jz9Iwf3M1pCG+dc6BrFUvqcJaL+GvX28adlZlC95Sm/vpIomzKV",
+	"yudzanXyMP6FpNDGZS3uyZxyjNuTigA3aINXKSKOlTkrkq4HXxvE/SbLxa0DfRvQE+fZCMR0GYol5ncy",
+	"hhnjqQ2S1bkiwtyvNtw3FrcxGcZXJ2fv4ojEnz7awNJj88fpx6tP796dHp2efLweXZxcfji9ujo9/3hl",
+	"fvt4fj16d/7pI754dnh1Pbr6dHFyeXj84fRjHJG9vb2dvT62CRcRH1bFV3QScWvAdcsWC3s5FwG+0YAL",
+	"PZpgPKJnVv1cOgbAVzjRuRm8/POqmKZ89q4yYfm0iISsPrTc/nNJ5f0C+6uo4j8sIBHZ4y6hFsKYI5rM",
+	"4CgDKh9335XjPN91HXddFVTb3HOIjAsaSmc659nSmvqLl8gQ9qZ7JL4d7ymgMpkZEoT5GNJ45y2hWeZy",
+	"vsYKOHpnFlRrkGa0//0z3f1lf/fbvdHu519fRt+8/vJvQfCs3WGYEaHaAP2MDisavP20FbSnNmCFatjW",
+	"/+0A0ITu95kYY3IMiQvwHtzCMo5IA8YHf4ob1//X+/ubebz9Krq3GVRuJxmdep/SqoJjQwTXpIFJuGMY",
+	"RWijQSVg8AaRkAmKKYi9tKzGloo1lSvotbsn4Ew1YD2zprWs6YwuQZprSa0CfLzUoLY0bTjdf9uvzV5U",
+	"Tysl3DEUnPq+P2N6JF2UmvuV5/Nx8WPfcTIDuqoIkr0cRIPsVVBunTOloO/IBcNR66TSTjr46Iex5xti",
+	"3gp6breBfXbvDlzF7tx4FRC34l1jbSu4t8E5bADaxi7qq29da8sSEQb9NZEmua2oIiEQd63qCbhlsZpn",
+	"NhkGNmqkjwsyc/mJoyeOtuNw/7RDNoC3suzGlC3g0kcuJDFkhs/57ahnhFMqknxu5u/5PnDNCvRfEXW4",
+	"+Txjv0BK/Is2JQyTKnFhxMxmbhIytCKyFZe54IAx+ZjZa/Oge1G8A4OLVg7YHmZAUxdvXoy4GlPZ+KhF",
+	"lLN3mE0upIrEP/PPsS94YbMXwr62hdOxu29lxY3aq8OLZDoYQ9DAKKMdV481KjHCj1FCpZyxDdFswsTJ",
+	"HfBgeQ55B3IXzxHMKyrCShbV1OmFke8NGziIScY4HNzwGN89IE6R3nNhYTGJf73x2vXN4IC4pP4v8dvV",
+	"b1LINLVf4D/N+zeDvb29m0Ht/cRhiH3V/2XerpJReArBodeakOG5CUQKlaVEpPZxscAWh00DnVdouyWu",
+	"ojXCkMPUR8g1XHKohjhaJGJCWFG5xZKpUXntxxWUrl4aLoJjHXF+gJQlNLObweh7oyuJhI7zzJkD16Ny",
+	"5d2oFleInwUxVnCjCrWwRqNKMqcmr25pLClPZpCOJlLMwwzAHaU1CSSVucg9VcQPgCVKagpd31ihbeJh",
+	"JyJz9V6eNOzVF8t4TAypH6OIVFhleG1MLRrkGJq9CSxCIUCe4RVH31xVIyi1MmsXfj1SMKxi6rNo2Coa",
+	"VsB0yhf5pmJhSR3VmjmdxqMKYjZj7buku7VbeMIwliYCPQeybIxQF1Qns0dnfKy/VUoEDJgG8be3WCBs",
+	"vtBLYndtg0C87Fy9ZbD2FdPKfdmwib4MukSfEJGRUdqw5u2UNB/yz/gopUvlVmXrOn39zZuOMk+loLMh",
+	"LW+dy4DzhbDouEi7PpqBrf/W2Kmnvvqp/zRb2miiMm3bShKKpSAhJam452TIRTUV1CYFaZCcZmpnL3xl",
+	"azPYqOHETkU+zipUVRrhVr17+QIVh3vUHxjmgKbhMnM1grTjBGHEEivNHi7MZh93XTYGe3aKdbC5MLwC",
+	"mTKLjFnW1Rf6+P4XdPlC7+8+mpeNJjxjI5qB1AELwini+4SBNPwt57bYglvhnoYHHRfxaUSBQn/KjCqs",
+	"/MP4LaRkQTVzbrded+jF+9NDs5pg0IKdofcWr9z7ZihJud1Z76+vy09WkMENHBWnVYNj1+n7821GLszn",
+	"lKf9bavFkEf2y/ZoDzblQoaUzgsGCSiMYIQHTVIpFgtIyRgSmisgqZ8BlakFRTPLeEkocYv1FTr1DOZ7",
+	"bUGI6ShckPO6WsMM0JvxlcKFRM5ji0XgiPm6mFBS3iuOwgzTdsVjCiekds80dSU6MIZTaIgMkguZgozI",
+	"3wXjdsvWM9GdSIbzRuVhViFQHsR6DMlTJgrJusEdzG/hfUkM3TLCyvCnwx8Jze7pUr0l599//+J8kauI",
+	"/ATjD+6fHy6+jsi7s8OjiHx4fWijdiaT+QKm9eDSMeMuKXgjB6tnBb5Qi64tjykypgaTBG/6WL9+Neis",
+	"K1kLHkJwrHe2NslkG53FHWcoHAGIWmD1M/eO85TfDKbCYNUio9ymum8k7NUA/BgI+ZVvBqMfmN2sl0Ss",
+	"AVzSqaSLmTOIZ4yjyQEe9MiRr80vxequlUdTMdKi8ncKGWgYoU1DATdiEmBsXiqa5MIVSD3SMF9kNlIO",
+	"eZALFsNbW2lhpCRF78Khcy1Mct21Wz/hdwYfylvO86EZxWI5M4PQWhCaaCI4GZpNWHLiwodJ1ipk2i3t",
+	"hE14VE7bCCrxZsG4Bs44wlXZUfHnBsziXtzy1p33JtcN4shKHi1DXDMbKS/HDoyTEpKWEA9n9gtUXOg2",
+	"VeLH+Ora+d8xjg6SJxKG/XDP4nBfcdhDbBu+/ERMshdrbJzsCppsJX1vLdK2SqS4jLUbOUUOce2Zal+X",
+	"hpeotvWC1Yy/ONjaVX4UobXNqbxFjbjF26mBUEU+uLciQm3h391XxPnX0Pnl2alN/IGHcM0G99YWAvmV",
+	"Y2gBUbwnsDyciv1WltMJtvajffSWiqE32Fo/11R9B+iaasLEZv160GwADze9l2aUoEZmmC1QXhFTaTkZ",
+	"ltpKc9khSFy13VZ/DLppHlTvZW68mo5lFIytIWhV6k6NFkXhqbUZXqulqjDZtjTDblsJYBvvno8PUSUe",
+	"rHIilvq0QM9rSl16KsDHl666Dt0lk/4exXQMuxxtSZsYRc3a41Q611hlRSFPeEXkxYLgDp8ryjlyb6x9",
+	"ZPR4JciEyt52pj68urTI9hvJvr6Vo3SNQn3KEwlzoyehIcKGK9uMobeEoi3RBsPXaqPqGSwxfGetqt0h",
+	"F9mTLLAkChJvNRujQRqVUy43uEq5NVxq9/42qKMP+3kiob5iSHyW5nsBfhth/re8GVatNo6vFM0Jqh+p",
+	"UKjIb8o+A+XG7O+FWZIwRehY5JoML96fEmtqRgrnQhNJmSHziZBG5K2Z3nd6bKbpZCt21uesn9CDHjTd",
+	"P3vRN6PAFT+iqzvorGdplZGuF3W9EBmIA7dmpi0UiYb2GQr1FG7GzQauaT5dceZ2jqjYxlqIFmB4ouuk",
+	"BOszOnei8zU86G1uE6921c3umxne+3k2UPx8QqeGcyH1Mkpd1/yaTaeFt6xu5VMszLIBEp1UuuytYs+i",
+	"0vFuA8dc6aN1BePLYFNS2UvknY7ex4YlCcrCrL19dMUyK/uJalALgf5kPob0O6qT2bZYWT+NCn7+uQ96",
+	"9q52ENr1mi09EY312EPoNFqX5TMFGuyWzYErj9mB7Ljqp80kgzLkponWc5FC1oq1o8xtqYm8dqulpvqA",
+	"kdtYaWAhGNdqr1vVKlfslxFVd1lfwVpofedD6LYEWR09+wOvLzDbNq7CO+/e6+Nu5Qbcnm/kthu5ANQT",
+	"wfsZ1O2gxvyMkwctaYutuZr11etir2V+BNUqO1v3cZz4F0/5RFhnrLgdBZlEk9T9oquzld/3gcQjca8J",
+	"12cU7IuC24gHtoLeCLOWConatZO1VuFGQxYqb32OU0RynoDUlPHIBVIY/LWyHp2zbFnJW4RMARb6wGW0",
+	"BFfMGR8lgk9YigEnK7f4sRSLMklyDEV3yvKjt66ICBGS7JM5UG4jwgts/kr5xrEkyfWumEzIMOYg947t",
+	"0w+MHxWjxRFJZkIBJ16RkLavjpF2F0LStyQViXoxt6S7S9nePN1xoUSFMlEoFvuBmOKAgPamlxJkHqjW",
+	"6iugADsLqJXyKthebb7Qy96G+GBKWinkvtm8hle7QIlznB637AvT7JRHKwzswTozjRTapTnS4tkeS7Gz",
+	"tUOBXY9AvmDK8fnp8cG3X795FRvQxHPQhpwZj3dCqQIdp4Is6DuRLvvWvbrS2PNuTpMZ47Argab4wLx9",
+	"QOIfD89Ojw+vT88/jk4uL88v44jE3x0ej1yjL1sA6/DT9fvzy9P/dXIcRzc8vj7/4eTj6OSvF9hmNSLu",
+	"welHHKx8cHny4/kPvm4W/jY6ujw5Pvl4fXp4hiWz3p1ffnd6fHzyEcddV1yrtctrs/DWh5Pr9+fHI/Ps",
+	"8Ozs/Cf7ytH5x3dnp0fXOM/Jh8PTs9Hh2eXJ4fHfRid/Pb26xjl+Ojn8YeQnspP+7ez88LjS5xPBcfXp",
+	"4uL88vrkePTh5Pj0cHT9t4sTHPjiEtuhnSI43x2entnJLw+vT0Znpx9Or0cnfz06OTm2j69OLn88PToZ",
+	"ffp4+OPh6dnhd2cnFlTXJ5cfD8/cedikVHig80VmUKF5YMEE8n7lyxtRbkKSsn6MTZ9VB5g/a/99Mzgg",
+	"P/96M8BmTo0s2i+fv6wLMysJED9ui1613Y3wFUI1QX4ZEWzRhMnL2O9IyEqvZk7n8MiiaivRkrVyYn7F",
+	"62uG17s3tQomjR4uGJ5LYrN2zFinDupFC4teEO0lvZRs40mlF7xs/6jii23gumV9LGzq9dCZKnBSdIk9",
+	"ch/YxiWtBp6Xr/bXWnSqFTRLI07b5pjgh1pLNs5tmAfly/PJ4ODnvou+SmhGjZjQU4UIfNm0RjWUiu3K",
+	"+LTMUx2gAkcPls9RwMlX6ePrzpRQDzIyHIucu1qn2PzUyJYclGbchsE/7E7Frt8SX9ZBf1TiyOM2WZ7h",
+	"SonN8wXwd0B1LkNbeUti2wuO8ekPsIwJs9JozpkmLI1cWcs5GGnQugqLzSsypJrMhdLkm6939sghrwCG",
+	"KSyNiYmPw3xBtCAv91+9rnS82olc5Y2IOLLHzvt5lmHIHVMYi+w/3bdtqhWepsLG5+YDW4yieO/Vvnuj",
+	"WPHQHQZRWiyULYK9s0diVwfSlvmjLIvx5GIpMohxmwo0GS9d+I28A2nTNGv+Xppgtjl+mlDOhSZjIElG",
+	"2dxWWGig3DevV6yfFeCHur/1yN8sseCRim0xznPccb+bYU3d3klGp/0NK+8yOi3HDFlWfKXBPsUIh1i/",
+	"hLB0xyqWJdHnqned/gIxW8ojrpSbdOtrfhk5UKwHo2PStQuopte8er166a3ak1cdSZ9XeytvyZSCHfBO",
+	"HmwQVSBEUSmmNOVFyY1uHda+5ovbbvpZqM5tKYOuLid4IG47j2QkHijPDKSVgdTsn6sR6t7tEUh2nOGd",
+	"m0LmfUX4x649YIzYUaqfQmO+G9nvWurirI5MJOVkGBu19ejwbHR4OvpwfnxyNjq8ujq9uraXKLWL9K7R",
+	"FlNauJlmnNqSlFQuYzI02xOTScZ4xT4WTpUv/LzBMma2lG8K5r4XksQfTy5HP54fHX43Oj69jH2mKBrp",
+	"pjkm7DMJZjJb1JUmrmyDHwb7hpAJy4wQpG2k1cz21tBEzXyxs44IKVv1qLbyxrGEcMcJc+bO2LQWUkI1",
+	"TIVc9rmPjvy7W4Y4Oxvm6M73H10bg+f7lDbF119DxepsEYPgDttq+Yp73hJLIEWWiVyPFiAT4Nqx3B61",
+	"FmSewWZX/GWeBYOVFM1aovubQkRnibs+oYRmKd5IulWU8aYnekclo1xvBqwf7UehTbZkbLVIMth2l2Wu",
+	"8lrntOXb4f6eBQ3VMTXyqSUePT2cmpRQAYfHoSASOrSord/jscOMWv2rSmj0BpWvapReLRvCBtFgTJNb",
+	"sLmY6ZxxDHXTMLV9zW2rV5BsbjviiYUKBgLiDCgPqKcQk690S8SfS5Qdme8y0BDmD4rxBEYbItAGbzcl",
+	"hdp01UNaWe46QbkCw8eJZtXDeJbO2qQzhJLg1iCzaQB61ZrWVD1W7Ecd5pct3DtmLdR54D0xwz9yminX",
+	"z6P4g/kOH8zlU2jKMEoIu1Or0T3TM+RnafFvCVN4GESDqcb/mLNAFpVpm0w3vwM5gn+U/8YXi39XXsp0",
+	"9d/hbLkN75lmWYfiICpA8YO2nfojqasimT1T1zrqqhg7wjW2Rt4X6XH43dnh96PCTzeIBteHl9+fXJ9+",
+	"/H70w8nfRujp+/i9ef63ixPz54fD66P3g2hwcXh5dVJ4ugo34vnH65O/Xg+iwfcnH08uD8+CGNgmTZad",
+	"r/zyrq4Pr0+PBtHg+OTd4aez69oC/VKuLs5OzS/Hp1eH352dmF3YdX1+Qimrq5XFpleY60RRl12qLfvW",
+	"xRjjWWP/1cA54/NNy6JublfDaU41zDtEyRVn5pzqIkZ7+HKnRwBmeb1XN9d1s1dWuOFds1bZeyoFrH4B",
+	"7UfbaWSdHixxB1KyFLY53XP37Yo3KeBPKlXBZjGdrVXDMpRmf78jmGZ7pXG9l6zQIbsLR3bqlOVMr/Yf",
+	"r2H+7tpi1RUaIPin1QZbE9wCyLldUc3H5HCX91Rni8UVe3/TE9WV8fKI66oy1TevO0P9awttA/17q161",
+	"NCDxOcab6YGZmI5sOfwNPhBZWjbd7tVwV9vYsXXltcuXZiKXLcH4BnqjhC5o4pC95ZWNV2g+UuwXCI3Z",
+	"0gejvBjLr5srXFlOE4C1E1iF1CpY+iDH4/XpGqo9i/3rxP7TuRcFN2OEv7+cWIun2V8rN/Zo56Y6IPJ4",
+	"JLTjPDvueyNha+9XazzdzOqeyuVI5jwsAOfcukM3HNMZbjf5qMl83VbKsaqLKVfdCqitwvX/CUpHkRDg",
+	"ltSqhJRBsKXpeo/D/Qh704tcN+xtr+r2tq+jNY6lLbWJYu0orT/rFs+6RT/d4gkLZjTMls+1MnpfJVXV",
+	"LniNbCSzWI2vxYzyFOrg2m63pa7YrRs+QVefJzVwtnfQbQajrbFjViBcnsXm3lSPE4+X6apWrWci7AT4",
+	"NuJKD6p6jFHlNzWKrAXGU14PDVR8vh96o+bTdCL6gxjyn+3m/6Vl23UVjcpKRky5spLVYkZk+Hr/27L8",
+	"PUarM0WoJpRjfslOz6D0RwnYQQpFLNk4scu+uxmky4CSTlSxptjGBdDV0Xi1h1aYOBeSCekg2ChBI+5B",
+	"kgmTSr8lmMB+C7BwmTgybWuD+5hLbjWBdJ5nmuEb2mKKst0J3Ee2DUieuaScHs1UbDnQ8szaeLUNLAu0",
+	"9qKaKOyWa4tExS/ogr3Alb2wqK5issjHGVMzV1yR4sIPsK6sumc6meGXCCgVES70Dceas144xR3ZSOIl",
+	"mdOlLcWaK5BqZ4/4PEQsO24e2qq15+8uTy6IkDe8uiSX7QEu7fd3chhnEOxHey1zaND9PVXEvY8N0Gyf",
+	"J8GnIAmSdwa2kY7hJJhnFQ4f3yoK+J/Dg3uVzr4HNp3pXqHHIQR3n4eQ+w8VPbtNkGwtALb0JFViXz0C",
+	"rqXtD3SxbaJlKPC0OcOaftrmisSEATHBPtrownqLNHF1dUJcv+nY5a0b2lfkfsaSmUF9waFHRu6VgiPB",
+	"OSQa27h1vnwJySavOx/XKS/CVXt8ZODyCRXmvm+r7/Lstv8n74FKPQaq+7zstI/PtQNr8Q/bYqcjB6L2",
+	"emfj5QhbQ6zDq0BqXROBKvOMtNA060mbKVNbf2q7tG30zcyDe6QM9qQt25vTh5G7MDtfMCrCiC16uNEC",
+	"R1KBfwiGLfBp7r2+4ODqQlv/vJYRPJFruYqkz5r2Ok272Z7DLzDy00b++owGf7f2vqqk2Zq58GMpq27k",
+	"BdtQ8bZCwYJqDdLcGP/7Z7r7y/7ut5/d/492P/+6H33z9Zd/GzxG9t9YnimlkkbPR6vZY+K9EWUjl3//",
+	"NUkhYXOaKXu92e+xOaQVionK5y6hv6bzbW4T2FAKwsMsJZ9eLaD6hMd2Rb+6OR/PC/zin/nAOj7wY01c",
+	"bapyApUrryKVSsmwzJGPnF5lFLbid3sf7BxYPS8hN/n+/tcJobmeAdcsoUab8Q/TOeP+D9/fmQwPL07J",
+	"LSwtKZhXFBE8W74lHO5Auhkg3dkj5RZIKsCmlE5YpkHadF/K6RR7eWBnU0WGVv3DQV9MrC9vF5XBOEIV",
+	"1AbQ7BwQpelk4hpWGZWagVH4pchs2RI6FndGrwbXH8SM8ZUqsmJtCQEsoLGHIrzltBYkRh6vQqORM2Zg",
+	"EOSx3wMHSfVWxntzU2txC1zVHOk2WtGzkVf7+539xxdSzBdNK+DrXiXuYI6pJbmEWtfzV5uwLjd9CKUd",
+	"eIJMq73Q8GLGKr0vAm0h8DfiWiv6vrV2GWQYa5krDalLi44vLs9/PD0+ubwaXV9+uro+OcYsJQW2KYRH",
+	"AwkpTbSRyTKBNbBplol7Q7N2tODp24+grXuFXdA99TbFolUws0+VawodYEbhflnhGt6+YHAFbJWlrT+W",
+	"x/H1yvE+s/U2tv4eaKYDxahXe93P8M1lENU23kcoxm99t/yqcWL9lk75HdMtZE2TBBZ6tKChKuE/Ge7r",
+	"urXeMQ2GXfPU5gwiK7TcnWKthnshMYOwjHqyF0WuZy9YsQL1ws7YHpGwmXsUl9HS+IDxaQa7uXLLdzeK",
+	"+WCPXM3EPcc7kTDnSahWsVsNOVDQSSyfVIDd4od+nQ23fxX46w/ucYRfQYBnwl9LJWDOcLsKfFjXaxUT",
+	"P9q6qwpSLAxpxKgpU9ry4ZpSYgeod91+8zoUWJNn2ai3FmYErs6DM++slrk36wmB6i8//dBVq7PBZbJp",
+	"UHS4bTFP3+qWwB/VoyKm+bhl1Ver9LNS/HAdnMzGu+JgccDQ/D+Mj1rZMBbyHTGewkPYipWKJJ+39y4M",
+	"dGXMwKNIZ6SWazQbKMbrOhoWnWipnkVE5BokFuJD712tbnJnoPHC+edbFlXZshK5TGCUy6zXJnp2A60C",
+	"smxS6iEQ1U4ifIrHboTAZaqNhK5VqCNiCg8Ggv6VopmbTVkh00I2C7s97bLWJOlgsj/XoxlVgZv86v3h",
+	"7qs33xQdPrWQkBL3TURm8BC89fyg3pP123Qndd+Ml1t15Sy6cYwKFaX7G38FNuUdW4Exo0oT1jgyMqEs",
+	"swXtukMfN6E+v+P1rOeHsc0R3qBZKu5glDpd2vU7aOyYZhkxB+MxA7fuLtNJnpVQkDkPhk100zEO8dj2",
+	"sG4ZI6wW8cjBquLMujtshfYN7woA8YJOgdjSnMOL43coVe7s9YJN0cu58/Qv/JtYVuYXGI2XrudcD1/K",
+	"hqy0XxfZkhOWbWS3KCHV2oJ78yjfdW2o3fdFLaOKXFgBZ4OPVhvFVhhwVHL6zSJ2S5A9TqCvXELPAn2b",
+	"QF8CaStzX08m0ai5+2Y/sJI6+ZV8W7KGuL//+s99YgHXo8Y17RMfGOxpd5FRow3DA3bF+OA6+ZOhE48U",
+	"GUMi5kASr037ZsnN1hDYsqOPRdNTfzO4eaN2bF2d5ktMeMJA5ToNPocpb0iTqz1fF8CdDL6Qwsxj/3Di",
+	"A7Y8NAJY0N5WSEeV8bQ1t5ovZ3qOJtd04h2yLYPk3gRXGJrlpPD0tc59yqegHs3S7SjPSbWdKGQB5SvY",
+	"NEBdUc76U2+aLzL0JLVUwbUyAXoBaCaBps5qCOSWi/sM0qntWv+WxH4BRXE1eGC2JLzgEHIfNPXTYiml",
+	"0r8WDm2pxav9EPugX7hyUVOwwhHDi/qLGLcqxmHN1f34SKF+q6Kx640qnXMW3xfXWD/Nc5Nj+YsYF/S9",
+	"0tPW98R+nG7VtxTHLeNpWyrCqGr7eDI9J5lBmmcbnqryodWdgHVBliG1AffqxypwdNDYa3GeDTWgtvBW",
+	"OjnxDL5JLP33upawigtkPUsu92ZzEfGr1kU/qQRlmMWz8NT/5itwduWaumR3IMnfxZggyqqqs5zeUWZZ",
+	"QDRIKE8gs8HQPro2dcGLVKb471IQk6Dl0n0pc87t0wK7W8ShiwqxN29nDi1Rqj4ytCMACkfwr4eBdAko",
+	"Mj5WHHPDPMtjnVhZh9QKuP+RQ15LnWg7W/di2yRaMrgDeZUIGThUSfntKlm83LVZYebXiqPXDfWVwnSj",
+	"sMVd+XnqI3734dUbgr+R4S0s74VMd4yynAjFOBDF5iyjEnsu3kGzgUBLSA6u3c8Y3v4VUPnYvtF+lGeU",
+	"7kRpC6j3TLe66vqZ4JOKx2/90RxVPfSVVsmr2kizuydz3SJwYdUWs7b1JxQNcQktvRo7vbudHhUhCG19",
+	"mB0Z9GGpNRo25+aotjf5Yf+h3JC0pUHGyWw5lizF9iERwb66mLVXIXJ8dW+wpttsIBqnT2Pp1S2to+yo",
+	"xJ3IR4MVCLIODz80qhN7gBfLjAYWCC0Xsif7bcIaGjpSexNadCAxRfwHNW9RG31YHHVjd/fBPj228Q+q",
+	"F0k5a45rPtOXOyKwv0TmNpLL1QiLHjZNZ64NgMrDRpGESrlkfOqCXwX3HjiDvnSqepNnwN77MmTvFYvR",
+	"baMCVGv4+8uox1Utl2txtk0aCLhrAwEumx7wjOlNlOqSvQfY2aOQJRCg1rPVvB3CTe92VH6+6ucOA//a",
+	"tulZm83dnvixN9r9/Kdg0scP40+LTNA00FSDNWslFFQ/ZpzK5SDqKl4wZ9yjbqBkwtM4TxrXCJ0qMhHS",
+	"kV+Oe4MUeyyRoYQFUJv8bZMkzZvKvEqzncdQ5qv9DsuaBWboaM/ElPFHRqY1I8s6GJmP6qzBvXhY9/e8",
+	"fLWZz8YHuxXDhfbsGq0fnrYF5SYzGvBixa6JV0yGXvi5AxTSY7EATlkcDHZx3bbkugE7x/Btw8KSS10k",
+	"w+b71X5c2AnUYmI40Hw1CFncYkLyVJqPVq//aPCwa17dvaMSM33NNwVYz83HxV/HxSitEcfl9irgiuwx",
+	"9DjAx6kvTWx41l/a9BcHKSexBxrv8wlLgSf1LJKXHUVxgIckwMlEgSZ04hOGMIAoESmQhWBWCgyMWhH0",
+	"J3TOspbUEafMYPkWX+sCX3cNd7G6BXEd8VhrfobtfmRAEi7gwGHqi58GfizULRvJmvXIj/9YfHMkOIa7",
+	"r7YGxUo2nviXJLEvRtj9s6xi4SGQiDxLiWv5Wy4p2CbU3pgBNoaCQ2zvPa85Umww6FoPtzR39Mym7JZY",
+	"5LF8DhvgpW5FFRdohqGjGyFKq67Wp85GjSSKdnQ8AakpC5bSDWfvuIoSdouWJmooUiJTdfgaChYoH1Up",
+	"sTi2ToJuJh+nTAFV6C+UeeE+T3PUOCmnWszNXBkd97wf7DTHxbDubzu4/eOiMoV9clhMZP8+M9OVS//g",
+	"hf2Gr6MwTYeST7AZOHblXLjgWEX0jGrCAVLCNEkoJ5Sre5BkSImEudAOiZFlKJXPISXFJJasyr6bLb1C",
+	"UzYHrnwdhu4gPu8XKxpgeUndX43Vi7PnFW32cFIZBx8c2cHsj+WIlZzsQP0l2xa1p1BDhpQvyfkC+OHp",
+	"riEjqrFGju1J3qPLqPObFdNGvu9oedJrEBx3plqSD/sreDWc63Jmu7E7V/Ukwovb4LPo0iG6WO36HeYh",
+	"q399i9Uf0CT0pQv42wRN0mwxozUr0/7em6bg8xMGU3k5wFow0Q9jizg446YtBIeBV4rEL8kuwcHjvVrV",
+	"hg6RdVIiUA/irCPdo0yAv5e17UPZtr0h4/t8y95M01wuVSdE0w7jgqCCt0wi+B1IZfMM+rpGtgjY6Z34",
+	"oEHKfNGa6+1kBtdB2/vBya5P9U5y7KsttW23jVXwxlROjdTBI5dCI4HO7dvep25uUhukiH2/8TW8ON2E",
+	"hriZJimDdAffYBqT2zXLMjIG87OvzPCWxA7gMZmJLFXk3gg+mIdOGc7kXyVKkAmVe+Sw3Inb4IwqEiOl",
+	"xmFRZ03rdytGobh1LwWOWchacWlXsepEtXW6w/mdvX49o9B/YjWz9beaexF72PfMa3TkYdMbq4pRj4+u",
+	"7MttBR5r+O5WUxJJVCHAYt46YtYoYA1tP1busAziWeJolzgQQttcdxWWWLkh/tznhnD2iqCM8r0UuasH",
+	"4xmVi1xwX32liITEXJJDBUDiKegL+4ulxntXekYCNWrSW/J6//WNrX17zxTs7JFr9JDiEBgQQVObyh8v",
+	"crkQCmJboiVPmbaJy7E3sJh347eGc0mgyQzUDS8sB5jhTNRSaZjvYqk0cjNwK/PdiG8GBGt24ASGAbuC",
+	"NJiQyLzRA49E2aKinezerbl23w4Mc9SuWXg4y8/tqAmHoQNEcUBxM7nh1aYJCh5P1qDfE4bVVUj+ObBu",
+	"ExZw6W6Uoiu9Ld1gzWG0dn4l8tVvizUlNBxSk4TOgUykmJNhnMyoI1kzblogvq8HxbzkoGrVb5xR4U4w",
+	"vFVSlqwEEZQLXLVFthSJDca9mw8IS8kwPj4/PT749us3r+K3hJJU5tOvlE1bZomtIMw4ybCoc0INk1lX",
+	"Oy5UfgcmIA0TMO8EPy6tpQFrRipYGpPh+3xOOXG2K3LOtcjEdLkTkXiS0pgMzbptzdOdQkazJacnJPa1",
+	"o15wkPZYClOaiogzpeHZZHTcoxh0ZcGRFRxw/yEULIlutZF7dk+XisRGlooNkGk1QbdataRF2ipnOZ9I",
+	"WHyXZ7fvKMvyUBgd0s5RI96k3tS6rRX2Zs2ucaJj0JRlqjtGuVzW53XbCueE1Pa06ULayzv3ZY24ug/+",
+	"5fW9b367LjVt7UsL2HkOHoDfHeZrFTVWQxzOlrHzZj/DGLQvzc+FZhOWOPst40qba1ZMyEJkGePT3nYN",
+	"XOpJuZhgSsRGnRjriBOKBdnujHs3ZXRb8uUA//Bk+eTUECzb3YPaS5hVYiIC0vlDZyZYOdKR+yBoG2vM",
+	"elXKNyv1ZP6TcIuyWrpbwprDKGlyFXV5ig6+QMi2PblPknUvqPJuaBmMozWC6eUxZHR5Bcm6YtglCSkV",
+	"KsbbdP21dcbDzb/L6PSj0O+MztaTcN+dHX4/+nh+PXp3/unj8b80HdqagllLKlP3JR8e9UPP5PuGoCTH",
+	"TEvqaokSDwkyLGRwV2PUN5AxklxCNUyFXFbl1XI1F+9PDzOQuiuIYl1l4W3CKo5mVNJEgyTCes0ZJ7Gr",
+	"oLlnmBSWy7S1KbEk3xAekixX7K4meFfjqcNO+d4TYRXAFLi5y1Fhp1Kr8FSeyFaF/MoA5iUyfH96cXhI",
+	"rugEyHsqx0LuRAT2pnskXswEhzgisRGZ425ZO+iYrxxSCIMv6JTxlopcM6pGcxeCvqqzZmzOWrLuODzo",
+	"UZJLZQmiu26Vz3xqgMs8JnOqk5k1G8NcRc6BPQOK9a+xGsled9Vou9qo3FMYGByyI5rM4IwuIUDMM6ZH",
+	"0iWfrWCxD8Dt06feD7/Ku5hSPWvaNHeIYxZRs26gqFxz+47rXRca/iwsKtzBSXGYK5HcApaXMCO7al4b",
+	"ejckYOp3f/EVZ760X4WkV6Wg2huh0f6oLDVty0RnRpm0K2hpvYT2hs2hcQ9jhQ82/rZxyjWwVuBV32l1",
+	"wtJIYo+yDxo8zuC+glTPZrc2s5sDVb6u4UG/9iJ1McDV4lqAJLewJEMpMoiIDWKNigs/wisoIminbrn9",
+	"zQKP6fLQyZZBKaBwBPVeLV2ugDwYI++MgdvwQzNH1FhdZcTW0ziGBXBzYYYCMuktcGu5NMIAh3tQtio8",
+	"46CUUf7HQKzvYihz7q35Y5rcTu1jG9nwcp9YC+d4SeIXWE4j3rGhnDhGikfnJP63JMZ26Uj0MVF0qchM",
+	"3BORpSTGXGfrq4gzqs26R3MVEyrB+jjQLfGVIjbgywZYM61slKoYo3c2xc5feyvty8ppg0YP7suYj4EM",
+	"hayPtkMk5W8rsZzWzTGMc37LxT03gk3KFLaliuv9CDeq3dCW4m9uWQ+O4H0dNsQuhNJTNHZKSJmKyD9S",
+	"Sbn2qazWTbMTWbBGBHnr3toaDA0rbb7AnTchQIbWD18E5mFMmoeV+5Wii33pKsGvZ04u6MyXb6gAo+RT",
+	"lfNtpYcPoCVLQpnsdNlS6mK7u1+BZLDhze8Wd0yXnUFuuNyoeYG6Sbt2f0yXIQCwbDlyfZKwd+DqcR9j",
+	"5ZtEN1pX4Ntk+H65AHkmpmdiSkBpNqcaInRDMu7CvV/+v/r26uzLVPHwCzG2vlxby4O88KxHkeE+rscs",
+	"xT/bCeaRlmVdGmUZ/EjWjQOpr5j+5uGh586wvXjZMaTvLbPR7RENJJ2O/pEjPozMEke1AKItBhC53nyM",
+	"Smns/t9YCG9/SwYwubmUCjjXgqoLDIHTrOygUk2mgqZd1PkE4qrncs+i6lpR1WtaYTVxZFWOlltBlt8G",
+	"eD/wzS4LBaPxctQn76EiY68qhKvLLDSnkQKl2loRrthm7d7KnTQVsuqCg5NEDRi2nsFVoUiuCOJO4+od",
+	"f9gds9gpfvnI/4aUU2wwJsP4xb0y0m2MwpINtse9xvVWSguzO3x3b41toAV/EIrbbqJHSeVgO4x+gA7n",
+	"B9SPqxwvqiJTua4OdEBjwWrHlgoG9xeqHIJ1t3LvW7HI930sltO+mXw+d8ENgQahwSZj1z7j7t/Jp+sj",
+	"YsS8yKhGECzO37n5qq4bCgGmyQw2A2fFoBiOKe4wvvXiqi2/dnI7JMm1nO5xHHGNZarK+hrL6MMLU6+n",
+	"b6w0VDT8de7z+lGMlyNvNtnswtnqlurfJbaF1KrLLdcQguN2ylpR9HM0pqGAiTFNbjMR6KdxXCR73FOG",
+	"RUEnQmIgOC8r7Q9d/TXy30lZCLevHjRejvpVb6+CvAHGcoyo2EoIeGWVQ9eZfhUS6AxJ82BtzEYZCSMY",
+	"tzk1e17p29SLDIV3F2vpUcnRF8vbAl3LOnsFmEIzFMp1qGt0Ty1pvBz1iZev0yGH+9Gr17OeU5i3/71v",
+	"KdFHk7jbfbmzcrnFUlaBud6f4HW/4rpdoXTPIEO4X7/N/GXZYNVdd/8TKHNeinhW5tqVOVtz5BJUSJWo",
+	"t6FriPbYxy1GA+hBmaVvm+EpLRaK3At566LatmxP0ogW0TBfCOkK6WAbuX45xLg9W4bpujJE9bEdDQGs",
+	"QI9amunVN63rrfXs1s01Fl+cX12TsumfL+3yAgePyVC5nnsJ9MsN8hLRyNBPGupOZX/3qYSYpoXv2noG",
+	"tqcftNR3LMA6qta5ae7cv1TdvX+faEFmlKdEoG1/0+1trUOVypKrFdUAVCfOP5bLVMnnmc20sxnMIAn3",
+	"3FQ9BDT8/NC+/AVb3IKcujH6fFm8bwQAJvVslDq7d6eZ/DdMzszouO8OzsyriC6pjx/u+eWHyhdmABlg",
+	"ay7r1+f/WGN+L8ptrbYg7nlfmkb5d5z1UttwSxf+deSMDz2/uoKH7Xop1RrSNpvZJRJbgltGa526Vgx6",
+	"6zJBbByZndWnprUElTBNs74w+NG+HBTaC9gXJScqOG9BVoF5HamqxFUsyaFq5Om12nB3k6ZPdUIOuJJd",
+	"qTl0cEpM3EvFAYlxQ8657SyGCGo9Y3wakfheMg2xTVrDSEY8gYjEmKKHz6tJQzhcpVE6fm6De8N1Q1fY",
+	"SKCAARALuCW67JmGeVR2fJfg6s6yCfbJ4GQYL4CzhGUZ42QoqZrtxPWCehul2VVtdG8CJjq3g8ded5aN",
+	"P190HRfd95I++rbDMcorb5traGqGKNpJNmlNEPe74VFoOR1WC25RTWhiw4fuqSIpYH38nVBlkM5bop7i",
+	"23kdbC0OVuapGtILrtWRZh6AfMCjYXkNmy8yBsqxmHpDfpoWTGUNN8FpnoQgLbo9U2Ufqtyqlssj6PYJ",
+	"VBs3fdfOnjBvuolXz8nTm+DZduWCnkyjaTZd1z76cJLrXELkSidOhATy8tv9/d39l7v7L1eMNH8whWVt",
+	"GedWtWRDGer31EOeQtpvk+7XIOeZO8JN+MA5xnMW5ZA6vMGBYwyKyyVmNCXmVChAOX6CAUE8WRKqiLlQ",
+	"NRjJeQ7aoCrj5M3+PplPyXenx08lPK/bUhUOXeTdDMTG4yaKTTkRkmR0TCQaHleDbT3uwgOdL4xQNfju",
+	"ol51owcBaHq7YSRNzm0aTzntfP5+Wp/461fRmtTL8suXr/dffLu/4aLDuO0TL4sNrcHtC6qTWefJzBmv",
+	"Pn31G7LiPzJDDZUYDliB3hLKCcwXeknssrG26B0owvTe6gn/S3LiNusO1iV2CZJoQ3dp/EwR20tJ8FoN",
+	"vlcvX//76z9//c3rf19f0+5pmL9f9jqCqEDxN7UrXFmYexVoAnPqUj/x/7DeEpYBRuNHT69NOfY7P175",
+	"6EPzwbmbo3zyyc9WWWcZV9Rk0Fj6xADpbSU3U2EHeyMykSRjHMnDlTBaZdxbGrN7KsVPY2l9pPWzwyXd",
+	"Yn0MWA37GQrdcT29ZlPxDD/rNpvoNj8WjOtJBMggSwE5p2aYYzQ5bdfoAxNo5HxUNPxoODxyheXjsbCc",
+	"tXJ9pQi+TIZY7Fli+pKCXcYVcMU0u4NsuVL/rEfvkLJqRbOze2eptMoWgmcyY8egbZxFKA4451qtyydc",
+	"f0c1cmQZt33vFy5j/S3+V1mJnQsOmFFGx6ree6Bc7cSNEPKi+Eb7KcioyDMRdyAzulBvyVjkvFKbnxkF",
+	"mwypJnOhNJYHNqsqK+j370xzMWNuZ52JQ8X6Iw/arjN5pHGverrPjKmVMZUn+DtXpnh8w4/fuD3E2qoT",
+	"1EjwhC4WQKXyJiKkrGDUfa/Y1Rmz/ST6FKTwXf866lLM2DbmNA+BCsd9ub/fq161YWotBcpdAXLzxlss",
+	"EoCuEsvyjFaPatImrMd336iYH75tcCFUzP+Rg/sd+5qE+nG0AO8SUtpyP7Tz4598fWUJi4wmkL4lakG5",
+	"+XtiUF1UuLCZ/Em47Vq0xanwpgGazIhberE+TJ/++fpvFyef+9RHsZhX7L8LdI9m4+UhPLPxNWz8Olgs",
+	"55CsVMZpFs+pet+cyjEFMZV0MWOJXZN5hnV0sOfMAzbtsm3XlDL6yFxiaxpspzVaZJRbtQXjf6NBxhLg",
+	"GPR6BzOWZDaY9c6W08ilGYYt0BAr5phAaGfTwowyhZGRZEZ//tZrwqOW9qSXvoBAqL0bJLeB5z5NvQs3",
+	"ylyHIzMSlvRPvZd6ww8xIX6L73oVTVn5runi9Rv26yg2EozLLxIAmjVSXYe3+MAF7fg5SBGkvCRMkXxh",
+	"yz9zIhb27kFxc/g/cU6X918We9wh2ETjnjcdwstqb7powIUe2cchPHg0NfqUBYc1XbR3iRrKNvfsnD6M",
+	"ZmKhagWnv27qDh+ErY6hBLeF/WGhyFDl411U7ZjgaofMaQo1a9qbLiNar54Ub4JpfpJqmC67Gapb8pX/",
+	"oH87iuLb36khxTZt7CaM02xk8/HDF685Kl93mSRiPmYcGzL8zD/HVhpQRhyIiy2Fe0H2661QFAbQbmbV",
+	"aK/g2iqE00Lb+87iUL1hXTl0WARLST0x9lRG9GttHE29hUKtU1p7A9xi+seJLyUeP8su6/mnR5kOLbQR",
+	"uD+j0jc3IlWO+JXyhmaiQc4VmWDZIMaxaA/c2QE3agHkP2qpOk5dwXXfLj4t2plU1xU5v5DthZBgUwTG",
+	"XcHwOaSManB4G/dvrN/B3wKDt1J6t2FL5eOR3053uVUcs/FRBZbhxXXqtavModbGUJrXosE8zzQzFywO",
+	"OF9QSV2uV0JzhdlfLi0jaxEoJxLUlu3upf24TIWpXLOv97/9ZjN3bn20MEimTGmQj+zs3KAv200Di/Hv",
+	"Jui0K4JyUzGnmG2KJHV6/PGQHF4dnZ4avJ+TYTz+P/+PZAZyz/m1YzKGRMxB3fD4ge/ujs2Pu7d3tHjh",
+	"LQGGjRrVArCeN8nEVBHGd/bIJUxyM/vw9atXO3YNhr6lyIiQN5zxO6awv6DlYJgRm/iKpIoMsRToLyDF",
+	"7j1L9WwnMjIp43c0Y6nfidF9sJQ/veHuUUbHkJE5w3RaCxg/GCVHS8myjCUk/r/+/zGhc8Gn5Ixq8xlo",
+	"ja0W6m1HvM7UtIAH2tZn2ailw4Fkc+zqJNdBhHQAJNSH5I/XtRvzgsokoW3wmsP96En34TPnmk3QN6Rn",
+	"O0hUX18LDMqbfVV/rdWdXe9KKt4sax05t2evgtl1rbu6wGo7rVUzmcgycT/KF+Hyt177CasnzZoELWbV",
+	"Zov/gMZ64a/nKbsD7m1wKP71KHvr1+LWW84TBIjIWmQEKTIgGU1TkAc2x/Am39//OiF3DLAbmtFpdwXP",
+	"lgRzK3b87/iX/0PlC5D4pKoluxYzdqRKckb5dvCKu/LZx0cYmxEIurcVnNd5vDvj1/0YayNFsNJ2GS4C",
+	"BL/yEW5SpHliu1SvJHp399Ut+uo9ahuV2gTrKM12pTxyL2+Ze+C/GS9LH+zKSzUgBn6f2CYQozWF/5+i",
+	"WALWRASlRqHiwO/FPcnMzWj9PNUqCL5Hoi8Svt3ZzkXKJqwLVNsUdKjav9YdeIOGruxHTrX6RXAIs9lt",
+	"okk2qTFRn79E3zreRBVzVxPnQsBtz1hrkFlUZR2rPKCONiu4GmKsDTg/TjFvMr5n9bxNPW9Aaqv2hlty",
+	"zgaDa7gje9RtadTQfHdEvv7662/J8NX+qze7+y93X765fvn6YH//YH//f9k2XplIaFZ7Yf/bg/39HdcC",
+	"kZMKUeH9W0TthsasS5evG/7T/RbjdYVnlMMfzkGyhL74CPejvwl52xk82kSEOm/wR9LjxJ8wfixAdc8B",
+	"ZNtQ4Vax2i//MHT5OKLoxPtO6EkwgnJA2p1MIDH3GVbwGakZlQFZ/uSBJpoob3t0VYhdvWFtBf1M5HqH",
+	"3M+EAuKaJbn4Z1XPFdo4mKZyaAXNNY41lxK4HmHPcx2O3VkZNmWTCcj2YJ/Vwt9wv9kMDgy9lM7Ku1Fz",
+	"P7WpawsPEU6oMN0IOJYLD+uka2XiLQXJRpGnvvHGjxJAWy+Acg3rpMdCLqxBrCpHBqnlc2/ye1IBzpP0",
+	"8w3S8wa5KlDLmxDKKnJOWK+K9E5Eh3DoxRXoS5FtGWzcp56cbbzetEyZh8GtsjnLqAw22kjZHPiaMp2F",
+	"s3WVGGujNrpfCcU4kPIV75TS94LAfAwpBku1Opx2X64wzCYClLP7RUbVzayHwyNprZz7mb5a6asA0rYh",
+	"ly+36f9uPny1+YeBoL6XAz9acHsKXDOiUAW1OPG/xQeVsFts+Io9oQj6r1ybqEppF3e3o/lPBVqnZJXK",
+	"F0HrVeft+C6jU8Ps4ANdbIUptRSeTctMlhuo5u/44o8dGKWgpZNzjNjpQG1h6rr32Sp6tvJgahRaCXfi",
+	"FtKIYFMZSdQs16m45xHRQhCVifudVbC7JgVhm/sjKc2P3WP35ug+LcKZ+TGKJdb+FB9gWBmakK14kpIh",
+	"04rELD2ICVMIJ4uMLA3s13wZbo7p6rIXDdOt8au0fKE5DWu7DKKBuAMpWQojhR3Dij/LN5zL0X05Y2kK",
+	"YcM8xuYu20TUbXC4T4vXglY6Ezs9MMlwmokxzbzpvl954UBb40qyckknvTBEfZdnt2vRRI3GeXZbIouC",
+	"O5A0s0yHUI21FvfIiXU/G1TC0IHdCkKRIeWEzRdC6gOsWqMEP3AP4rekRDassuV2gP2jLJvDQb5y/aI8",
+	"8CJilxeTmchSVXkzdWtrlPNSABHOwDRhLsB8iZm0iet4Y9ZmHx4Qc1nGhs4J9UxCgsrnZnQp5r6KBdNl",
+	"B/tJnmXEZU8UHmQLJbTfU7KQOYeUzJjSQi7JsICFezJi3CCWQfi4hdI2ZtmlA6MZab9snqWU7A78kZJh",
+	"7E4oInHb+n4H0vtdCUltRkHvgUo9hmCN2pn/LT4gtwCLXZoZ6A5tzO/V1cno/cnh5fV3J4fXo6uTo/OP",
+	"x1eBI/99L9xytmhtjrfZusWI0wIhQiBYxRp762Jn0NQenyL3IMGRxltCSYDrEOsJ31jG8caPTUASDQyb",
+	"GeHamqaGzkZPv8mlXxWDSgGgvsrVvfZA30tI1kilEqpyKSYalflmls6tdNpgj8hJz6jSu9iRfPf0eNNj",
+	"s3gxCvCSCsQ9clXx76k5ztMIrM3tBNbeeVhLrmegmNpGPfK76OhQn6dMvLOvGvVxASGseGmuTm7eyt4S",
+	"F3ZfdqNcYFw28ATq2vqrqll2703AvhnImnvTR4MrEjtWit5gdgRzt3X8/Ykrio3P7X9V3GsL21aRac2N",
+	"w4LfjzMq4BAXlMlnm0IrzZQwaqmGWYaXrnIgV32e8VDB80QYdTHnmmU+jR+UIlX1saV5sw9F3Wx899Um",
+	"E7RvDX8p+sF43WwMVIIMalMYHdWBKJ9UgBvWoNxcWm0hNYAHoeSWETxnSbmF3xVM58Fa39smY7dE0Kwk",
+	"Z/dw4BT51j3e9cxw5SjuhUz7p5OUgPlJyLSzyIDLTa2nStsZ14P9Jxcf+seFeZjACp6P73mjMzX3YNjN",
+	"uDKBj4xdz8pcqGwVsOsBGsyZTnNZBKuG92OEsQ0WP6FZNqbJbeD25ASozBjIIr0QEy1+PD89OhldXV+P",
+	"Li7Pfzw9PrmMiXVsVJhR5Q7IKJ/mbVKxH7klJcTPi+lZ2oFmDCkZxi4Xy+ilYgGcshZdVFl2EIpolYDy",
+	"LCbRx8U1omIbU6dubQZK7ySSVRa0Jse8V4Z4AbqoPPgKzCqn14lKj5Q0alj5LG20ShtVOBVSekPsMNTZ",
+	"Et6Mhe+w8dhPhz8Smt3TpXpLzr///sX5IlcR+QnGH9w/P1x8HZF3Z4dHEfnw+tDqW5PJfAGN/mRjxl2/",
+	"mtWo05IwG7xkgTKGf4EYciDfHV2Q1/9ONJ2SYQzYNBz47qereOctskxHkLiJKWfKpqHQW0VO+DRjaoal",
+	"zBri9MtvsDi3Bmnm/d8/091fPv/6Kvr6y3D358Pd/0V3f9nf/dY8+fOXnf/xby2tG+aLAH+/mEmqgMwY",
+	"14oMsaZbRFKZT9UO5pUVKdOOudBbtDPOmwsMh+OU3KKWeRysvXkJOpeceEaE1ke8UQsfDpMYFGd/Kq/M",
+	"ED9tSleITCFUtObcCykmrL9buSvc6Y+QVhOKTvrkpNOG8LFF2HgRAL2Sc7Q+x2jb0G+mRmX3uNDlqfQo",
+	"E1PGHxV43z9A4Kliqj3USiC5VVS3vC4Uur7zzy2H/rhrzSosz7dZy21mwOMsvCdct3XDtcJoGWaLoUx7",
+	"5qxdmFQQ72mihVyTbmB/37KNcgqasmxN6Tn73eoFbNipJlLcf6WIG4QMY+vliV/EaPmMI++9Mv+ai9TI",
+	"oHt7ezvBonMsDV/1dqZMTAkY0PZsKdruTDV8VXsJsQL8Igyt/LuSuFdxvGL10n51UR1OHBWTF26Ayhrc",
+	"M8NVjvzM7pkNnGo+vSiX5Z4cF6tzD2yJ1c9fooFI0NL9WC5VHSby2Bz5ztgFDtbRtcSvTqJ5kpDvFTJ8",
+	"jvnehIM9YfC9vy+eod8b+j+KhI7zLNxLPQ32krzGchNoiGEKffdWREcPIYf7sM0zY3Om20q8KF/Egtqs",
+	"0Tldkhm9g7Z2lHK+UdrsivYu57Z3uC22ZJfWDaHHCzMVaD+jZRta/mh9co+DthsEU7afQd0B6nBiO12w",
+	"9QnNMeMTsVdEAnmOcHhxSiovB61+45xl6Qh3GQwJEHPHLVZ7lonRar3xdbXI2/IvygaFdrLaomrzRDVQ",
+	"BOEoWALvAFJvql3xZOWSJstQa/dALreYewdJw+KriMJyJZHz8V+8PyUqkQDcdVHuzvC2Y48kVpyEFuHX",
+	"jJtiaWEMr3Q1NKtV710akBsubFjeRr3HlNm+gOJU55JmviBi9weu+W/f3BQ9y+fjWgJBvjDE5joUrAd2",
+	"UDKv4ck1Dv/JDBl4fuw7Ezxa36/sOoAAmzXorC30mC63wvVKphfWz+wXvJPa2Xq0TOlCoUqGVy8Mqvj8",
+	"8GhGiAE9u/fbL/LFpu+P0J+wSp/5grwgw3xB/jvWkdx5S2xTRlcT3X6/hhe0JF+kWErY1zMtV13f8+r6",
+	"6jCMyuMvD6ITjx5509d47/Nd33rXV+HUL0Kpcf1okgF19fQnDLI02OKkoP7+hTorN95Kqc519N1/hgah",
+	"9/+w4w7YlOcj3NsYf+VHx/2/dJ1jpV/N78eGW/LKfkvGq1ZLJfXmCcc0aJL5p/Dy7htGusiJZk6fLNt4",
+	"eExkc3SSIeKlgP2H8N9KUxtNwLjKJxOWYLwjMol+KHttFnFaGR0fHFemwAdXfh77fmWyY5zL8GIboRDq",
+	"KE85MWDhUx/TIbIUJJnRbOKf3DOeivsel5nhlUlQZg7Mw7EU1VbzNC/N4lTKnRZLWeXBq1cuVtrylbd+",
+	"k8vXY9TnnpzkCe/iSg+l5yu5/QDCynfhsl4Xd4NeEBsai7GyYT1sCtxF8HSqhy2h3mtDhFo9rNXYoUDe",
+	"/9K6PDvW1KzuXsbWVBuIVQNxHOBa4X3GVCDqowg3CED8+qoSjeA0X2xFZP61tBlQ0tX36l/Jz0Y3b3al",
+	"eXPWWvOmGziq7GktMJ6A5BGmz3S+ls4/wFyEJLWFDQFxnUXPJ4ODn3tA3I7mwkcGX1bMEaW1Y0MUu7Jf",
+	"udV24VoxR1TsowMAT4Bt5dqe8a0T3JIqSLuB3ixYca9Gto9ruk2KTe370AqfD67r4C5KttCUDDRl2SiD",
+	"O1vFo0gOkAwmhfPbwn0LE6Wd/RgH+c4NWX12XAzfEAw6hQuMNmR8aoRXGN0v5oF0Vwy7W4Akc8ZzDdji",
+	"jygb7qhzyRUZ5lqDpDwBkqGhoGkBo3zZS2PA4cKabM6Zrun8RdMeNl+AZLaa+tbA/WSG/+CHrDw7LUbf",
+	"thNr4V8cKfYLhHdX5CdsStUWLA1pq4KMHqZ+itCRr66xn835osz4CoXsajFaZHTZFqS3VYS7nVJCSqoS",
+	"IBnGZrqY/IfzgPAJm+a2FEUKsiXI3efpbZBsV0jI3Vc2vrmCMs1McuDN3DnrsseEfetYcqTk+zo4WbpR",
+	"z22TwMaWzL8StD4D0M38H26JTf2mh3OrXVOwi/CnEFXQpYbLFuAbo+MTCDRV5H6+HNdejhVQ9bNhd4VM",
+	"b8A7njouvuA7/poxaxlEAxepb/6FmTPBhL+W1N+jjM4XkBItyP7em//7//v/e7W3X6/J5fJ128svbsF4",
+	"HpvgS7ntjUns/shUgCJjmtz6OvZhjrB5mUyHQ3awskBcSMLqJdPAg0EBGmgsgpnaJAN6B8rGRaSwyMRy",
+	"DlyTYZKJPCXAU+zYSrjQJIUkw67SWuZKQ7oTtuY0Q0yVRpthrdvwirMkWLj82KUseSuo7U5LsyycmtYp",
+	"UGWCBuPFPogUMkWGKSTC9sCzb1pTClPmcA1r2OtVDb3V3KR0S3kcyjLGp/EBlrApNuly4t6SOOe3XNzz",
+	"+ACPAWvRpEQxI2FiNmC1CYG4dWUCrYiXc3pHWebM4G6gwEE0eKGzWrkwVrvwCi61Mr9LyOhWtdcSwe9A",
+	"KjzuvtEPC9uafRSKkP5eYrMpzMTEhkblWdqvvlIuWSoiVJG4HAvDhGIFPP1gi2TEZPh6/7WX3m+4zUd+",
+	"awOwbRMp//meBJrGrgjQIpcLoSB+SzigkmAb+TjznKvAsdKgpnWzdrSa5XWgJVCNjskoUJYH2ZJdmNur",
+	"LVhEU1spt7brnVDiTFfduyJZ7dHF75rnXxu8Fd3qpqAVNglcs5Jl1mjOjHdgsDyOCPYSilOmgCo4mC3N",
+	"CLakY7yZwdRchkWLrU3bpmwY+SMWLNlwiqeN03EriEoorwCgn6TadsnhDTSiWSbu2wpBeYbddrklgmvK",
+	"OEhF4jL5F3+LsdzCQisyAwmbnbPNkgwvqWam72/UbNz4XVbNcpYKEIqFRQ3YdYD+CfSDctnPqsE6cDu5",
+	"tWj1DLmW2AQvodkczw2oGXcsmTIX+T2V86DYVI6HSeg6JCOu70xjGU1/CbpdrPFy/npXdNUb1uh+ggOs",
+	"h5rd5RNmYqwA8DkrYyNcXpeWMc5ZphkfbZwGgbiQMJrpzduOuQ+XvbSiXIEcPTZLo5yyvu6oAYDadD0A",
+	"+gT8+DmNY3M83q5kdBOFNqn0hQL3qf3SWz38n70yhEK7qncKad3O+lo6nSaYurT1o+uuwdCsw+Ge2NYQ",
+	"ZLgAmQDXEckX5qevSQoJm9NMhZJdUQxOcsn08sogWJHl8QMsD3M9C9lvFMg7lgDmdNzC0plxLs6vnB2H",
+	"5npm/rF7C0uFVWIJTbSrnGD0bXHP0WojRQYRwUwra50yP6pELGyNLGammwG1Blt7GQ7+unt4cbr7A1Sq",
+	"Y9jVYgYJ1sLy67Z/vfMw/8tP1ys62yGvlwALbgUT2mMiJInLh67SVbxHsOW5WTS2UkVtk/Ibbs6duqbM",
+	"Do3QzOPKMhsxUWnbHNEJjWQYG64V+5aHsW1rWP6NDQ3LP8smh7FTaZFHINHbomAFiGZaLwZfvmBXZBtZ",
+	"hHJ6gsTnIIu0eagUUxjzLzP3nTp48WLK9Cwf7yVibu1zFF97MaUa7u1lsBqQVBkPUeV7+/IBMfAzGozt",
+	"chjZTjIRqeqjDllsp+jLw+99O/nIwO6GzyFlCc3ILRf3GaRTIGOqICIToDqXvnbv0DaQPLw4jcj5Avg7",
+	"++uL83eXJxcE7miWuxVQo6JnyATJ1dXJDfcF24vmIOTwxXe+k81O5Gq7mctnDuQnGF+J5BY0lgKxQVc3",
+	"/Ib/t/9GjsyeOO7ohu+SE6wg+5er849EOjZO4MHoRGQhxRgUGcYvZmbcWRyR+IUEmi7jHfNP621UcUTs",
+	"8s1UdpXKoJTBOEL+9CdwF9mf/nRA4l9vPMu+GUTkBrm2/RcybvtPz7tvBgfk15tK31P7c9lr9WbwP76Y",
+	"JwWHvxl8ifdwW2Y0RRIq5dKVRjHAIe+vry+IzWTH9VJOXAl3YvmPPWVKbHAqiY1WFZuNDOMfD89Ojw+v",
+	"T88/jk4uL88vDTw+nl+P3p1/+nhs/rg+/+Hk4+jkrxenlyf44PLw+mR0dvrh9Hp08tejk5NjfLy3t7dj",
+	"DniWz830zgYUR2YWVwHHNgAhMYavx7a0lDYqqgGs4K72dOwSyN2W8SSLQzRbZ6BI/NddV7Zl9/Q4JsOy",
+	"kPVXyjZZJlPghjFg+WrYsUP/dfdISAkZwtl8iXNcigyU7SsteNlCdWsmUWVVGVO65FWEVLlVXLLRuIt1",
+	"YZLvnC6t+ZRpy4cylgC3ljPHXA4XNJnB7qu9/RXecn9/v0fx5z0hpy/ct+rF2enRycerE/wGhRedNdhU",
+	"la1U6rYeDF7tvbQfoa9kwQYHg6/39ve+xkIKeoZ33Iu9e8iyXbTOvvj7/a3a+7urtj2FlhBLJNyfYEx+",
+	"gCW5gqLwnL07FJtyg0fmSrQ4ZB4rDAU0v6Hdcjm3hEyzbHnDh/FffroeHZ59f355ev3+Q0xO0uOrQ4Mn",
+	"l1ev3nyzs0d+KvqOu5jO9+YHW/sO8ETQR+JaIsyohPSGK0ik/dGaQRf5OGNqBqk9neKsT9PBweB70H/5",
+	"6YcrjFG22IzgebW/768JF0Nd6Uz7woPKCqVdIiuOj7fPKkwNtBToPXNar+2coaGKtb34jhZNsc0nL193",
+	"f/JJsmshzoQVAF9//bL7k/codijzGZW2Zd+b/R5TXbM5iLwuWA0Ofv5s5HSXlTG4MMeRmJ27OlZ3INlk",
+	"WZNEsE0G1oxHD+DM5n1Y8cMQ8ws0he9mwpaVD6LsR0A6xZ4ke+QdyzRIMjbzaCEjYitnRIaJYV9nZEV4",
+	"oUlzze2Ro1wqIUl5A+ytIM8ZU/rQrORMYAX2BZV0DhptcT//aiW4f+SAtcwcJ6gU6Cixp8P4+iVqHcvZ",
+	"M4qR6mXAeo/kgeCrmj7dgI2ddhbKWmm7xzVeLVTj/eHqeBtWzOZQiMmN2Y0cGwbwWm2vbW7XMqFzWvRU",
+	"bz5piKRKTHpxhqUYerxoERYDX38zXuaxvWYXC/C2Q0M32CgRLBC35nD7PdjVJ26YhJDsF0jtR193f/RO",
+	"yLFtxbIlI331qs/KnCfXSHgnXLtuWtsz4R4bu7IK6qeKI/aR/PvXmmr5s284//lLjbFfAZXJrKhFi6Wi",
+	"qnzcMO7dBeWQrWHnL+BhIWzx2yBXv3JCP/b2cfRpqyHOrFhXk+UmyPUVUZBBoiPMc/J3Arphj65+vOFD",
+	"J13sGBZjpJzI+iyLOrtGQTAqlhEYx1QnM6OqWOFiBhnKkXP0CJL7mcjAqKNHVz+SBLLMrY4StTBjqhmA",
+	"Jvciz1Iic27LVBpGkWeUDNG3boQo6yz9DyPX/3fzn13zn/93HBF6wzUdW1EapW5DZRKrNe6gqLWQMGEP",
+	"vptB/JUTe5MZZdwrIz7Fy6zVHNIN15LeQabQs/zXXSTy3SPzya71s8RkGGMPI2sHGEtzSceF+F794D06",
+	"pIeoqGJkAUNN29YMwwlYejCjamYUO+xqg3qJ1cJijLMzRxCS1U4QNTa8cB0XrjLm0p2dqLtKJIP96+/1",
+	"VuTt18OhdmV6zL0wp3xZIOTw5e7LffO/nbarwtbXCS4Kv6ybxvZr1rGXoajUZ2njWdronvQ3Fw0siVYk",
+	"A1s++oUhrdpITXHBGjoJluONWRpVytxFHoujSkk792+0oTpRvoZWUQUnImcGikrrTsQWEfpI6BS4jrxx",
+	"44Zro7qivcGsZAHSMq63pQHEKJYlh2pCOKjlOb6ANw7lhGpNk5mvEmN3jsdxZM9h95iphVAsXDU9Lj9/",
+	"ay44MPjwHzeD4g7dtcYPgwL4L9hL1N3/xxzmzQDjS8pTWHV4rDLzsDGgnbXDwy6ydzKM9w9KexIWjvQK",
+	"+85myygDNlYCuLF5W3mbmZndZYdqpUtBLKfyvB5vM/R7Y1eHAL//8iyw/icXWC2zeqzAas0XrQLrTzS7",
+	"VRUMtchpBB8JZnpV7ZyKhGT7xyMmC+SItyQVoDAUc26kz1VDxI+4Bi8ZDX5rLo/Tue/XaYGGUdxV3sVW",
+	"W5kmQ5opUXIGCxKmiCXGnf+EuuK/Nvkgzjepx+JcnXq+UhUO3JOUEprM4IWNQzr4dbAQKkBF1uGASWML",
+	"mgA6EwSHPXJoY2JD6sKRGfLIjD6IvGPnO5Eun4wWcGycpUDCutfcZR3/ZsRYLmAdFf6ElUipIi779A9P",
+	"Xj2+uKDLTNC0SivbkOXLN312pPKF4dSQfoCU0WsjJ/zXvk6D/ADx0PWutTRXp377NEz9ZYfkdhZwidhb",
+	"t/zYqzIu+MLBLSxje0kaLY5MMzEmLimJDOM/xRGJ/4f5z897e3uf4x3COLF9TTO6BInXsvCPJCBdruUx",
+	"p8XCf3NGU071zG2euc1/dW5TUoNlNwVLGC89wW/EgZSmut2XeAHScYihkWMskMnZy4hcQsoUOXu1c0Bm",
+	"TKvItghWEVHsF+tTnDFNJNW+VTclYwn0NhX3HM0LBe9q8U4j1V3h6n5r2sZZuuR5AyimNEvUs5j+L6Hl",
+	"4tFWjq0nWbhgst2id3uQMM5lChJSQ3W3sKy62ROqYSrkMrIt5VnG9DLCZQD2nYcH/ZYkKz52csaUVu4G",
+	"NnNHJGbcZgHGRuRXhPEky1NIDyoj2zBKVQtrM/oyJr5RTqc2hAddMERMzDomEzK0ELPRWWNxBzthH/87",
+	"12G9h7vBb7tmdOpqe3/kP2q1cJc73WjgH8vPWocGbnAxDRnkKi28Viy2MpmxO0iLFvxAZkh6JOcZxnHM",
+	"GIbmGamkzYRN3SBhR4iLf+5eyxFVsMu4Aq6YZneAyOWkwJTQKWVcaYOfUbUIe2QDcW3cB52qtkX+Y62H",
+	"oiPl8F/Lu29Qpr9nH0/+2a//n9FMGtWD4NuuFoMr9ajjlculfo18/hK1aHc/wNJykfhXz0K/7P2qOL0F",
+	"7MX2xSU5+x9JnDOjyI1pcgs8Nf+0YZ7uvphaFh5HNzyGhwVIZi4A674WCxXv+RjWPANyx4QNPsVYYvL6",
+	"1SsjljE+dbZZyNLCjc6nQJi64UUyNk/LCEOjPOInGZ0SbJ+Pbo8hhisL/+vV1YkLXt4J2q2w+Lyhxd9I",
+	"nTRD29yTXhrkyyeduEu+5HCP4PujM5b9b7u/OBJ8krFEPyua/8JmLaRGQmt8rpPNrZGluyKcDrOsyODw",
+	"QhbG2ZRisJeAd6rtWMUdSMlS52bGYG0hyd8OP5y9dWwsAxKzuZm8zEUfUmJAloEGYhcWGU5FiStnIdmC",
+	"ZEJZ99OM8WlARLZ+tA2E5LUxOchSyqAc9+eSzrOQl/a3Fofs3hBzqgPhcrYbKBwhYF2RqUhyGxfwLFX9",
+	"l5WqnFu6VIEfxW0swbeb1S1/U4ZX2NoZqpBgbGd+3kROwmyEDNa3sLE3B4Rm2CvZMYm9G35ohSBroXfk",
+	"aMSrnLsWq+QWYKEw6dGlruyROJXLkcx5TLx1T1Vd5TfcV7S8l0zbeVZN8vMNuZGbczMl9PNvKJrNn4jl",
+	"FAP9rm6CcuZON4FBNIufJGUpGQrpQmNTsfPsN3gW534Lv4FFt37K6jq+WuTG7v4/7P3tcuO2li+M3wrK",
+	"/39VpDqULHc7OTtWzQe1rU488du27GTnjOYxIRKSsE0BPABotXYqVXMP81zhXMlTWAsgKYmy5G673d3h",
+	"l6QtUQQIAr/1/luuLnafJslGpe5UYG0REKJ2XV46GS18SnYDKaFSLMYMmwGi53JNUpW/tLomKUkGfnq+",
+	"Ln8nKMTZ7OxiXBnEc/Js8jQ6WVbtTHuzS36ue5hSYfJrZOquz6KuENq0J3Z3J7pjVKu+f2HVN988fjcQ",
+	"GimpNaiXq5i9hsBbEPsP+78/EZutvft4ikmOv0DZ4W3rEgnjkt8P6nhC15s+RNffOjZjd3jn2VuB4y1H",
+	"1/7oF7a4omZadX4PK7hMcTJfvB9th912Ic17mYm4PoDPogPhzniqSyvYzAyAlp7nt4HCDWG8VRcQyPbV",
+	"9iOKZyvs39AJcBwvlqLDFS4u0tge5F0N8Fa4qH5i5iWOXeezusbRLb5UMWIXcvM7+U4XL2EsFQlPx61z",
+	"aqJpSKQgV72b458fL8T4s8aOWnjvKrx/YubpmJLa7VjhlXLiP4+/aTLhD0y0yWVq+AwyWUgkBWJNtDiy",
+	"+BKXN7j3jBN7RKx+uZCZGgokIz48eFOUHwB6eacUkFw3Ib88zNu4OwblkYwXpHHY+RF/yw2J+XjMFFAq",
+	"IwtarrdYRYKwDzQyCebIA80TcU6PB0dfNrI7k2LNqGaMxDLS+6Msumfg3ZrFlQHCW/DTfTqeBVW4AcvV",
+	"cI/e9PUZGPUEnqmYoNlZyU/m13+TmVfFSf+CrrQrmMsrOMC2QbmjKf46Ip1PRdmnh0Z3wNgrxSIpkFjw",
+	"PbZbqt1wX60KihD2nFFVtO72Xch0c7yjJwgt5655bZIB+4FVJ8cQ+QTTT/ukNqCCSCA10eW3UX1v7yDV",
+	"urLpcuO+foVzaaFqQ7I+xSun2G10e4yf6fgWhUAuLfmRikBvBGLemH24DESqPapUkFKivhY01VNpSAN1",
+	"K/wFtjaJpixuBmQ+5dF0KJYqf4hiVm5oKAmi0dQpQm1yM+XATBhBkRFeRYScr9UOgdnlyVClgoKlXNVc",
+	"YpYZLciUinjHYiNMGsaCoy8UX5ZrlrYUCp9IwWp8qfFlBV/e2yO2fKKIkf7AraHOxzmE93Pn7i5VDsau",
+	"m3FEl13CPqQcGh36ewCy5M4rq0TMqLpHForqwoLLfPhPNea+tlRz/+S7x4jyZa7BovZMPTFPPWWqlWlW",
+	"SpSE9KZnU13y2+7/kYPE3T1bPBpxunGeITJhpog7fWcNETWjScnVjXUsj8WU/HF6aRy58U/3tHjU9ddR",
+	"D1yf3M8u5nFnELp+RHdxIGcVAvuc3pfDuJoptFKAGdEeKUYaUmFQZJYlhoND1ri0x4BQ76FtWn1DCjYU",
+	"S4KfNCgeWw5KgeePDIhMsfFFsiCZMDwhIWoI+o6asEqnv8rMF3B2X8b76h/qCbUmL6NgbPNz+O327WFT",
+	"7R39GgFxAJG0p6PhDlrKuo20U8riErJJAf9hLnmx2rTZnoD4RGR7wXzFLygfrqgyrG2c2sb5pNS5Kuum",
+	"ykWyqSQ3dJeEZEZTnceseayXe25pbPQizZQpDVUdWJGmm13XKQhI/2aZNkRns6Ewkhx0Om0S5rOx2hH2",
+	"8SHX74/J27dvfwTwcU1jEhnRBNHIF4DI8VgzzPchXAxFaL/9lxQMGio3qCCnvYse+Rc0sPHdQ25vjptH",
+	"y/fjQvPY6oYxXST2aVqaPkC/dZpCna9i40yzOMCSlyk1ZErTlAlNzJxHjAjGYpg4zqhNesYRktvbA++j",
+	"WyWqGAEcYfFQ+NQAKSIW+CxH5+NyRLHeBnSxeB+vmituGGm4PMRgqfgY+Gvz2mLSIxqCpsTllftIviMA",
+	"13Tm8xxN8QEX2lCs1aHksPPj5hLlFWh7Bl/08+uhK3N8lbLnlTlsZdhZOcl1fkCtxn6daqzbyIU57bs0",
+	"Rh4wPtF1v16E8wePd0rxph4LjeerE9J4eO76f+SyVBu6AG9BQXdqFOUJpIM1N3nlnhUgtxv3p3GdHv4R",
+	"4FJrpc+VT74qubYqntXRNpGnHOY55WjoYcMQSL70B9QgxbQG8hboIxlnkYu82R8m1DDBtK5MCf9izmfn",
+	"tXSNb1TDqM/0i+d5P/msb8j0vhTJYsU+0ZhkDQblnGu2bEdynZMDxCTh9xZ4rDEKKSTVqdKvec5f3KR5",
+	"lRznJ8KMT3euDZraoPmauaBQK6E5Xj0RBD/aotmPqIhYsjkb8gbwMZIqBlPFNRB35AIh/jphcdhF5/0q",
+	"3kZUkBEj+XWbzJpjuKBWm4qFqhGttqKeCVxgT70GuKSKWU3vUfZz78CBejBX4GttrCIMgMYZdGf4QCOD",
+	"7biJHLvKt4ZFJCykGwolk0RmpunooXLvEJD/4NyCov0mJm2ThC5kZkgDHDVE01mKrTbXcyrweb59mHIP",
+	"ug2t3PutrbzaytvdynN7y3N02RMNAcXnRyUjJ5PkkUqP9wlPNQkdT3m4rpXcwA2+/nKrb7ootD6snxxO",
+	"mXMTTV1Mn0gBPdDG4+fICsrE1rpJTKmk1dWTo4Rtyk++9bf++s+nYtpIVR/Q+oBuymOG/bF2SJ54Qu9H",
+	"+55qdXN23kWpk3257YoPlCC1XECMY7GipaYYwEPPTQKNWIAWWtAZa5Pj3dgFfxmd5NN7CVbB4v5bCQXX",
+	"eaQfv/F7/MHGG5oVgsLH73ZDJzu1I9HZCMkufOJNxeI/tfnIm2+u+Ujx2nevB8vPSc0a+M13a4Yirnsh",
+	"5wmLJ6wFVdNxCYiWIfZ+9EhmY59D2/AQSj9Sqsy+RZJWTA11xEFSwPmcWTgP7SnVIWmEbfPBhAEJ2zNo",
+	"ONKemlkC/0jjMfzf7viwOxTUkJnUhoTnvX/c3V6dXfZO7t79ftMfIJeQNDRpYmoj8PTnzNrhHwANAYB1",
+	"QFwH+0wlAZkxQ+0EAdL1n2F7KLCDCWAI1ySasuiexaQB7e+h/1wA+ZGgndkbNj1PKRUL+wvUZo7gYUc0",
+	"xjthvqNGPw22rHZBrDbp02jqflViA9fk/2YsQzIMwkXMPlioa4QI+0ckJ7UFQTRikZwxPRSaWSEJk5Mi",
+	"YiSEn1oDj/RwKmvc4TSxz7PwfEz5ZgBeInuBkMbNbyhAHz2CJABu2IxoutAkjDPEJ3YEnalCmFNEFXAw",
+	"ofOKayjzybn4SQ/f5lCEv7y7s2/0+PLi+Pb6un9x417uICRZilwBVDHMSqUGnytlCguQVBdWGvYU5Lrq",
+	"OVQVf995C5tuKMJrZtSi1RsbpsI2sdLKs181Qvva7SYrNoVb0VyIaMyxBV4DKQzlgtz+r06n0yGNwzdv",
+	"hmK1p02zSy5uz7DpKRwI+yslE2vZKxpZ5C/yY+0o32nUIuwzxkqm6SaegglbVRNeIhBajODTOoO9iiP9",
+	"lBvewlvcLZr65hkfBJdsmwGSwx28AXcQ7eurOIA1f/q3HQK9fGDKLg6+gJeneonj0vYzsgKAK2VwsPeh",
+	"NZLxogXcnXtHe5k/YRttnp1zOE3pSARIPTrNxD22jGCzEYut3HFZY0Ac6nrE5l2fUQbhmdmUxFmgzJO9",
+	"F3VCZq36Pmd+ZVxsxEptt9JTMHAdBvLmAgEJ3dK5v7ziFZBwDMx6YTOAw5VQbQhTSqoAjxayXlvjK5KZ",
+	"MDogqZITxbQm8ynooV79c50L7PmrTL18kVP1EsborjK5Pre1ybp6cC8F22SxFqnN+ZHJ3WQVZ3uLtNxX",
+	"DG6z2X1/zVrsg7FavbZWYaskKRVrgbBcFqhtclri8naXQxlEyXBDjgPj2jZCd2bF0oRGUPk2852itGHp",
+	"Ogpc45xfBAnefGYk+Dso4DUG1LJ7td+Q3eJwCPKTD46JHY/5P+Vo1xgAOGf+KUcIKEwvDdoFmQ+SOnSy",
+	"21E7w7lGZZlBk9oxVV6YG6IyoTdFAf7dzm3nAAB7gmP93+VoAD/5Cp3Y/y5Hu/uv7eutXdffvB5w6kW8",
+	"fd8+TY6rXHneEQy2CnmQQnjweWlIcEHm8NMYS0XYB0ifc42zIF3HuwZzw5nMZMygq2OOFOBVbm4W5V7X",
+	"eYfugBcUym7Er18mf8Tx+mbFJDplni4oUypYsh9JIRi0I90sMt8DHRjwI2jSGAz6TZSGSO7pOUbtCS23",
+	"nWEPLCnSW39jo4GEjNRGuD/XYTMYigfJI4aBdjsjoiXyDCdc23s3fEDooNMBKuGg6E+B0aC8Hz1OYSg8",
+	"rYO1rKmxshiCCOB7u2Yx1261DjqO5MHl/FPyttNytA8Jo5q5fs4xo/FQuNt/V/jCYq5pmjKqugQfwk89",
+	"kjNW5OC675iGSkvFJlwbtajy/v/ETM+uwZV9Kceld/KCYnd1rG1Ge8IfILDkr69B4isJAT+w/PTaw+b3",
+	"qhxDhzjPn7KGGQAQG2Bjxozi0SPkv4LBYVmAGL29OSYxXQREJnGufJe8ZWFMFzq0l2hHAwxyVcZ0cURi",
+	"ypMFoZHhD2woXF58DPHGyBC7S5gwEJ2MMWs+IJT8vEiZOpOTMzlBQU4hAAoY0Az8UUQm9KFoeDjLTy4O",
+	"Y+xbagZW1Bsys2oX0hpIxeKgiEXCzgZOdQQTEXvGnaGIuMFRgqXGCfiJi++51wLhTvQcatKAqYTw8Hc4",
+	"PaVDR7mOKJYDE6FxrJ1bpDVjM6kWubkifUtsNveQ12wT4BnH0FcBhVtx6dy99DXzZfnd/yznZEbFAt9n",
+	"46D1Y6e5KVXHXlLdQ/p/B3sz+oHPstne0Y+YtoN/FEk7XBg2YeqFucjKj77Vrwl7dcwnmaqbcv4FbJQT",
+	"eN+jTHPBtCaz/IDsjqT5zTYg6a2DNIt/Vq9y2XCAm/8bjliwMcFnKbcRSVpdPGMoVksSdIACfgdJEWAH",
+	"CDLlhijfbn4oYmZvzkS0IFNGEzMNvCsTkbJNjn27Ca/ZrWljMOqUIm98DnCamKmS2WSKAN51xetIKYNi",
+	"pmEBx7cZxSdqkqIxhoVHn1zSHopwwoSFOUeiBlkuvj3ZnOq8L8ZWSBy4t/fS+OPG2Y4/ejqSVNUG3NeB",
+	"H9AvCGyf/M09CTxATdkfZcn9I72bgPQFHRwUNHerFRy0rFXl+utB5yZ7RDUoS/bTIxLKe8icuudpyuIQ",
+	"+QojmiRMfaeJnIuhoBGoGUA4KKSZotbmj19AwrF/6SFp0JF8QG6//CZKJqzrQMARJ97Zz0LXLwqZ+fBy",
+	"pNbTmT2LdgXs7YU0d9B4KsTeg6A7hb4v/FlvcHM3uL3qX/dOzk8vwqZz9+ad+YYC2hTPRQ4cRlGhcZG6",
+	"1vizoOuI5EUM082rv5kzbO1ifae9kafbBJh4aJIMhdPBIKENzHKr6l73bvp3Z6fnpzd3MK2720H/+q53",
+	"fHN6eTGoZLt+lyX3Vgr0YF4vlBa2PEiOCJ+XIGN5Eo+B3ZWn+UV+E10nbr1+4tabHcrfb6Q8p2Lh3oD+",
+	"Znt8IXAAi6oDEUiNzunzGIKJHKOlBDj8EcjPxQM3j9SfIeWoxs5eaEITB9o5KSwlGbxJklKt51LFrvRF",
+	"czFJmD1lBIahTnTcM2BMpcb18dHOHx6eXvx6etOzOHZ3c3N29/Pl7fUgJA3PI/u/3zTb5AZ8d/dW09KY",
+	"kcw18WsONBtD0bCoPPi513rz/Q9FxnWzS4QkM8oT+IwJcwTNv6zKJh+YKlyNuCjwoCw12qcJX10Obgiu",
+	"Y2am+8Uz6X28MmwTUOy0uwMJ7SJjsnOI8jv0q6e7JITXEaLuGxaCKSwtlwam2yW5RRqHnbfNNukJwuBp",
+	"nM8gfy9cOwJZ19SMNGAeuo2zisNmF3t6sxiktROPjS2SpbmhORo3zELuC4mVYoAniZSD553A1lZqN/m2",
+	"QR/S8l4q7XzS0FOrMFiZ3qwJTGqx9pcSa3iaCbZx+QhxBVlXU24BfbFTgkaJzwSN/UROjkhkpZpXyosT",
+	"Giwp6M5lkl84FEv6fCMPJSlGtRTYKb0ZFFJQMc2caxZyqrkUbfKbVPfQxRI/g5KZKPe1yqpy0GoXgoXE",
+	"n91KfGwG11eW5lF65N0SPdxO8VG32p/6zftTe96chpMMzkBMxJ7mR+WjMKcAicdLJB6kb4Hl5iFTq6rm",
+	"v+5ClAU1AW1kqslcqntI3XaFa43DziG6Es2UKfQyCCmY0329kod8c7lOXujiHn7ynrbL6h/M4k7BRK0m",
+	"OBTKmhbr+mAV7ODzFRrRy5Zm4Gh1emetfjwfVYTdUdA2ZPlYfjos2BkyET+WCr4NG1zze50BUb5gc4cT",
+	"LsFkrJieosm8WLYihgLofK1SUTIDsY63dPucbh+MVRaTBTOrnL85agxFJWxYs9naj08CDbswLwIanVew",
+	"8ux7qY26L4mVsga4wr6y6OHAY3WTfizGpUzNqJ1kq1B7NkFcUSHqUQiKQjHHTs6x7QcWzUO2SUykcl6s",
+	"hg+ABKR3dUru2UIHQxFJ8cCUdr4waOztsmgCUmT/xTxyT4pcDSk1HAu2RUwmikLNHPJ3+XbBwVCUvWxY",
+	"kaOZwbXSza6PIiO/b4HbaDyyuPDGxqThYuN5SHwociMyj6U3sUlXznRQsh/HTDGr+0WJfcWx0/TSlIm4",
+	"BczBIRivd4mceHehHfGOPdgbh1CXfs9S0yUUfY5tZ1yGzuq1a8+1S3ycjbSRgrVJGEkx5mp2B28gRB6D",
+	"EcOgmXuB32n/fg7fvGm2yTU25sq7spTjeUsvPc8x8IlXyx7MH5vobwWh5Q3gDRE+7/G83l3oXPlNmyyw",
+	"jtO5KD9B8jy/bzOfJE7xSQ7OurdM7VSshd5yoXbZ8c4VyALAl4mU8cdKPxAKLW9Ub5Z94UzG7IgYNkul",
+	"omoREnT+kTxRqPiucBE2FDOZEtBFMGLNgMyoul8SoEMRWli+c8kN/pcYVGLCpW162dl1VaEfwNHJRZ6V",
+	"cdh5OxThVW8w+O3y+uTu+OfexU/9u+v+329Pr/snobcxnDaLeRDtmBnKE932g/pJwFVhE9YVme3HUq0H",
+	"yPK5tolfHfghwYfWyyHCkvQlDbsaXWw44u/tp37dH/RvID54fnpxe9MfhE14yZtGxzcYdgvB6xcL62qh",
+	"mHYoOMTNrGjLg3gRFdZcwomtyyiuloTTmt2UrxpO4GlGE0zBWk7mym+9L0x4rc/wlXI+iuE128obUHEG",
+	"nSKztP9qc64Wp39dJxngnXdSpQX+7C5A55sLO64yKK/C5Ae0YEIAcLQSIzmbcQMpvqXkXDkG9jxfrtCw",
+	"c0OLLhiK5eTlkhXmCNEd2Vw09emLuktilvAHhlnC5EpqM1Fs8PezoTg7Hdz0L/YvLm9O3/+OwUNKjOKT",
+	"CVPA4FqOJEKRl89bdNcqmdihRzS6LycK2qeDpBNkjwtdpvcdso+75Ej3Epprac3dXJCHKReT0KekpFJM",
+	"Qit78hoW8CNigBHK5I68MsG0jztA4+YBi1p5SV3rSkkjI5kcEdwgARlmnc7bCJN17D9Z6IEydFIcCjFI",
+	"LnC6BCMyxIprEJJt0iMzDnw3gc+ktjdpYJ27TJlouhQg+NwFJXCWrgc1SNgRS+R8KPD+AYkSqZkrlTno",
+	"dP7WzRUXcC84sT1iOTejkHN/9cHbNhkwNhSxjPR+aSO3Z5W52pcpE6VkbVitbeUrvdJiB3koh+hslLpl",
+	"JlOAhNJUQfHYUOLivTeVjLSHnR9/WCehXXWVHqAwWqEoAmZzl3K7XGLpJ1pHTD89YroMweuVdegSQVcO",
+	"aeTvoLkJcIO9Dy2vXbXs+dg78sHQFSwGB9n+mLHYotHWQpFnK7kjDUr8qKUkZiS6oQtfIwG30dkI8b55",
+	"RKau7suOks1GmmQpuvfkXODI+HkrSyFsyWXuaZox6AUPVb5WzwYuVJElSREZFYtmm9xIQxMNbkDsEs9F",
+	"LOfoiqJDYRQT8dHSHaFuBW6oPQOqAJyb0mTsi2nwNnmONjTmT2J3UTAUIZ+lSj4AdFtkjlmUcIFI7vBh",
+	"QWI+HiOdODVQRGxIp/3m+4CwRDMSaigmDLv2bkJn4zGPOBPmzvHnQntWnNQUAj1u1hvSR361e+O9e0lF",
+	"EcpfqS6vagm2donHy2pc/OYzSWB35DDma4AdgwB9YApKeQF/LGiU0Bpgt6wYZ2Zq/9G6Z4vNevEZ154d",
+	"yPu+IQYCaFPgr4czdEBoFilmoGAZcp6oVdwNnzHSCD11dVuwD+YugvyssFlNK9SD1kT6yT6GLyo9DB9i",
+	"dxogu7z1Qf6GDjIklVYUyOUHygcWy6qV/e1mzvq8/sH+DqwqjY/hbqpJI/xHq3d12vqFLUKn17tULfsL",
+	"Ghlt7TFXJ8aUs9xyqnqsVvM1Dqh6wIV5dRuajuh25MbdGw8+FDLkrqoqSY/zx5PxQhn65SFeKUcfB8eJ",
+	"xNtE+D3zKI6ec7uQX7yTr/bZ/RXACncwocIj1TpQVSoVO3B3Y/IZNNgYr2sZXWA6qspHbW9IAs0hpU4A",
+	"rfk9P/c5KfI4dzsn66V6mwO5V9ko4VGbDJhTx4tA0RjLILHKy+e6oOOWzhhJZcKjhZX2ZXagZjAUvoIT",
+	"SSQwKV1BdNjFIlfqGjEsSjLNjuyQGbi4RfH9YedwKMrlkheXN3fvL28vTsKu/YFzqga5S1WqvItLnv0J",
+	"fIWaHB50hqJRvln/H1cQFA6WKjKv+79e/rL2ae/sut87+f2ud3zcv7rpn4TNNjkrIpxDESWcCUNOr5br",
+	"C28uf+nbe570++d3V/1rKPasLjHswYSX8kdfJJ65MswrRTNv7Dt+1H5x76+bE0D7PfTRMPlk/NphjJ+k",
+	"YHX08JuKHq4UqNttmAPiWhZ9BQpDRspj2aMuK0Qsh6vy+u/vyYyLzDDddAXmimFO/Mp1P3TyC9tDcevA",
+	"E7IYdUDmSopJDuq+PM8jdFwkejTmU2qYdxT7HzTJhBls0wWgj3G5gISHnQNyevFr7+z05O7YAtvFzWnv",
+	"bBAG3msMlxs+Y0sISQqApCIOhsLamGPKk0wxYFtauaKQO2U4Pbv86fTi7n3v9Oz2uj8Im0W88PDNj1Vt",
+	"rtBfzD5EjMUsbpP3bkQn5PwgENPEYOTplV0DY++zOm7v+Pjy9uKmGJ/ELAE/v8Y0JE0aWUqMrPrxee8f",
+	"dyf9s97vd4P+8eXFySBsklFmnNmLfdGA1t4FW0cyXpCICpLI6N4nfcnMtIeiJyq4CYpcq/Wyj2a+TPkL",
+	"OuwctAmsEaxDPONiKDAgvp47EhBKIqkUiyryrciWdKuh2CnNKlg7EBDlRKaDjSlXOXdBA98edhrLBWve",
+	"b46bIg/ZPf/bSil8Bof3ZUQv3PtLlbdncjJhMeGiZoipBe0rCNozObESBE4pZuJjN6D1rJxqkWvvv1NR",
+	"2hLGlMo2loSsHJfzTdtVMGEH3MW6dwfLQnfNNffl29x9iLTz/N1v2XkztjHSVS5jHrEpdyH8pf0nlTft",
+	"K/tYnbO9F+YZ2OZFdg9Qb90vc+sG9v3zX9hi59iQe6FbtvX2QoC+iHXe5xB5253HNSc7LKXL2Bm4Zk9S",
+	"sMDVofn0+LwGeChSylWb9Jz5ErofleoBgN3w8M0bTLShBpvNYu6jy1y3V2CrOdRWKwNGoHuWks5fJGS0",
+	"NMiXqvn5+fkyvy5xpkjxXmrawFop/JLiRwU7YI5rO2qKy+Uy293j1yxmbKbBC1MUTgB7AeRUe+P5COug",
+	"/KkprHGsuSj85EOB/vNmgGWwmmwrfHoMZNvktuw0PxqKw84hCV3xEDifyz7zKod5pll8RA4POqSx9Lvc",
+	"PT4US5+XHOTlj28Ha17xwqMzFB/rFV+qvPmNm+mNyxJ+Cbz++DKfCr0/h1XNTNcKoty84ab2Ydco+vlM",
+	"6wG49ZZgydVBljBtC2468/gxE7tkP2uipKGGHWGiMtflcFzE2uQKKVasbigFQ0VubhU3F72zoDQUqmS2",
+	"z6cyKVoEOXcforGdCBNxuS0J+PhA+Ws6uhlPXV0NMjD3l4UWGOKLjbaVeHhABf+s+l6NO98k7vQ/+MK0",
+	"Fe8akGGs7Lit+GNVKKZ2oHDO6Yi9inRTzm5w5B9F7cHBG2v4KBoZ6B8CzFFQnge6Wpnq2X5ljyN1kS5w",
+	"U3YR4kYKnkRlCWQbuM5sXJCV4Ad2LQrbQ1EdHFvSk677P50ObvrXyzoSBIDQRQq46TFzSnU5pjXx+ihg",
+	"YfimcxDmUTwkos6/nEt1HwyFlnjDsrpaVIc/MJr4rkoQYyRTWrBk66O8QJAXnZ8gfpgXpJeImzNHHBMX",
+	"bNSOpd7xBDQ82zOPvTNWzkWTxJIBu5e7LfaRxozTRGLpCpTY6bW0FqpJpjOaYEIBNYbNUlMSDFZHtVut",
+	"7bfanZ+4443ZoJ+6fflSYgNv/0oJp7t4CKHBTNHfolQJ6Nz4+faMve+H8BjLOJNWIiWm4cHOxLBwaRPn",
+	"igGcPUx8ta/hI6VTLWi+SUFT5JNu9W4Cg9W+Y6161HXv/ZXQXhpq7rA/XEInpAH9OxPmK0rRC9HMibIA",
+	"X4ci1FxE7O6BKau0hgHoukXpob1Vm4SOsvXOPn7CDAMf55gmmrnsBSyZrL4nmTPFSKoywbCgT7h5+hnC",
+	"fHOJtKFK7n1CJ8duTXbruV2exN4qJJXr4cZSzajBYrcfDvdKdXCdz1wHV3rIbZjm3yPslrp25ttLs90U",
+	"Nwn+WPY02j2j8+0Au55QUux7jzKwUdZgxvWwfIRKsO+uQF0FflUCFDKjC6IZIw3o1xs56lMpFjOZaV+a",
+	"E6z09gQiId/gE4qu7c+w+s/1sBrJBxYQe+yUoAl872uGIDMKiIGaRcoMcL4DS6FhH0ybhMa+VqsbQTmQ",
+	"y0jTy3D4nUadjsdtcgkPTBMS2jFCZAfSqB9iZ6Kuqz1aeXor9+0KQPcTFJVWkwvfn/V+Krk22yRvdJRT",
+	"Hw6FxYoFMjcZSSjJZ706kpwLTRq+yZWbdRe4OHw9lF+fLtJUV78KaFey8hmwFiY7eEXhkfq/9s7ueheX",
+	"F7+fX94OQPFH/qcw8EyN8FYu31/3ryo1Ur+lYOu+kFrqx3gld0Y/7w27DchLXWTrEFatm34VMscfLicO",
+	"lhlI12VOsPehlQNRayTjRQvQZu/oh++/f/vDikhyymbLarWb9d/f0A2QJhRzUKHlctc1+vGdkxXabbGj",
+	"FTOUW8MdtFVri7c3KZqutcUAZvDC+l55rK2cB4Yaa/BHdcP2r/4E2T3ou6IU73Wrwvb4qRi4jr+QXS3z",
+	"nmywPwMycjYXT7hZkIQ9sASdWwkfM+Aq8N3JN54MHOCzHIzSUPW5+Kuci2tGk5bbikIw7HH7pONhN83G",
+	"89EjoTUP9kEEtPDi0CcsfKRtMxRpkul1C4c4Awe/3WzldEtWDswA6i2s4gwgoY+AHdyuBYvDgISKLf3p",
+	"fTNc5N6ZgCApuWO0CxxJub4bZcl9/ikJp4wqM2LUuMaI2HO369ihDM1pnCCj7d8HlxdEjv7JIjMUuKwj",
+	"zDAJi+MKUw7bpA8eHpS0o8zk/XxdBCDk8VGIRFKTRI7co0M4lWtozpM/JRoT4RnVpgV3b52ehNZYUixi",
+	"/IER9oFGJkFjyTmiZlxrBnUmRePxQkuAGpZmm/w29SUcHofnVDtHFUYe4JGIZiLWQ1G10ujOoqRifV2e",
+	"eO6RAw4+moylmmFWyzgzmWJDsfpoSzmCEJIqjoK9iTPOygx7QGefpUBvGHOd7w9Ppp/NmCaJ1DphWicL",
+	"+87y9eViAkR8BHj4tGYb+Pfw/XqT7VF2qmM5m9GWZvYi43xUaLmXXlteJEaTZCN31dgNt4Fwr9NZJ9wL",
+	"1viggQWIas21Kfg9mkflDeNYEkM5ViwNj8hlysR7Ru0Lcq4Va1MbPnbiDHVesHDJnI0IUIpZBHZVwnb6",
+	"TtEcivCPIcxyuHc03FNszEw0LezD4V4w3GOGTuBrJHt03hukexzu/RnmzlhPZNkQEv/GNgtaet7kPGJW",
+	"IvIEoOq6jaOJm0LeiN/+xO5cwkScSi5MgEE09E5wpktagyM9wSeHH+UdX2n8wJThGjxFEGGzGwa3UtW7",
+	"9cyG1dxke6W3thfsMZHNckan/FN4Xda+2LoJoCto7JEe+O4QnNx2jAPcm/ao5JsROWSKGS8d1E278qBq",
+	"U253Gq+JpY9RlmBumx0NGCuAt7IXuKeD6RzTaMpax1IYJZMKqZnM6UKTUMgWkLeG7aWHX33YP2tn9Ffo",
+	"UHghNQ5ACkWiJg07MFOtgd2JqN00t6p03pX9WCTMM7PZwXCf8zyxFTWKvIbKKQPQzWZisUo2N1o7v5ai",
+	"Ry9o6bhhtlk5biFqE+frNnGOXdS2pPjuEK65H+1rRlX0SH5jeM8WeQXKu/M33xfkqtE0E/fEypiAhA8s",
+	"MlYX55pEUnPBiOYznlD7eKDyz0YsjrmYaGsjLEaKx+FQ5IoTwXrlkTRT0rhmEbe4RxNyTcU9eZ/BYRst",
+	"fMSl6W2BKbfqqlLcdZxS9nJgYImkVYO5cJSxzCjOoAs8GGXQ4wiuQW2WintHEksi31Wr4Vs7BcRwk7CA",
+	"aGc6WiHHxWQoUmqmARAONnOPoJBqRhO71Ym13Ax3QS5cLXs/8MqTEL5d3PE4BFVb4xV6KNw1WEBEDd5m",
+	"QRphceu2/ZUckxBe44zFkFRC+T77YBSNTMsPHTbb5BJqybmI2QcWFw2rIECDr786QD6A737x9OvvqGYv",
+	"FFf5ZYRjvVJcxQ+/DSun3OiAjHK6zjq0UodWvpzqINzDgDV5ywQywkO7zDR+PyrJgDJ4WIzeLApQXbAw",
+	"D9BjgT8sUs+h2dwkUxb3AOuZIo2wf/6uf3JyevHT3dX15a+nJ/1r17JAjseJlRJTqqeApfmPCpjHJgEC",
+	"DOfeacsuGDWQ3TOTMUuaATl703KgqK21lQfu4XvoROhau/MZE8jEtdZlDsLeRk4YcGiUHCyr4BqWCDaW",
+	"Itjn/ZPT497ZXe+0HLiujlLbpzzHW96wD+alAtV2mFORZp8/Ru3l/NYQtb+wzrmvMfFzl4bDLsUSHDyE",
+	"HiCL0/4IRO6PqHlMZ74UOVBagEENGTK0Y+hr8whkfmn4pF8SoN7ZZXxdlIIp7AxVOmf7gleZi0Ed1iBW",
+	"g9jrgBgwr5GDTgdwRj8Fy1Zsxc2A9p6LWJOYa0a164oQq2yiSQPikPACY2S0o4IaOVtgBgAdEWNfTAF5",
+	"CbRBgBZVPkC5L5gKm1AzhCqlVQA5WNpULciMui5G4HeQKRPJgiQ8YsLa8A8yoqMsoeABaPyczagYihOc",
+	"KLkURiZysgjI+5MezNg1pwYQHSkw2SW28ORRl4QQrSpWqD2Lw2ZQWPR6KMCb0AjzYRdhQEIOMVN76/CI",
+	"UBjoO+h+zdEr4QZAfZQLksg5dIfSLLCX42y/00NhL16dPOExOBecdhvGzLDI3Ak2AeArBZ98e1FuCHxr",
+	"NeJMREwZykUwFBhqtM8GevUICfTGdMaTBZlZkAPl+4JN+h9a2iwSRnQkUwbVXbpNBikV6DW4FTySsRVg",
+	"MRsKCO/ogIRMxCFhH6Ik0/yBtcml0/GRg9EwNeMCQu4lHb/rHqsko84vT/pnd73B4HRwE2K36mhKTR4P",
+	"gxA6jUv+lUaoZaYidoSK/wrFIHYtl4rgP4q9ZZfEaEfOyz5AqEswDnIWS7nsuycJMFm9umTG0+pkc9+f",
+	"2RcSz4DDbkg7g1cR0iuT2Cqm/XYYy8yeFyuq7VsFWV0L6FpAf3YBjVuXQDMwC7vFDgV5+DTTw3ea3iym",
+	"B8CbEqZKzlIT5lUJhZWxDKONNb9K0xMk6IU2bEbwTlhZEVHFxllC3IzIXHFM83jHxlIxK3USRh+sDhBe",
+	"/Xx6d3V5dnr8e0h8uN/Nxt2yoVhsl2a0GIpcEoyQ8zWntn2Dd3p3dnn8S/8kbJJMJExrEnpf0uDu5vp2",
+	"cNM/gbiDZqaQOQ0hhyJ/1GINgLCGhJdX/Yve6V3v6vTul/7v2LXNffauN+jf3V6fheB+Co9/7t3kzqt/",
+	"s/oH5WETMiP8TL8HNlh3yd3tRe/X3ulZ791ZP3xtofGT2zMv73HyI72KpHCD7yAjXJLVZ4941gKhFghH",
+	"ez9lVMUsRrWk2IpPEAJTRhMzfaSAAWHFeHVoQZyVJxVUw0oauww+pDTIc8xAry9gsk2Opyy6x0aTbCYN",
+	"szidMhEzEaF1h6aUkL5LXZsgeVhAEn7PSOjmGm6ovXWQ1Dv9GR/pBeFhZahdMALugDXQH5/+/TmTFp6p",
+	"pNwtFemdkql/L7vuTbC9thTXeJEJdnS+J1zapPOBBmTd5GtYUey2Mn9goY8fNT3ZxupmB/Yjo5ccBIHb",
+	"+HhG8iRkjwyvLazPuPan4hyX8uXPBA60/UTkKiS+5M8sPD8iue5zy6LXESjHqy/mCcdVMep2zAZrIk3s",
+	"AQohwzYkXBhJdDZqwWpBuvII8+NDIM1hk0X4nc7TS1iMbiPSqPaqDYXPydGE2TMuIpdebI9lHshFFOAp",
+	"s4f9O+0TeSjUGJWgBAwqbqATv7tZI/89LE3XQwbCS4El7kZMNR2b7iyFBvSUjLmgSU7REoG9U+TyaOzq",
+	"TsJZlhh+N5VpSMYySeRcF/I3d0f4wEGq2AOXmSZTmX5Xmm7gHLnhjH6w99Ih0Yaluk2OfW+rnJ/WFUSH",
+	"x1Nq/Ld2bDV7bQi7hj11+cBUnjb0YgxBdqRXsTZw6B1C3MpfaLchF3mKWHlf1WZIbYZ8bqlxbgGrZeGl",
+	"tEXztM6NyUPbBMq2VNIeMVN7ChJOgW6j1N0mT0S1coZgeijANgLWnPHJFIp+IBP0iIQ0Sac0dLUpQ4EX",
+	"+EoMF3tPuMZ2fOEBaRH3C+yug9e51FbSeHf+5vsmXt+YcdGa0Q+kyCsaCsgU1c02Ccc8MUzpkCimjeIR",
+	"9IqCxECk2ijljMpSqmVElVrYVXb8nXQCziUjh8LJklLSJ13LIV1A5jlrT9okPLk8PTn68e33b8KAhDNm",
+	"LOxzETbbZEBnjCCriBURKRsKqh3MFwv82iIC09Sc+vnSUsINg2O+irD4OnJLa7lQy4VHMkhJA0C7+RRh",
+	"kGf/P8ICZQ1+l/QPyQslvb8im7TcPMNMGVcVlQaN1gGkQzSHIr9XfgPU129K2af5VzNGNTTIS9gHjJA/",
+	"MJXQFIlRZ4wKSFJtFFkL8FMLu68LpyXP/qBY8pdB02KAV4HSYvit1A35lTWM1jD6+Z0yFfVPZi53S9BK",
+	"qYGK6kdKE6VmayxuUpGpTGJNKJkoCv2GoCUmckRoBt3hkdDA/lrKZkBmUmOtsjDJYiiwoDJG/aNLokxp",
+	"qUhKJ1xQ5Ak4NWzmlFnHZTvmTLk7N3gcQFAgWCLDGwrs/NUMXEJOHg13oNC1Rggm42Iq0ISZK1yEsE16",
+	"LmtKF/y5dkysTvcZZYQmWhKHRJqEaaZSqRkyUMwVN643PlAeEyXnJHTL3E6wgN/9wpvoQ8Fjzx260Vd7",
+	"5d/UFuaC36YLxxUVYUta5buhsZg0fj696vV8dzSYYDMgqOobxaiZ4Tpcw4+RBRBoCbskliCc0syQq59P",
+	"yZQptonywD3eo4ylpXLzN50OEJbm5eeVxfBVB6tYiH0g+t7b4cJj2Gh7L0qC6t7VAA+pfXuPtwVI6QTI",
+	"b/1prMlQ/zpkqGtN5PwmWKXxsbhVgvMcuf/zz2CTC0QsiOYTweIWd4Sb9kaRI3J2ENFdQ3du2qSHfO1A",
+	"A+rRC38YDkVDyDVg9S5nJeeVGIb00e5kvJDK6O7+BH3x4LnHfuygHztq9bqQ89X1yr+QfuhPuzvF7tRX",
+	"I8mqWrj/B4//RGBJGCYDruTqO95MbA4hiz7npOFUQ8awScZh521AqFgAO3uiGTnsHDarcQYHq0zlOIGv",
+	"ChRZUYW2yP7T+IqaaZXsr2gthkN98af16c3KauH9MicNN8zaScuTQ+A46E0ivNL6WjpeASmOVAOtGIX2",
+	"RrN88rpLp8ydvUOr06PBMhS5xdL1bQ8zMAjGWYLWkTNioIXLuhEDl/zh/rqzdpi7358hcGDYnxlFhcZE",
+	"et/uhsa6ZJhsyNP61JMdPG4O+SZpX7Ux9Bksl+2xZniHNTTW0LgTNF4KtpP+YY+9K3beAoQhYFSYA+KK",
+	"6hFavAl30UCGIszbvDjyQfe3TwkSE/AIjaiGKu4uoUQbmjB08vj6gc6PQxH+2r8enF5e3B1fXrw/Oz2+",
+	"QZ+Qa4Tje3e1SQ/9SAAmyAAeObh1hWBSsLJqZCHbge8SNScwAEFirIsx5y1VOEti9JRVAe0t3ORZtKgX",
+	"M+KuYCN8Zqf/jvDnfZffKAx2dnC6H0sxTnhkaovx27MYfT/Jj7YY952quymo8MlW4wWSJWLsYSmCMBSl",
+	"EMLjrvSfvD7+0armV+iThofe3SONL7JW9Grs2A07fptKPKdQNe8sq11Vv2o2iE/FCq8p8hmWhqJq2B0K",
+	"+DGkwE0oF7mW5hr/M+1q9XFgwVgM9UeIOY3DN2+ansTR2ZZADG8gzjkUB52OOzx4bbWnC66orlmy37gz",
+	"24PZfKF6Gkz0VTI0yhPYprHBQge+uandRk5V/vagrdbFvqUaTkAb6vs2l3x+DqOerpXt/2Fvdveyjv2u",
+	"/W/RpBimjxkjQjrkrUZExR7kfbXv/xq+eh5MDFzH1ZRC0aHz1bmF2a3VapbBldu9cxWxBXyU2oFW48CO",
+	"OIAbxgHBd3q3wz/l+8jftI1ryx7Rg78R9IcP6JiRn6kaSVVKgSJ2n+sSb1YDHE8BmTA5UTSd8ohkQCk1",
+	"YomcY1oTVDQHBJnzpasVpwgJC0ZVQNKpdJRNY/qBiGw2goZDrIVdzeNYMa3tMIPBReDZQIYCNa7AVQ2T",
+	"NKFY7+Q7muc3AuquiAXkgU15lHh2KPtmyzllAbm9PtMBtAstDTricsaM4hH8LJ1KaLAxZsreUweEWn0R",
+	"Sln+9iNcgs+YCf5/s6X7N5EY1ucTF1WHUMqxSFlAdEpFgLX6WBgoxr5WD2jPXE+d1L2KNgnhjYTQ2hWK",
+	"Q5zqCg5JJECB1D171SY6LbKRTetCDgXy2nL71h9k8sDiI6LYJEuoIuxDaheJS6ED4jrWuhJMeA9ijTsN",
+	"EusSbnXjUl4z7FFq6P7F5c3pcT9sQtskmiS44opF2PrATtxlTUNxI5Z5jpiIpkBD1p7FVmZs5tYKHLEW",
+	"cGxRFDwbsqlXOsYCvcyWvOgTOGZXU/5SiS1T/joq9pTjo+1AdlJO0YQi1DrPpc6f/vIlq5WAJFXSYLsx",
+	"J1G4QD3PYo9jdisL2ylfkbNIMLVZzuIpgpZojlPxaspDEksHmF4yOOGKZRxAGVFIYBcogn51Xm4AuWWW",
+	"po7hEe41UjS6t5p5I/yPi955/z/DgIT/cfXz5QX8s91uN0vk5WMugGyWNDSICJBvjj9riLhONdFMmGYu",
+	"c0ghcpDYBZUDC9J+ko/xHAZDsTMYr5S2lBbvI2D6Gt7SNwnT+Gg7wDTuVE8LhBQl1EDfwPzd1cBdA/dX",
+	"YBLBbv007IYGpxvjVC7M5AJMWI0NnSclNOgx1GRQC0Md0AnCwG6RCtTdNjleq2qpDEjdwizWfBlV6UR2",
+	"6KXWdY9yR0hsi1Z9K67vkJOkqhXeSMqEUVHViPCYatbiQjOhOVCawMMDczKL0ZmujVsJsOyyBLtjbEqR",
+	"cqX8j3Uj/KbKQ+zr3j0EB1u0rgj5hhw/2D+5Cufyb5aQzu4V3AYlHMO/V5Bsf8YebTLoy+SInAvvU8YU",
+	"lirOvMWVkmOesL0XPgvbVJYUp1F3DfzKK5vy3Zfm+2p1N29MADwuRWfz+8RcpwldOGHbtxInAOGMXflQ",
+	"PlurREhDNEvGLY2L0t6QEre85Z/fQHCJdzjGK/Wf2+XE+QS3r+Xk1THPr7CFHB6G5RO9GRmW5dy2uqQT",
+	"BqotNUVCBwQGGqVaAF+XgSUORll9VRu6QGY+YDe3X2vn53buZWi87bj8dGYxBKKiro39iJE4HzomjcPO",
+	"jxscxv4iexyfsZDp8+JE+Vnti6lTYWtF+AmoAEdnvYzK7ykX7qxUEypV3EvhUg1GC8Krldqv+rh9k0es",
+	"PjEvaDr+xMxjp2iDst2z51L72hdfZQKeLif4nOvLeSdczL8Qh22Sn2LkGMS4KshUmiSuXIWrQriSa6u2",
+	"+xzMTDMSXt06vsZC5O9b5T7cXNLy6af7+XV+WMxiel+B1l9L8tqo+GrVB2dV5JlSHrkQsnYyLABlIJab",
+	"VTGV5yjnCuxI38Kaq6RGPPP1eKCMaOxFJNjc+SZcjyJqiBQR292umMlHbYoBajfXGCH4ojBwwIydVo19",
+	"NfbV2Pcs2FdAxMbyPQeALmK4CfZcsfPGsMGv+H1AIjmbccwYGGU8iYnhM+aBTmUC2KRHXFC1CHLyeV9K",
+	"DZdxTXpXp6R0/0oTzY34klEHN8RjoPAxz/1X6t3zDtaiFGsv7THXzKe0ySSP2H7MI2wfse/V/o277rxM",
+	"Flkqa1faBETCVTRJFsgFKYW3SKoi7uQSk3Ltvv9uKPzQGBcAjkhkXtxULXriZz3wk97CwHhp55QPA4Qo",
+	"XPsJbgqBe+1kt/1bzAl/99WFwFcXdfdweG4x1hHxv2YpBETDV8KAbjPlm6OERQA9j9SXDgxVRhOaq+5j",
+	"SOgR0mDuPLR7pmkYkHAK/02VnCimtfs39iIPu5iuaW8DaXhDYdgsTawpAt2Cwp/6zpuxioX+Oh02rUnA",
+	"jUac83dyuZpekh60hyKko5FiDxxucJfKhEeLojU3CT03Y9gkMYt4zDSZyjmJJVQ1KJkZl3b6wA1NEArn",
+	"ihvDhL17JIUdDe/O45DMMg0miAVazzTiF798se7mhVzwO4A9IDShmtChyGsn2mSAn3NBrqQ2E8UGfz87",
+	"IlQsIAuRRxSqCrjIPDEKvp3NzJKriPJCEdzVYV6Fa3J1EtuMG2t6+gWsQ7m15fH5ejxYcCW0QOgKYN6m",
+	"I+4Q67WfL8FEHts17IOB3uwWWbyO6OtOgcYWz2OzvYFqsgJWas7JOsbzxXFOrulAlSrQxsRAf27yokSn",
+	"fEDFipkyODwibpOekLk59V2eHGElvWKIk/YXQhpfA1Zh4L/gmeq8moz9SuRrfXS/JE7EXU7tTvJxn2Yx",
+	"l5vrz7BtaEqV2R9LNWvF1FBXZmaV+hB+HpIxT3wrUykM5QJ6dYsYy7I0keOhCIHbNVJ8xHrwq2bu7fNo",
+	"kDMqYhUY5ltxMQGCxfzXcV6ENhS5OZF3UF5YHJlidbJgVLVmXGuiU5YkUK4mx9A2ShDD1Mw3FFcKKkGC",
+	"orOGHy41jt1RuPhL7BqH0zRlIs5P+w0Wt2s6y52XAUlp5mrroJkm/xcbCih2buIDwurlq1AasuRjgoK3",
+	"KvOltzwBWNOXid9U7IGPwEOY4KuUuRVTgCXbEZEJHRvXbBLfdVBUvPmtsP7q6hhQbYl9mrS5fGDKLg6+",
+	"4p2kzE/UsDldvICwwRPj5I3d8A5lVoRNsPehNZLxogV4v3e0h9ftKIMiOZtREetHxJC7BFxD4LZP5T0T",
+	"xH1sIX+smKsoawz3hP2/96jtBWS4N5HESCD8wL91pKiBNoLUDPeCoRjuZSKW+CUQJo1odI9/cqGZMq7f",
+	"KWEf6Aw/R3jPn8r/VmeztU+1kelQrH5IH6DEgA33ml2cO3Cec1SEaf54XJPDN29IeHvxy8Xlbxd3x5fn",
+	"572Lk7BNQnvjEAWNxlZTbm27JLT3D3PRownP85hx46BYi6hS3JnBdjK+R6t3HDp2Dj0UlTKvCzx9mWZx",
+	"DpyG3vtGXrgaThIGxM42IPnyYrkFfWCVRdeZyEc6xoX40tITVuf3dUq3/BD5mm5uSMxreuJakn1bdd+Z",
+	"IJSAJPJb/qOtJo+pmyXWcSL1im8Rem+0ABbh8M2pipHhqdwwFiNIVJNzqu5ja6g0KJkyCnZQytRQOLnm",
+	"rCD2weA9qCbaqCwywHX074PLCzJaeCFIGj7PDP900RgfQwoIm6VmMRRSMNffFj7A228QCGSjPPDLE5f8",
+	"PENx2PmRhCenxze9m9PLi7v3pxe9s9P/07dirORZ9eEzEA1WbAWk7G6tEBTv3WjP6x56QWnhJ/y64sLP",
+	"YpvAWH+Z3kluX1YtJWop8Y3ROsFuz6H4o2UE8IdslA+orOXETQ2LeUDSqlgkJ4JbfZolms2nTLGm41XK",
+	"ncXk17IY04QLzWNGuBkKsH7mxMIa8CuiqbFuEK0YQBvNnHa73cRmsM7nwcVQSBUz1XUi5IMhI2bmDDlb",
+	"Z9ZaweQuyIsVsVMz3dy/06SchUAwCwElWByzeCjcs0aZUkzks26TtX4rHo+W+q5gP0rIitZ0flRuujIU",
+	"jnj2R1LRcaURxsxQnui2G/nOj9fc1I1l2e4ZipLhU1hzGhNFQKhSZxDlOndjRShe9W4H/ZOwuSxFYe54",
+	"czf62g8LadpskzCd8juaMGV0CFlqep1lz/fd9Itu55vz7vqVnUJMhiRc3LPY07Hv4Iy8Qe6cL1P82sl9",
+	"zX7IZfItdyxrOVzL4W9JDq86HlfYuLaJ4jw57lFam1HGE9PiwmXt+d+smiFLcW0uStE3kINFHAslaJHC",
+	"B+3gc8E6zDqdt5GgMwb/YsO9wvUSx3prHvFN/kyfA6Py0bbBVP6wNc/OcyTLf8qhuQDXAch22HGmtGMe",
+	"PzkzNpNq8Vi21DWbyQfm69XweujvuZTYSRo0SYiZgjM+Z7B2nTRB8xll47FVQuQY3NVcOZeMzmmhUVMS",
+	"pRaijRCuaeOobaaoZnHY9CqMtkdKlFqHtslxKbuUzCyQTlhB6eNm78h+Fm1yGrNZKs0G5aZvxwON+xyX",
+	"6SUrTIphYNhHtYSf5ZzMqCi/Dk3mDOhU7duK6yP5FYtAeP+o6C0fEft22WzEIEF6JLNyWvtT0rfyQxr4",
+	"LG7MOV/K08ah0T05n/IELeNxQickHNHonom4Ddfc4SYMhwJidJAPD/Yg+D2hnF/ExJ5d+++5VPfwbJDl",
+	"4G/ZPCJ6KgG51Ay4fHPbqmFkyiPtOHYMN5zpYrrwyYKwD0bRyEgVENjLLhPtnsVdX0vLtCHfd4p6nsD3",
+	"XiJvOoQbNkOufGs1NbFzQDbD6TTSgsMfckIxD11LPINzqWJ9NBTQzSAgCRWTjE5YQNCsJAl7YEnXeU9z",
+	"KnoHbLEzMhMpJm40WPIAbxsMhU4Zvbcrp6hh2DzABUHdhaUMGM3/xcAMRFYkMJhFliRkxMZSuTfIlTZD",
+	"UdpK9j4b2iu/Avht0TqcKKjx7Wvu+fapyLasw6Q8ZQkXrDXfrPXfphNFY6aJkYSS39hoIKN7ZvA8ISc5",
+	"JVECXefgxGnSuDo+P/iBHPxA7n/+F5lJIQNCsa3vD4cYZ5FqKLCSk4wV9NUNOx86ByH5X2TEJy0mYk4F",
+	"0Xb/iYi5LiPkf1nFJU2Y05GmjCrHU4jdjaAhB5x8OOaa2RMWMYzquH8XiIxNN1wHdm5Iw03IzuRN6OdF",
+	"Daa3hTIzaWbucAZ3CnoDyzEJvYfRYvYi9ITvI7vNWly4YBUoclKUy24goW1ozVYjI5mQ//mv/zdXFUH7",
+	"CghTSipsHwL+tERq103EXsyrQLFNjuFdDIXX4Y6KKXLBTRiUp2znZT+B7JM2F2lmVv5s281tFdwwGIrQ",
+	"3dReA094x4X9txtexvBNysUk7BLNlN0j7MEejKPVhbJ3K8+rTaP74lYgLOyfpTyxmCWGrny2NDl/9oor",
+	"80/y60gj4miuaa8Mh8dTao7dpyF4Ypv2drgI+NqLRcG/2zOGI9g9aEaMwhWpFBP7f3hvS0+IK+2fceVT",
+	"Qe8homemViijHIAEHalIuD/X4VGpVeJQGNjc9tUPWNTKT2Tryu2kI4IIEzj7Ga5HAzokrtlYCB+GBIpj",
+	"Se5S7BI6FDOurcIREC4eaMLBx96IM2VFacnV2STsQ8pBDGJmEcZvYfcfdDp/a5PLB6aGIvz18vS4f3fe",
+	"+8fdoD8YnF5eDKB9wO2gfx2SBo2U1NofCt20o1X8JCQNKO511zVd5g5i0fLQB29LFhTVUpDw5vLy7rx3",
+	"8XtxO3AXK2AsWZ3l++veef/u3e83/UGYP86P3QLmjJREQ+sliZk5kLAL+6KYQ5VecJkyARL7ygHvtgJn",
+	"7L2GCxyUnM3ZKIeNKUi2EntJplm8qfgZbrSJ/vuw8+MP27usHaAisFLaOecmAi+7C0UUcsJPtK4i/nS/",
+	"5CMkAVbD85kaJUM+fw/VGYjek99CHh5UOlaVhEKHf9Q16OpP03LbLoc2rlxW4w4W0IhM+V+0N6rPV6WR",
+	"X1qHLo21nSQ7v7TWpr8Vomw8O+nSjqsobM8qO/uxJNYkYWNjpQC5Zyx1pHsPNMlYm4Q6ZQxTcaOEzlKQ",
+	"maTT/v5//uu/37Q7VrSg3uMKwNkHrk2ueUZTqZmwQPrALdQ3Dt+8wf53c65ZczNHX+Uhev4w4eowrxIp",
+	"/IRDjHlgCEV1yXYdsPtc+HNckH4+CYY2imc7XfZYC1KpIJ3DVErrbrmpJXYQXpLdjdAxt91RE4JzrKKU",
+	"+9rO4EsW3p65oxbi38Yhekeje290+Hf79EOkWEIXmw8OaApTaoh3mDnqGufpz90RR3isdNlFEQIjS+5c",
+	"BwNxKEItMxWxI7xFGLhzB34oMCELLwUWT2om4vPc+VLOgB5JM80Ddu2hqG7ut9TBD23d6/5Z7/cdOvkl",
+	"dAGn7CZ/ppdUJGC8V+F66X/AhLVtEJK/Su9lwHf37dWj183/6uZ/ez1UCKiPnfndvxVTV+o/GItHNLp/",
+	"DGSz2UiTLCVSkVjORUAO/ue//vt7ooDaHN2hgppM0UQwrQNCoyhT1KXCJtQwETlCTCwEBDd4Iw9WBp1O",
+	"x8K4opFhSjcDJBLzHIdklIHNlTCqDZRMTvgDE20CLINL+bhDIeeCKTKjCwwuckMadCNfR87RAUmqmkVS",
+	"xERnI3C0SuG7gbpqRAgzYrW7ewiSUu1LY65+PiXYmVUqH5zkpuD/CgDyQ+jRenl2evx7eASe8ZhGJvTi",
+	"yQuZcopruedt+B83v1/1/zMkjdBN4c43Mz0iFoZDcJCPEhndh0SxcaZLd4XCSzuBd2eXx7/0T0Ii6Mw7",
+	"j6F/bUBCmiRyXp4Q1YRb8fWOTbnD1TGzb7s6dO73U0iYNbIhtOzi506bPiJyPCYNqXKPdjOXsoedQydm",
+	"ZcxI+L7fu7m97t+dnA56787sjBuHnbeQ6aKdqHe3AI7Xak5o+z5R9XXVNO/9lv/C0nphjn5yr2es+xls",
+	"raZx1309Znotaf/aZZPIir8Up98uLZFedpODvW8lVSTFmE8ytNudM9Ci/b0FzEaoDQQhjdFhs0QvZXJm",
+	"TPsnlHkoRhNAyaFohBJCkmPKEy4mYTMgYVasY4gue258gEllgkyZYqSR0ugecgTzeKGQ5J4tAhIlMout",
+	"1BsKgHkWY1QvE8AjExZyyxNw2rl07VAgQVGesQ+GKUET9Es48U7kOH8M5LLJtXAI52uCRBA5GbDbjG3S",
+	"S1x3AKSQKbHurNHsDAWNIpYajU+KxQM4tfF4ljJg10kV00w4QQ0kNopNuDZqAYilSbiPge7HEoQGnoz4",
+	"ZaEWh9laPeF4k2tvyOTVuwkNUsaiaX7MdeACCq7xtt/zMbMKjNKkAL7tQLNIWAt2r3mkHzedsdjqnyNH",
+	"7g00UBDGcEnAi4QVEfGICqttgZ8Bvgp9knPJC9OsbsntdugiYVduUi9/HPLBtrFhu1CBnVZ9MF47WX/g",
+	"EjpbuPvSfLts2fELa1fpR8kHrpmIURZAcSlFzhwUFdCXNQ/Q2d3v43ne4ejrL4vemvmmtxJ2hZC69G3Y",
+	"bJMrf8YhJm4UZ3mlIRTLQJIZeuxubgZ3V9eXv56e9K/D7lCE/2jd3Axa/g5gaDk70U4fiinR5HHH1v3g",
+	"PU0Sq1I7Y45oa+dQQRhVCbcjCjYUViNgcZuEs/Ste2yZZjokwoKAE4SNw4PvQdeQmSHcdEk4pw/u6jSa",
+	"hYQmc3vzuVT3jsLNrvBQgIOSxAxrel0pahHi/H7ZVrfgknDBAnLY+fEHMMkuUyZ6p9WmWP7CEUZfyF3p",
+	"h/mkgKfdYfvJwQ/Lw2I18N7RHqYk7lU04nc/tW/hY38rJx/90zl9eOpPK7EVc+r2gj1MY4JVWt6jm96C",
+	"+8H+zc0gv/TPYG/5ROzw4/zS/McgI3b4JV4HD1bHjGtyuc9BLncDNfISFDHAtV0l3742itHZZgF4hlGm",
+	"FeQMA/CKFmYT15BJbQVUNM3EPSRPOP+jh0MWB+XU66HwfwREA6HcAtw5VmeESv9yjcV8KhPHkADJnlYq",
+	"WyH0HuBFHzmp4hsw5Gm6+2cHP3TBF/tvBz90Op0ukA8Iluh/OwCbdlWINVBQIU/cEdiULpNSgPUGmTcJ",
+	"ZEY2gbjAiyYQqlY26rXaEDJaWFObJva7UlwSqCRApjaqBXCzWypZL92KwkCZYtgjG+P29j2CpF5Uyj74",
+	"vpZ7zyz3NguvAA8C5jHWUqyWYrUUe5oUCxymse3kcoWj7nn4t608yMN/oa8/dO2GZqkJSSOdQk2po8ce",
+	"SwUVO85gA1lg6D3IgBkWJYWGz5g2dJZaKaPZZGbXFZ2IUsWuSgEuwqIeKcY8tuKx6SqCctckisCc3Cj3",
+	"4RYSAhi7H5gqyjrtg3+nSXiMWNuyOzM8Ir/1foWyrKH42//8138f/o3c//yvAEqzsGMrU0w2nbHWJZc/",
+	"/bR/mWY6IL+x0bn75/nV24C8P+sdw7TPD3voGs49okPBhTbWBI7Jms2LvkVPrVN2XTXbBPqlWdle1GD0",
+	"bk9OL30NRuPw4C0EHFe/H/SPLy9O8iv8DQY3N3c3p+f9y9ub0iXfdw4ftbYdR1PJ3Lb3yc3tJ/KPQwtv",
+	"5Ojr4t2xOD+RE8fS7rYPLd0FCYTSlAm7hlYNC0icoXQPchWk0ua9WfZh770YO/lNebavEj1cmsFWro2v",
+	"hme8FnHfkIhz/ntrAFTS8OxG/10UqO9GyoMNGhpyjKJOpyziNDGLECpx5Ni3zvafF1Qjuesy7/PQHop3",
+	"0kwB2ICzjWonsFtGtsBCA6GIt5C+JURlB4mcAcjzoT8WE/u1eOit7T8ZVuC65+FMh11Ck2R1RUBQ0RHE",
+	"6za1BfVrsqk67ofDYG/Ghf/zYHul3LPHLYqV2YZ6xcapy+7+olkIFrQjmpS2whNadfbiGDLxjCQHnY47",
+	"RSmUmSYJaUDe3MH//Nd//3BYctIHRGdKyUzk1CWKpQwOvU4xv82R7EAeHHB20ASC5BaDFCONiGrW4kIz",
+	"obnhDyxZNK0SfM9S18Gf9Fw230GnPK+hsEtwRChOEBSrucySGFLnIL3MPlFBBfnmjVXyjnvvbs9617/f",
+	"vb89OwubJVblSGYW26RIFpXqVi+O18HqxZK1ilFeReG61Uztjj25KHHtggouxjjmpm6MWWdjfd785Th2",
+	"O3E1SvsoMm5SxPb/sDd7tEvm8QqItTHd1BfvO9o3RxSrM6smMjXb1BZzBQBumJqt60Wg0aTUTEul/njh",
+	"Mko8o25zuInwru6pWZ/NXTMlYcN4XaCKSe0JJ5Q/RlDQB8MHUzLzTg4fjDVl9EqqFTCrVORbuGwM0C0i",
+	"KvJMyKFohPmPw2aXhC44FZIZVfcaqwz8Fc7Ecpe0Sc9NisdkIoHmzMihWA/EeSqFct3iBvrTX3EpXtoa",
+	"2SV1Ct9K4JrmrGev4pJixUOdXvXK6VW4b3J20uJ1rZ6QDYdxqT/9xpN4LiEBOWLCJAtCIyshfc3LgFEV",
+	"TcloQQw3CQvImCdWexwtiP2CP7DY5TNDh0iZxEy1yXGmtFQkpROXq7jpYBwvTXCLc2FVihOdjVAc5gBi",
+	"57jJn/B/N/kR3nQ624RtsO7oSEor0LCSHDKqsTMOLmFjTBPNmkv0L7qL1aE7+D/83Zem7SY2kjJhVODM",
+	"qn6Mb2LTEx/s9MRbamIgRrC3w4W4G162Y3F5I22DwZ7dmCB0lt5M7Zf5i+o8dr8saznRCix5bF3+fLOz",
+	"ZoDtMqhwHajKv+vmyZkU8col6wjI70bbvAgp+trOdVvkWDFqWHnfv5C/ozzEq1SBlyfw2LnGFfnyjZ26",
+	"KcRfGW0AG6AceunkboKYNTUOircfc3Y4j2mVyoX+ixXM+IRK2G3uBxyvdj/Uh2PHw4EbZuV05P1LPKXK",
+	"oxK50sTpLTMBLN0dKUwBzwgtUQNsiIi+0OnpfHZxiXQGxbX1Ka1P6W6n9FKwXcWXPSAmmla45F0nOiqg",
+	"gth5F3KLuvAmdAs1Gj9wfUE04aa9gWbx+c7oy6rTV7A2nzl2+BR8cPxy3zhO1Pr1NxXBsJZ0DiVEKpdZ",
+	"/Gka9z77YN/Jo1lfS2pFTvdQ8MYB7VzeEjuWUTYDvoJHNPY+jPqZdA7DPpj9mZvfMqDsVH2x/mi1SlGf",
+	"2t36RME+L7eMf/oJzc2DTWf0MomZNj60sXOQ4rwwOz7u5H1lvnT3vLu70XOqy/q418d9x1RI181QjncX",
+	"zJu97cBYZ0pEoEvsrXkWw72Q84TFEwaNj0hjuhgpHhMNMc6AUGtgJHLeylKimFGcPdAEInUlGkCXvqjJ",
+	"nNF7nwKQ849OqSaaPTBFE6j70Y72yaxoB99pMuXaSIXsiENRTR2LBS5I9xi5pkiaIFEtqBPhf4j/DAOo",
+	"4cGqmTDXNkIo0YXW4VjLNRTuTplmJLy6HNyQx1DU1SdXkiUNCurbL828ctOq6Wprw6qmq/0y0j31fYlt",
+	"++PVul0JE5ZouT1Xgn9Ci9wUOYX2oQ1ay8HcEfGd1NoRxhGhv5Wn5R8K/wBAXeCuxK5mpOGA1d41sCiM",
+	"LbWDAo1D0pCCYb4+pLMjhjchD0sUXdzasRRsaWCHDU3oLyeV72TWJseJ1J7CNZJCYG9vElERsUSXYWUj",
+	"J8E3A+GVhmz59T7BOzalBlenb3+/CcLh5k601rhd4/aL4fZL4bCv8fcQ4iCsMRj0m5+A0X+4f919apD6",
+	"U7FpuyntYaYOaNeG7ksHtK3wn+U7+jkO1/5IUYGBtWptCLOhrLYj2HzZNT2VSezPvb+5qy2EULuIksxd",
+	"AG3QWdUxfQfjP4tn+hnO6sGrhMdWV/abw4Wn56rVQPJCXZXguH1yFEuxCRP2GD/KvIrNLxzLtza5cuAr",
+	"5hTYUVIw595CjNkAFNf5kNi45BkDWAfPbXPscuC/UWfNl37Ua0fLjn2B8lNbuBknlG/DipjNJJbsbQyf",
+	"9YieAZWHknPNFIZ/oPgOexPmDYmWlA35wBQJy2TLrmNba67DoWjkbbPXO+c3jwg3JW4mRmY8UjKdSsGA",
+	"0DLW5OAHcv/zv8jV8fnBD9g+XAdDkSZ04dgZcUoOwYAofSrneoUsKijbQD7dMHelt4l90SweCgglsNmI",
+	"xTFkC2pmNGnMpbrPCZGbRV2xfRpga2HC7o2YNMKTy+PBXf8Ce9o00fcf9i9+Pb2+vDjvX9yEvjtRmCoZ",
+	"Z+DTCbtFb1ly2DnEsABUGuVurflUajYU4RVTroeRbl3JhEeLkEDHh9X1I42w+OPfGpol4ybwLZDw/wc9",
+	"yf8NW9XTUr9z17HeLgMFEjUy5kmSd+03bqVj74/ShDqSiOpUyhM2k0h2uJtHZ2pmyUekJditDZv14zH7",
+	"M9hTr1CauF5ruHx084UrYYfd02uQsf8HHIU/N0LHwJ0yJGuz5yVhptS2QI5JWLpfGBSHzG0u5AHt5oX7",
+	"QOyG9HoTq420H91gPTu9nYr0qbtyc5V+So1hyv7y//mPXuv/0Na/Oq0f23et//zjIDjodP78/+99DBER",
+	"bPBI68f3d4DX/ZM+UNf38enHAZ6wCwhnr3dBTwwt2kX4ok/JqxgLz3TCelApyyN8A75mFYvNtx01+89N",
+	"h+tUGKZczanPvHIEhRrkFtlFbFUeoMGcTiZM3Z6+LEK7YcjtaY3T23ZRsVabt8o+vuL9P+x53obKOkAQ",
+	"Rt44PvN5GSHcylF07ysWy2gjLlejr4z07sAL//v8uAvPu5+Kj6CufhHIdpeniVXZa3D/ysF9CY4B23T1",
+	"qcUuUptNL5fN9KbTIfMpT5hvzgLKucqsjXI8ZdE9MBhhDxcmoupz+TOO9YIZhG6Ejd2bcNpcE5rwh4/f",
+	"k18hep/xBybsw6dKjsrC3m0A3A0zZhR/ROJfKTljZsoyjY0Z2IdUamByIwhcbXIhDaEkzUYJjwgTcSq5",
+	"MEforgvP+zfXp8eDu5vLX/oXIdEMDeChtYZpypSzrbEHbNhzvijYCUfkHTgoCJqHZbuwu3L33snJtbu5",
+	"eyBrDA+FU0qgwxA1RDMrHKBDujZMME+iAblRXBMlM8PKfWLdOIJxaxUHWD8/FO5ZZWY0j2GXOfsZ+w+X",
+	"+sxyUfq28oicuxewm9bzMWDtRvhEN+LzpK0pJdVjns/V/QItR0yeveZyQEjMocUkiahSC6jOKgTH55no",
+	"ebHNSMy1d7r46Tu/y78BL0vYzNVjKVY2LZDz2kdxe6pR2kyevWFlUZrtrxWSSmAyy7d9JSzJsWLp/sPB",
+	"vm/wvD9O4LpNkQTk+IJm0Q9c85GVW2XKv6DUKrqcJ2tPFXq5wv4NnYQkkg/I7o+tp4dCMXtDa+Is05PZ",
+	"UXjCzYIk7IEVrUjdTbuE5tvVRS5m1ERTLiZDEZ6OWxdSsNa5/SgkE2slve0cVnmvLu1S9N3k38MqVCu5",
+	"2NejUHOXxniUkahSl33+bKvyk3ApcoxxiVcvpCHAqO+y5P7ajbA50crPTK+0c7E7Y33L/UoTHlOD5Noo",
+	"P5jOEigVfQSe/wz23lYlfFw4flpM7I2J5iJC5csOX0bv512W99hlaNOq+D3MNZnRxMp8ALqr3vWgf9e/",
+	"vr68Dps+Od1tfcLFg10b0ghPL37tnZ2e3B1fXtz0/3HjsesZRQo8x08Q9ksAtTfwtUC3e5poMmeKYR8r",
+	"6PmvmJ9uuxT/+nxTu8nd2TO6QH1k5EjXjXSbwXkftZ5LhYs/GPx2eX1yd/xz7+Kn/t11/++3p9f9k1w0",
+	"vMIz+H0ykvHCbhYjJUmsBNldWsFYlVl7n/dR/CNYsfzvg8uLdikq+BlnIiWZUWHVUykWM5npMkL5UhNr",
+	"2cSxsnp+I7zu3fTvzk7PT2/u3p/1frrr/9o7u+tdXF78fn55O7i76l/fnZ9e3N70w2YX6k4WjgUqvLZ/",
+	"tHr2D6tHR1LEqyBYumRbZym4FK/E3lK7KB6wKJvDo59v4UsxVr9KCTUuDr+TLgTDPE/YNfhjhRDh/XX/",
+	"ioyy5L60G0paFChO2GIi3zdLzSZ++P77tz88pmPt/3HPFn9u1rQuUybeM2oyxcg1m0nDSCHTyZWLsbYJ",
+	"rK+GEiCY9Hea6ClN885HMfbHhY16cXlz9/7y9uIkRKsrvOld/9S/Ob346e6X/u9356eDwenFT2FA1gRK",
+	"QJZEETnsdJo7aVE7eQrv2WJXGuUdqB2/PbWqGHWQQfR2u271MopMMZEt6kwxEYI9jqGfMOCo014Cr83s",
+	"oPlUbMhaw/kcGs4zmvrwDBYRCp/y+jNcOLL2zQZmrXnVmleteX3zmpfmYpKga+jTFbCUCZrytl/JjWwv",
+	"0O7+6pS8bXfab/NIDyadMfXAFHlAXwTTrsuXxwTIx9MmIFS7A1Xhgna3t99/aqjGqTxy9E8Wbaxo84/z",
+	"ydwtX6EL9MbiBjx8sSz+5VTH6/wuWVBMeHjqLqGazBU3hgkfSFcMYjhSLUgjdLdfGiZsPrZPfu+dnz1t",
+	"n/ip1/vkk/eJW/yKfQK9tDZuEBeyvZLaTBQb/P0sINcs5mCMBZhHWpD+B+TvsaLCBNi5dsqA0ZKu9gIg",
+	"ERUuxtYm33fe4m2KIawijYNwTWI5F12MKkPoDpvCHpGYTRSNWRzir11Abijy1rxFiJk0cFpH5J4tQFFE",
+	"Pg00KKfUkHvGUsj542LSxXynph98Q2boNSzbCxpKdgAuNthG/RytrYFZflaMIn5CAeDn3PRvP89q9QxJ",
+	"GNXQT7+8Vvn2gm4rJZbV9rOeyXxuj4fUIX9p40G89i1cnjuB7hqGfdHkuWt2IqM6b277PjmBN1EB0vPN",
+	"mRa3KQAhtCqj5Dc2GsjonrkYNxcTUBGQDUCTiloGZfcgn/lyhtBlxrM4DIYidBxA4RqlRJk6ovylFNAL",
+	"3SxSLibYFZ1pu2/h39J+NhSOIqKLdnDCgakAEjrCf0oON0wYfWClO5duivl+8M82eYelHtoKFWv+aWaG",
+	"goqVnJCQoKVDrDQsFikgGm3xcg0BieSM6bzBdzhgUSv/Rcs7Ko8IWgVBRZqJH6yBjZcUi6FMRBu60ERm",
+	"kHt1e32GHs1ETnRzKJzzKIT7hASapZDc09gmPQJVE2JipaMPlOF8IX+EZLgPSJRI7SrjNEx5KEByHnQ6",
+	"f+tirUtEUxpxsyAHnYO3wF7LhWHKSs0xusHsNweV/tCUiWu3Y7Z1w+mVFjUoak50Nsp3oVso9+6ce2dT",
+	"uxm40aaA9GHnxx+2Z1ceoH9tJcl0zjHA7j0zxSHyE607r3x6KuOjWqu1LnBXFatfgkL/JRrIXu9pKZnY",
+	"1w2W95+7me12XLB9q3asnccE+3ujpya3hiChKBe0e8FeppK9o719qPl0s1xn+8FMusA+G2oAAXSZjgkX",
+	"mAXnc79mPtcq3+xONVjv62TnuKbgu3owZTUbUAjLOkLpriBS1u95zSZcG+U0ikROuAgcuCg2VkxPXWve",
+	"Bxm5i+wU7tlCkwZWztktjPafL1PJKqd/C3V5So65z+e2L4bMqKATBkvtbmg/1kt3hE8qbnmMOXpYU+aW",
+	"01EGNMLlEuOl+y0XGVavNI1nXJCY6ulIUnAx49Paj/dTKlhihSYlEY2mLCZuSwckpjxZ+NcakIQ/sKEo",
+	"SJCQVjBJrMZpNV6cNoXrPHMPnIEuLg+Ml78i0uDiwZf+BUORO8CtqDWwyZJ76PFlvycpUzNqjycBrhN4",
+	"fU6uN7t5/tGU6mkrmlIuXMN1YzfCUCw9MXzesiLLPranJUTiYdI4HvxqpZNVOLBL/ANTfOwU+jb5lTNI",
+	"cJzRBZyI7lDAXbWdapfYw+zc+pgfN5aK6MyKH7gKxZHfXfajFryAijfn+1iv0CmubzJ8qvvR8s6Fe9+P",
+	"qraafc0Q8VEyWb4J7ICK+8DnFbfysVBwCa6+3/KNx3hhC6KsFQMsfV810LLPsZQUSZMWIC5MAcl2/NDr",
+	"g226/cBu/CxhMXmgilNhyJzxydTkr3Lzw+z/Yf/3JxhxcIuW+83SwGvfVkxit+CynYqPXi8Ngc7XimdD",
+	"x4VVCyDCB1lKRnqHhl3JmEdm6aVheWD57lizvH73K2pA8/XpT+4GKX6sEVjsvpjRxNUYk0bMZnKiaDoF",
+	"XLEGZcJmOiAz2PIeESC0NOEMZE9kB7F4kTiNk450EzObJ9B6Xfvc4zZxOhtHBVLOBVPf6cCqiPD+vtP2",
+	"gNOhwF5grlnJRFFhurkLmcZQyIElHWmmUqmx+SLXCCwQD3WP2bbXh82lw+1XoGLNTphhRcq0YjGinIVT",
+	"q6uB4UJQdi4JWb+2U770atIp3wD86+qIvcd8eWvmakkFUiRcAAYxUJsI+2AUztVXKHExwfeh+Ywn1Kot",
+	"QYFYLUCskqNqliWGt7Rh6VAoRrUUXEzQ0zbJqIqhB8IsRYD3z4u7ImlRHnah2Lv0SXsWLy978dXen//5",
+	"5/8XAAD//w==",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

@@ -2177,6 +2177,96 @@ func (e VersionEnvelopeSuccess) Valid() bool {
 	}
 }
 
+// Defines values for VoiceFeedbackThumbs.
+const (
+	VoiceFeedbackThumbsDown VoiceFeedbackThumbs = "down"
+	VoiceFeedbackThumbsUp   VoiceFeedbackThumbs = "up"
+)
+
+// Valid indicates whether the value is a known member of the VoiceFeedbackThumbs enum.
+func (e VoiceFeedbackThumbs) Valid() bool {
+	switch e {
+	case VoiceFeedbackThumbsDown:
+		return true
+	case VoiceFeedbackThumbsUp:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for VoiceFeedbackEnvelopeSuccess.
+const (
+	VoiceFeedbackEnvelopeSuccessTrue VoiceFeedbackEnvelopeSuccess = true
+)
+
+// Valid indicates whether the value is a known member of the VoiceFeedbackEnvelopeSuccess enum.
+func (e VoiceFeedbackEnvelopeSuccess) Valid() bool {
+	switch e {
+	case VoiceFeedbackEnvelopeSuccessTrue:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for VoiceFeedbackInputThumbs.
+const (
+	VoiceFeedbackInputThumbsDown VoiceFeedbackInputThumbs = "down"
+	VoiceFeedbackInputThumbsUp   VoiceFeedbackInputThumbs = "up"
+)
+
+// Valid indicates whether the value is a known member of the VoiceFeedbackInputThumbs enum.
+func (e VoiceFeedbackInputThumbs) Valid() bool {
+	switch e {
+	case VoiceFeedbackInputThumbsDown:
+		return true
+	case VoiceFeedbackInputThumbsUp:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for VoiceFeedbackSummaryTrendDirection.
+const (
+	TrendDeclining        VoiceFeedbackSummaryTrendDirection = "declining"
+	TrendImproving        VoiceFeedbackSummaryTrendDirection = "improving"
+	TrendInsufficientData VoiceFeedbackSummaryTrendDirection = "insufficient_data"
+	TrendStable           VoiceFeedbackSummaryTrendDirection = "stable"
+)
+
+// Valid indicates whether the value is a known member of the VoiceFeedbackSummaryTrendDirection enum.
+func (e VoiceFeedbackSummaryTrendDirection) Valid() bool {
+	switch e {
+	case TrendDeclining:
+		return true
+	case TrendImproving:
+		return true
+	case TrendInsufficientData:
+		return true
+	case TrendStable:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for VoiceFeedbackSummaryEnvelopeSuccess.
+const (
+	VoiceFeedbackSummaryEnvelopeSuccessTrue VoiceFeedbackSummaryEnvelopeSuccess = true
+)
+
+// Valid indicates whether the value is a known member of the VoiceFeedbackSummaryEnvelopeSuccess enum.
+func (e VoiceFeedbackSummaryEnvelopeSuccess) Valid() bool {
+	switch e {
+	case VoiceFeedbackSummaryEnvelopeSuccessTrue:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for VoiceListEnvelopeSuccess.
 const (
 	VoiceListEnvelopeSuccessTrue VoiceListEnvelopeSuccess = true
@@ -2186,6 +2276,72 @@ const (
 func (e VoiceListEnvelopeSuccess) Valid() bool {
 	switch e {
 	case VoiceListEnvelopeSuccessTrue:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for VoiceMemoryEnvelopeSuccess.
+const (
+	VoiceMemoryEnvelopeSuccessTrue VoiceMemoryEnvelopeSuccess = true
+)
+
+// Valid indicates whether the value is a known member of the VoiceMemoryEnvelopeSuccess enum.
+func (e VoiceMemoryEnvelopeSuccess) Valid() bool {
+	switch e {
+	case VoiceMemoryEnvelopeSuccessTrue:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for VoiceMemoryErasedEnvelopeSuccess.
+const (
+	VoiceMemoryErasedEnvelopeSuccessTrue VoiceMemoryErasedEnvelopeSuccess = true
+)
+
+// Valid indicates whether the value is a known member of the VoiceMemoryErasedEnvelopeSuccess enum.
+func (e VoiceMemoryErasedEnvelopeSuccess) Valid() bool {
+	switch e {
+	case VoiceMemoryErasedEnvelopeSuccessTrue:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for VoiceMemoryProfileDetailLevel.
+const (
+	MemoryDetailBrief    VoiceMemoryProfileDetailLevel = "brief"
+	MemoryDetailDetailed VoiceMemoryProfileDetailLevel = "detailed"
+)
+
+// Valid indicates whether the value is a known member of the VoiceMemoryProfileDetailLevel enum.
+func (e VoiceMemoryProfileDetailLevel) Valid() bool {
+	switch e {
+	case MemoryDetailBrief:
+		return true
+	case MemoryDetailDetailed:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for VoiceMemoryProfileUnits.
+const (
+	MemoryUnitsImperial VoiceMemoryProfileUnits = "imperial"
+	MemoryUnitsMetric   VoiceMemoryProfileUnits = "metric"
+)
+
+// Valid indicates whether the value is a known member of the VoiceMemoryProfileUnits enum.
+func (e VoiceMemoryProfileUnits) Valid() bool {
+	switch e {
+	case MemoryUnitsImperial:
+		return true
+	case MemoryUnitsMetric:
 		return true
 	default:
 		return false
@@ -5477,6 +5633,105 @@ type VersionInfo struct {
 	Version    string `json:"version"`
 }
 
+// VoiceFeedback defines model for VoiceFeedback.
+type VoiceFeedback struct {
+	Accuracy *int `json:"accuracy,omitempty"`
+
+	// Comment As stored, after PHI screening.
+	Comment *string `json:"comment,omitempty"`
+
+	// CommentRedacted The PHI detector replaced identifiers in the comment.
+	CommentRedacted bool                 `json:"comment_redacted"`
+	CreatedAt       time.Time            `json:"created_at"`
+	Latency         *int                 `json:"latency,omitempty"`
+	Naturalness     *int                 `json:"naturalness,omitempty"`
+	SessionId       openapi_types.UUID   `json:"session_id"`
+	Thumbs          *VoiceFeedbackThumbs `json:"thumbs,omitempty"`
+	UpdatedAt       time.Time            `json:"updated_at"`
+}
+
+// VoiceFeedbackThumbs defines model for VoiceFeedback.Thumbs.
+type VoiceFeedbackThumbs string
+
+// VoiceFeedbackDay defines model for VoiceFeedbackDay.
+type VoiceFeedbackDay struct {
+	Accuracy    *float32           `json:"accuracy"`
+	Count       int64              `json:"count"`
+	Day         openapi_types.Date `json:"day"`
+	Latency     *float32           `json:"latency"`
+	Naturalness *float32           `json:"naturalness"`
+	ThumbsDown  int64              `json:"thumbs_down"`
+	ThumbsUp    int64              `json:"thumbs_up"`
+
+	// ThumbsUpRatio up / (up + down); null without thumbs.
+	ThumbsUpRatio *float32 `json:"thumbs_up_ratio"`
+}
+
+// VoiceFeedbackEnvelope defines model for VoiceFeedbackEnvelope.
+type VoiceFeedbackEnvelope struct {
+	Data VoiceFeedback `json:"data"`
+
+	// Error Always `null` in a successful response.
+	Error     *NullError                   `json:"error"`
+	Metadata  ResponseMeta                 `json:"metadata"`
+	Success   VoiceFeedbackEnvelopeSuccess `json:"success"`
+	Timestamp time.Time                    `json:"timestamp"`
+}
+
+// VoiceFeedbackEnvelopeSuccess defines model for VoiceFeedbackEnvelope.Success.
+type VoiceFeedbackEnvelopeSuccess bool
+
+// VoiceFeedbackInput At least one field.
+type VoiceFeedbackInput struct {
+	Accuracy    *int                      `json:"accuracy,omitempty"`
+	Comment     *string                   `json:"comment,omitempty"`
+	Latency     *int                      `json:"latency,omitempty"`
+	Naturalness *int                      `json:"naturalness,omitempty"`
+	Thumbs      *VoiceFeedbackInputThumbs `json:"thumbs,omitempty"`
+}
+
+// VoiceFeedbackInputThumbs defines model for VoiceFeedbackInput.Thumbs.
+type VoiceFeedbackInputThumbs string
+
+// VoiceFeedbackSummary defines model for VoiceFeedbackSummary.
+type VoiceFeedbackSummary struct {
+	Accuracy      *float32           `json:"accuracy"`
+	Count         int64              `json:"count"`
+	Days          int                `json:"days"`
+	Latency       *float32           `json:"latency"`
+	Naturalness   *float32           `json:"naturalness"`
+	Series        []VoiceFeedbackDay `json:"series"`
+	ThumbsDown    int64              `json:"thumbs_down"`
+	ThumbsUp      int64              `json:"thumbs_up"`
+	ThumbsUpRatio *float32           `json:"thumbs_up_ratio"`
+	Trend         struct {
+		Direction VoiceFeedbackSummaryTrendDirection `json:"direction"`
+
+		// Earlier Mean rating of the older half of the window.
+		Earlier *float32 `json:"earlier"`
+
+		// Recent Mean rating of the newer half of the window.
+		Recent *float32 `json:"recent"`
+	} `json:"trend"`
+}
+
+// VoiceFeedbackSummaryTrendDirection defines model for VoiceFeedbackSummary.Trend.Direction.
+type VoiceFeedbackSummaryTrendDirection string
+
+// VoiceFeedbackSummaryEnvelope defines model for VoiceFeedbackSummaryEnvelope.
+type VoiceFeedbackSummaryEnvelope struct {
+	Data VoiceFeedbackSummary `json:"data"`
+
+	// Error Always `null` in a successful response.
+	Error     *NullError                          `json:"error"`
+	Metadata  ResponseMeta                        `json:"metadata"`
+	Success   VoiceFeedbackSummaryEnvelopeSuccess `json:"success"`
+	Timestamp time.Time                           `json:"timestamp"`
+}
+
+// VoiceFeedbackSummaryEnvelopeSuccess defines model for VoiceFeedbackSummaryEnvelope.Success.
+type VoiceFeedbackSummaryEnvelopeSuccess bool
+
 // VoiceInfo defines model for VoiceInfo.
 type VoiceInfo struct {
 	// Default The provider's default voice.
@@ -5509,6 +5764,62 @@ type VoiceListEnvelope struct {
 
 // VoiceListEnvelopeSuccess defines model for VoiceListEnvelope.Success.
 type VoiceListEnvelopeSuccess bool
+
+// VoiceMemory defines model for VoiceMemory.
+type VoiceMemory struct {
+	Profile  *VoiceMemoryProfile  `json:"profile"`
+	Sessions []VoiceSessionMemory `json:"sessions"`
+}
+
+// VoiceMemoryEnvelope defines model for VoiceMemoryEnvelope.
+type VoiceMemoryEnvelope struct {
+	Data VoiceMemory `json:"data"`
+
+	// Error Always `null` in a successful response.
+	Error     *NullError                 `json:"error"`
+	Metadata  ResponseMeta               `json:"metadata"`
+	Success   VoiceMemoryEnvelopeSuccess `json:"success"`
+	Timestamp time.Time                  `json:"timestamp"`
+}
+
+// VoiceMemoryEnvelopeSuccess defines model for VoiceMemoryEnvelope.Success.
+type VoiceMemoryEnvelopeSuccess bool
+
+// VoiceMemoryErasedEnvelope defines model for VoiceMemoryErasedEnvelope.
+type VoiceMemoryErasedEnvelope struct {
+	Data struct {
+		RowsRemoved int64 `json:"rows_removed"`
+	} `json:"data"`
+
+	// Error Always `null` in a successful response.
+	Error     *NullError                       `json:"error"`
+	Metadata  ResponseMeta                     `json:"metadata"`
+	Success   VoiceMemoryErasedEnvelopeSuccess `json:"success"`
+	Timestamp time.Time                        `json:"timestamp"`
+}
+
+// VoiceMemoryErasedEnvelopeSuccess defines model for VoiceMemoryErasedEnvelope.Success.
+type VoiceMemoryErasedEnvelopeSuccess bool
+
+// VoiceMemoryProfile defines model for VoiceMemoryProfile.
+type VoiceMemoryProfile struct {
+	DetailLevel *VoiceMemoryProfileDetailLevel `json:"detail_level"`
+	Language    *string                        `json:"language"`
+
+	// SpeakingRateWpm Words per minute over spoken turns (utterance length); null without any.
+	SpeakingRateWpm *float32                 `json:"speaking_rate_wpm"`
+	Turns           int                      `json:"turns"`
+	Units           *VoiceMemoryProfileUnits `json:"units"`
+	UpdatedAt       time.Time                `json:"updated_at"`
+	VocabularySize  int                      `json:"vocabulary_size"`
+	Words           int64                    `json:"words"`
+}
+
+// VoiceMemoryProfileDetailLevel defines model for VoiceMemoryProfile.DetailLevel.
+type VoiceMemoryProfileDetailLevel string
+
+// VoiceMemoryProfileUnits defines model for VoiceMemoryProfile.Units.
+type VoiceMemoryProfileUnits string
 
 // VoicePreferences defines model for VoicePreferences.
 type VoicePreferences struct {
@@ -5594,6 +5905,16 @@ type VoiceRelayInput struct {
 	// Purpose Why the patient record is read (with `patient_id`).
 	Purpose    *string `json:"purpose,omitempty"`
 	Transcript string  `json:"transcript"`
+}
+
+// VoiceSessionMemory defines model for VoiceSessionMemory.
+type VoiceSessionMemory struct {
+	// Entities `type:name`, e.g. `disease:hypertension`.
+	Entities      []string           `json:"entities"`
+	OpenQuestions []string           `json:"open_questions"`
+	SessionId     openapi_types.UUID `json:"session_id"`
+	Topics        []string           `json:"topics"`
+	UpdatedAt     time.Time          `json:"updated_at"`
 }
 
 // VoiceStatus defines model for VoiceStatus.
@@ -5912,6 +6233,12 @@ type OpenAdminPanelSocketParams struct {
 	Token *string `form:"token,omitempty" json:"token,omitempty"`
 }
 
+// GetVoiceFeedbackSummaryParams defines parameters for GetVoiceFeedbackSummary.
+type GetVoiceFeedbackSummaryParams struct {
+	// Days How many days (1-90).
+	Days *int `form:"days,omitempty" json:"days,omitempty"`
+}
+
 // ListApiKeysParams defines parameters for ListApiKeys.
 type ListApiKeysParams struct {
 	// Limit Page size.
@@ -6181,6 +6508,9 @@ type UpdateVoicePreferencesJSONRequestBody = VoicePreferencesInput
 
 // RelayVoiceTranscriptJSONRequestBody defines body for RelayVoiceTranscript for application/json ContentType.
 type RelayVoiceTranscriptJSONRequestBody = VoiceRelayInput
+
+// SubmitVoiceSessionFeedbackJSONRequestBody defines body for SubmitVoiceSessionFeedback for application/json ContentType.
+type SubmitVoiceSessionFeedbackJSONRequestBody = VoiceFeedbackInput
 
 // SynthesizeSpeechJSONRequestBody defines body for SynthesizeSpeech for application/json ContentType.
 type SynthesizeSpeechJSONRequestBody = SynthesisInput
@@ -7334,6 +7664,18 @@ type ClientInterface interface {
 	// Corresponds with GET /api/admin/panel/ws (the `OpenAdminPanelSocket` operationId).
 	OpenAdminPanelSocket(ctx context.Context, params *OpenAdminPanelSocketParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
+	// GetVoiceFeedbackSummary Voice feedback per day, with averages and trend
+	//
+	// One entry per UTC day, oldest first, the last `days` days including today (a feedback
+	// counts on the day it was last submitted): how many, thumbs up and down, the thumbs-up
+	// ratio and the mean of each rating (null without any). Totals over the window, and a
+	// trend: the mean of all ratings in the newer half of the window against the older half,
+	// `improving` or `declining` when they differ by at least 0.25, else `stable`;
+	// `insufficient_data` when a half has no rating.
+	//
+	// Corresponds with GET /api/admin/voice/feedback/summary (the `GetVoiceFeedbackSummary` operationId).
+	GetVoiceFeedbackSummary(ctx context.Context, params *GetVoiceFeedbackSummaryParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// ListApiKeys The caller's API keys
 	//
 	// Lists the caller's keys, newest first, without their secrets, a page at a time (`metadata.next_cursor`).
@@ -8256,6 +8598,28 @@ type ClientInterface interface {
 	// Corresponds with GET /api/voice/dictation/templates (the `ListDictationTemplates` operationId).
 	ListDictationTemplates(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
 
+	// EraseVoiceMemory Erase what voice sessions remembered about the caller
+	//
+	// Removes every memory row of the caller (all three tiers) and the resume buffers of
+	// their voice sessions, with an audit row (`voice.memory.erased`) in the same
+	// transaction. Conversation messages are not memory and stay. Idempotent.
+	//
+	// Corresponds with DELETE /api/voice/memory (the `EraseVoiceMemory` operationId).
+	EraseVoiceMemory(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetVoiceMemory What voice sessions remembered about the caller
+	//
+	// Three tiers, written from the caller's voice turns while the flag `backend.voice_memory`
+	// is on for them (reading and erasing work whatever the flag): short term per session
+	// (topics and entities from the entity extractor, questions asked; the newest 50
+	// sessions, at most 20 items per list), medium term (preferences stated in so many words:
+	// units, language, detail level; rules in `docs/voice.md`) and long term (turns, words,
+	// speaking rate over spoken turns, vocabulary size). `profile` is null before the first
+	// remembered turn.
+	//
+	// Corresponds with GET /api/voice/memory (the `GetVoiceMemory` operationId).
+	GetVoiceMemory(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// OpenVoicePipeline The voice conversation WebSocket
 	//
 	// Upgrades to a WebSocket over which a client speaks (PCM16 16 kHz mono, as base64 JSON or
@@ -8333,6 +8697,38 @@ type ClientInterface interface {
 	//
 	// Corresponds with POST /api/voice/relay (the `RelayVoiceTranscript` operationId).
 	RelayVoiceTranscript(ctx context.Context, body RelayVoiceTranscriptJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// SubmitVoiceSessionFeedbackWithBody Rate a voice session
+	//
+	// Thumbs up or down, 1–5 ratings for naturalness, accuracy and latency, and a comment
+	// (at most 2,000 characters), each optional but at least one given. Only the session's
+	// owner may rate it (another user's session is not found); a second submission replaces
+	// the first. The comment passes the PHI detector before it is stored, per `PHI_POLICY`:
+	// `redact` stores it with identifiers replaced by `[TYPE]` (`comment_redacted: true`),
+	// `block` refuses it with 422 `PHI_BLOCKED` naming the types, `allow` stores it as is.
+	// Behind the feature flag `backend.voice_feedback` evaluated for the caller: off (or
+	// missing) answers 404 with code `FEATURE_DISABLED` (403 stays for a missing role).
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /api/voice/sessions/{id}/feedback (the `SubmitVoiceSessionFeedback` operationId).
+	SubmitVoiceSessionFeedbackWithBody(ctx context.Context, id IdPath, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// SubmitVoiceSessionFeedback Rate a voice session
+	//
+	// Thumbs up or down, 1–5 ratings for naturalness, accuracy and latency, and a comment
+	// (at most 2,000 characters), each optional but at least one given. Only the session's
+	// owner may rate it (another user's session is not found); a second submission replaces
+	// the first. The comment passes the PHI detector before it is stored, per `PHI_POLICY`:
+	// `redact` stores it with identifiers replaced by `[TYPE]` (`comment_redacted: true`),
+	// `block` refuses it with 422 `PHI_BLOCKED` naming the types, `allow` stores it as is.
+	// Behind the feature flag `backend.voice_feedback` evaluated for the caller: off (or
+	// missing) answers 404 with code `FEATURE_DISABLED` (403 stays for a missing role).
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /api/voice/sessions/{id}/feedback (the `SubmitVoiceSessionFeedback` operationId).
+	SubmitVoiceSessionFeedback(ctx context.Context, id IdPath, body SubmitVoiceSessionFeedbackJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// GetVoiceStatus Speech providers, their health and the decoders available
 	//
@@ -9920,6 +10316,28 @@ func (c *Client) AdminResetPassword(ctx context.Context, id IdPath, body AdminRe
 // Corresponds with GET /api/admin/panel/ws (the `OpenAdminPanelSocket` operationId).
 func (c *Client) OpenAdminPanelSocket(ctx context.Context, params *OpenAdminPanelSocketParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewOpenAdminPanelSocketRequest(c.Server, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetVoiceFeedbackSummary Voice feedback per day, with averages and trend
+//
+// One entry per UTC day, oldest first, the last `days` days including today (a feedback
+// counts on the day it was last submitted): how many, thumbs up and down, the thumbs-up
+// ratio and the mean of each rating (null without any). Totals over the window, and a
+// trend: the mean of all ratings in the newer half of the window against the older half,
+// `improving` or `declining` when they differ by at least 0.25, else `stable`;
+// `insufficient_data` when a half has no rating.
+//
+// Corresponds with GET /api/admin/voice/feedback/summary (the `GetVoiceFeedbackSummary` operationId).
+func (c *Client) GetVoiceFeedbackSummary(ctx context.Context, params *GetVoiceFeedbackSummaryParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetVoiceFeedbackSummaryRequest(c.Server, params)
 	if err != nil {
 		return nil, err
 	}
@@ -11672,6 +12090,48 @@ func (c *Client) ListDictationTemplates(ctx context.Context, reqEditors ...Reque
 	return c.Client.Do(req)
 }
 
+// EraseVoiceMemory Erase what voice sessions remembered about the caller
+//
+// Removes every memory row of the caller (all three tiers) and the resume buffers of
+// their voice sessions, with an audit row (`voice.memory.erased`) in the same
+// transaction. Conversation messages are not memory and stay. Idempotent.
+//
+// Corresponds with DELETE /api/voice/memory (the `EraseVoiceMemory` operationId).
+func (c *Client) EraseVoiceMemory(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewEraseVoiceMemoryRequest(c.Server)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetVoiceMemory What voice sessions remembered about the caller
+//
+// Three tiers, written from the caller's voice turns while the flag `backend.voice_memory`
+// is on for them (reading and erasing work whatever the flag): short term per session
+// (topics and entities from the entity extractor, questions asked; the newest 50
+// sessions, at most 20 items per list), medium term (preferences stated in so many words:
+// units, language, detail level; rules in `docs/voice.md`) and long term (turns, words,
+// speaking rate over spoken turns, vocabulary size). `profile` is null before the first
+// remembered turn.
+//
+// Corresponds with GET /api/voice/memory (the `GetVoiceMemory` operationId).
+func (c *Client) GetVoiceMemory(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetVoiceMemoryRequest(c.Server)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
 // OpenVoicePipeline The voice conversation WebSocket
 //
 // Upgrades to a WebSocket over which a client speaks (PCM16 16 kHz mono, as base64 JSON or
@@ -11810,6 +12270,58 @@ func (c *Client) RelayVoiceTranscriptWithBody(ctx context.Context, contentType s
 // Corresponds with POST /api/voice/relay (the `RelayVoiceTranscript` operationId).
 func (c *Client) RelayVoiceTranscript(ctx context.Context, body RelayVoiceTranscriptJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewRelayVoiceTranscriptRequest(c.Server, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// SubmitVoiceSessionFeedbackWithBody Rate a voice session
+//
+// Thumbs up or down, 1–5 ratings for naturalness, accuracy and latency, and a comment
+// (at most 2,000 characters), each optional but at least one given. Only the session's
+// owner may rate it (another user's session is not found); a second submission replaces
+// the first. The comment passes the PHI detector before it is stored, per `PHI_POLICY`:
+// `redact` stores it with identifiers replaced by `[TYPE]` (`comment_redacted: true`),
+// `block` refuses it with 422 `PHI_BLOCKED` naming the types, `allow` stores it as is.
+// Behind the feature flag `backend.voice_feedback` evaluated for the caller: off (or
+// missing) answers 404 with code `FEATURE_DISABLED` (403 stays for a missing role).
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /api/voice/sessions/{id}/feedback (the `SubmitVoiceSessionFeedback` operationId).
+func (c *Client) SubmitVoiceSessionFeedbackWithBody(ctx context.Context, id IdPath, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewSubmitVoiceSessionFeedbackRequestWithBody(c.Server, id, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// SubmitVoiceSessionFeedback Rate a voice session
+//
+// Thumbs up or down, 1–5 ratings for naturalness, accuracy and latency, and a comment
+// (at most 2,000 characters), each optional but at least one given. Only the session's
+// owner may rate it (another user's session is not found); a second submission replaces
+// the first. The comment passes the PHI detector before it is stored, per `PHI_POLICY`:
+// `redact` stores it with identifiers replaced by `[TYPE]` (`comment_redacted: true`),
+// `block` refuses it with 422 `PHI_BLOCKED` naming the types, `allow` stores it as is.
+// Behind the feature flag `backend.voice_feedback` evaluated for the caller: off (or
+// missing) answers 404 with code `FEATURE_DISABLED` (403 stays for a missing role).
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /api/voice/sessions/{id}/feedback (the `SubmitVoiceSessionFeedback` operationId).
+func (c *Client) SubmitVoiceSessionFeedback(ctx context.Context, id IdPath, body SubmitVoiceSessionFeedbackJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewSubmitVoiceSessionFeedbackRequest(c.Server, id, body)
 	if err != nil {
 		return nil, err
 	}
@@ -15092,6 +15604,60 @@ func NewOpenAdminPanelSocketRequest(server string, params *OpenAdminPanelSocketP
 	return req, nil
 }
 
+// NewGetVoiceFeedbackSummaryRequest constructs an http.Request for the GetVoiceFeedbackSummary method
+func NewGetVoiceFeedbackSummaryRequest(server string, params *GetVoiceFeedbackSummaryParams) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/admin/voice/feedback/summary")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Days != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "days", *params.Days, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
 // NewListApiKeysRequest constructs an http.Request for the ListApiKeys method
 func NewListApiKeysRequest(server string, params *ListApiKeysParams) (*http.Request, error) {
 	var err error
@@ -17393,6 +17959,60 @@ func NewListDictationTemplatesRequest(server string) (*http.Request, error) {
 	return req, nil
 }
 
+// NewEraseVoiceMemoryRequest constructs an http.Request for the EraseVoiceMemory method
+func NewEraseVoiceMemoryRequest(server string) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/voice/memory")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodDelete, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewGetVoiceMemoryRequest constructs an http.Request for the GetVoiceMemory method
+func NewGetVoiceMemoryRequest(server string) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/voice/memory")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
 // NewOpenVoicePipelineRequest constructs an http.Request for the OpenVoicePipeline method
 func NewOpenVoicePipelineRequest(server string, params *OpenVoicePipelineParams) (*http.Request, error) {
 	var err error
@@ -17562,6 +18182,53 @@ func NewRelayVoiceTranscriptRequestWithBody(server string, contentType string, b
 	}
 
 	operationPath := fmt.Sprintf("/api/voice/relay")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewSubmitVoiceSessionFeedbackRequest calls the generic SubmitVoiceSessionFeedback builder with application/json body
+func NewSubmitVoiceSessionFeedbackRequest(server string, id IdPath, body SubmitVoiceSessionFeedbackJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewSubmitVoiceSessionFeedbackRequestWithBody(server, id, "application/json", bodyReader)
+}
+
+// NewSubmitVoiceSessionFeedbackRequestWithBody constructs an http.Request for the SubmitVoiceSessionFeedback method, with any body, and a specified content type
+func NewSubmitVoiceSessionFeedbackRequestWithBody(server string, id IdPath, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: "uuid"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/voice/sessions/%s/feedback", pathParam0)
 	if operationPath[0] == '/' {
 		operationPath = "." + operationPath
 	}
@@ -19614,6 +20281,20 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with GET /api/admin/panel/ws (the `OpenAdminPanelSocket` operationId).
 	OpenAdminPanelSocketWithResponse(ctx context.Context, params *OpenAdminPanelSocketParams, reqEditors ...RequestEditorFn) (*OpenAdminPanelSocketResponse, error)
 
+	// GetVoiceFeedbackSummaryWithResponse Voice feedback per day, with averages and trend
+	//
+	// One entry per UTC day, oldest first, the last `days` days including today (a feedback
+	// counts on the day it was last submitted): how many, thumbs up and down, the thumbs-up
+	// ratio and the mean of each rating (null without any). Totals over the window, and a
+	// trend: the mean of all ratings in the newer half of the window against the older half,
+	// `improving` or `declining` when they differ by at least 0.25, else `stable`;
+	// `insufficient_data` when a half has no rating.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /api/admin/voice/feedback/summary (the `GetVoiceFeedbackSummary` operationId).
+	GetVoiceFeedbackSummaryWithResponse(ctx context.Context, params *GetVoiceFeedbackSummaryParams, reqEditors ...RequestEditorFn) (*GetVoiceFeedbackSummaryResponse, error)
+
 	// ListApiKeysWithResponse The caller's API keys
 	//
 	// Lists the caller's keys, newest first, without their secrets, a page at a time (`metadata.next_cursor`).
@@ -20586,6 +21267,32 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with GET /api/voice/dictation/templates (the `ListDictationTemplates` operationId).
 	ListDictationTemplatesWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*ListDictationTemplatesResponse, error)
 
+	// EraseVoiceMemoryWithResponse Erase what voice sessions remembered about the caller
+	//
+	// Removes every memory row of the caller (all three tiers) and the resume buffers of
+	// their voice sessions, with an audit row (`voice.memory.erased`) in the same
+	// transaction. Conversation messages are not memory and stay. Idempotent.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with DELETE /api/voice/memory (the `EraseVoiceMemory` operationId).
+	EraseVoiceMemoryWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*EraseVoiceMemoryResponse, error)
+
+	// GetVoiceMemoryWithResponse What voice sessions remembered about the caller
+	//
+	// Three tiers, written from the caller's voice turns while the flag `backend.voice_memory`
+	// is on for them (reading and erasing work whatever the flag): short term per session
+	// (topics and entities from the entity extractor, questions asked; the newest 50
+	// sessions, at most 20 items per list), medium term (preferences stated in so many words:
+	// units, language, detail level; rules in `docs/voice.md`) and long term (turns, words,
+	// speaking rate over spoken turns, vocabulary size). `profile` is null before the first
+	// remembered turn.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /api/voice/memory (the `GetVoiceMemory` operationId).
+	GetVoiceMemoryWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*GetVoiceMemoryResponse, error)
+
 	// OpenVoicePipelineWithResponse The voice conversation WebSocket
 	//
 	// Upgrades to a WebSocket over which a client speaks (PCM16 16 kHz mono, as base64 JSON or
@@ -20669,6 +21376,38 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with POST /api/voice/relay (the `RelayVoiceTranscript` operationId).
 	RelayVoiceTranscriptWithResponse(ctx context.Context, body RelayVoiceTranscriptJSONRequestBody, reqEditors ...RequestEditorFn) (*RelayVoiceTranscriptResponse, error)
+
+	// SubmitVoiceSessionFeedbackWithBodyWithResponse Rate a voice session
+	//
+	// Thumbs up or down, 1–5 ratings for naturalness, accuracy and latency, and a comment
+	// (at most 2,000 characters), each optional but at least one given. Only the session's
+	// owner may rate it (another user's session is not found); a second submission replaces
+	// the first. The comment passes the PHI detector before it is stored, per `PHI_POLICY`:
+	// `redact` stores it with identifiers replaced by `[TYPE]` (`comment_redacted: true`),
+	// `block` refuses it with 422 `PHI_BLOCKED` naming the types, `allow` stores it as is.
+	// Behind the feature flag `backend.voice_feedback` evaluated for the caller: off (or
+	// missing) answers 404 with code `FEATURE_DISABLED` (403 stays for a missing role).
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/voice/sessions/{id}/feedback (the `SubmitVoiceSessionFeedback` operationId).
+	SubmitVoiceSessionFeedbackWithBodyWithResponse(ctx context.Context, id IdPath, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*SubmitVoiceSessionFeedbackResponse, error)
+
+	// SubmitVoiceSessionFeedbackWithResponse Rate a voice session
+	//
+	// Thumbs up or down, 1–5 ratings for naturalness, accuracy and latency, and a comment
+	// (at most 2,000 characters), each optional but at least one given. Only the session's
+	// owner may rate it (another user's session is not found); a second submission replaces
+	// the first. The comment passes the PHI detector before it is stored, per `PHI_POLICY`:
+	// `redact` stores it with identifiers replaced by `[TYPE]` (`comment_redacted: true`),
+	// `block` refuses it with 422 `PHI_BLOCKED` naming the types, `allow` stores it as is.
+	// Behind the feature flag `backend.voice_feedback` evaluated for the caller: off (or
+	// missing) answers 404 with code `FEATURE_DISABLED` (403 stays for a missing role).
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/voice/sessions/{id}/feedback (the `SubmitVoiceSessionFeedback` operationId).
+	SubmitVoiceSessionFeedbackWithResponse(ctx context.Context, id IdPath, body SubmitVoiceSessionFeedbackJSONRequestBody, reqEditors ...RequestEditorFn) (*SubmitVoiceSessionFeedbackResponse, error)
 
 	// GetVoiceStatusWithResponse Speech providers, their health and the decoders available
 	//
@@ -26762,6 +27501,117 @@ func (r OpenAdminPanelSocketResponse) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r OpenAdminPanelSocketResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// GetVoiceFeedbackSummaryResponse401Headers the declared response headers of an HTTP 401 response for GetVoiceFeedbackSummary
+type GetVoiceFeedbackSummaryResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+// GetVoiceFeedbackSummaryResponse504Headers the declared response headers of an HTTP 504 response for GetVoiceFeedbackSummary
+type GetVoiceFeedbackSummaryResponse504Headers struct {
+	RetryAfter *int
+}
+
+type GetVoiceFeedbackSummaryResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *VoiceFeedbackSummaryEnvelope
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON414 the response for an HTTP 414 `application/json` response
+	JSON414 *UriTooLong
+	// JSON422 the response for an HTTP 422 `application/json` response
+	JSON422 *UnprocessableEntity
+	// JSON431 the response for an HTTP 431 `application/json` response
+	JSON431 *HeadersTooLarge
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *ServiceUnavailable
+	// JSON504 the response for an HTTP 504 `application/json` response
+	JSON504 *Timeout
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *GetVoiceFeedbackSummaryResponse401Headers
+	// Headers504 the parsed response headers for an HTTP 504 response
+	Headers504 *GetVoiceFeedbackSummaryResponse504Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetVoiceFeedbackSummaryResponse) GetJSON200() *VoiceFeedbackSummaryEnvelope {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r GetVoiceFeedbackSummaryResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r GetVoiceFeedbackSummaryResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r GetVoiceFeedbackSummaryResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON414 returns the response for an HTTP 414 `application/json` response
+func (r GetVoiceFeedbackSummaryResponse) GetJSON414() *UriTooLong {
+	return r.JSON414
+}
+
+// GetJSON422 returns the response for an HTTP 422 `application/json` response
+func (r GetVoiceFeedbackSummaryResponse) GetJSON422() *UnprocessableEntity {
+	return r.JSON422
+}
+
+// GetJSON431 returns the response for an HTTP 431 `application/json` response
+func (r GetVoiceFeedbackSummaryResponse) GetJSON431() *HeadersTooLarge {
+	return r.JSON431
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r GetVoiceFeedbackSummaryResponse) GetJSON503() *ServiceUnavailable {
+	return r.JSON503
+}
+
+// GetJSON504 returns the response for an HTTP 504 `application/json` response
+func (r GetVoiceFeedbackSummaryResponse) GetJSON504() *Timeout {
+	return r.JSON504
+}
+
+// GetBody returns the raw response body bytes
+func (r GetVoiceFeedbackSummaryResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetVoiceFeedbackSummaryResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetVoiceFeedbackSummaryResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetVoiceFeedbackSummaryResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -33379,6 +34229,214 @@ func (r ListDictationTemplatesResponse) ContentType() string {
 	return ""
 }
 
+// EraseVoiceMemoryResponse401Headers the declared response headers of an HTTP 401 response for EraseVoiceMemory
+type EraseVoiceMemoryResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+// EraseVoiceMemoryResponse504Headers the declared response headers of an HTTP 504 response for EraseVoiceMemory
+type EraseVoiceMemoryResponse504Headers struct {
+	RetryAfter *int
+}
+
+type EraseVoiceMemoryResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *VoiceMemoryErasedEnvelope
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON414 the response for an HTTP 414 `application/json` response
+	JSON414 *UriTooLong
+	// JSON431 the response for an HTTP 431 `application/json` response
+	JSON431 *HeadersTooLarge
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *ServiceUnavailable
+	// JSON504 the response for an HTTP 504 `application/json` response
+	JSON504 *Timeout
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *EraseVoiceMemoryResponse401Headers
+	// Headers504 the parsed response headers for an HTTP 504 response
+	Headers504 *EraseVoiceMemoryResponse504Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r EraseVoiceMemoryResponse) GetJSON200() *VoiceMemoryErasedEnvelope {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r EraseVoiceMemoryResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r EraseVoiceMemoryResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r EraseVoiceMemoryResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON414 returns the response for an HTTP 414 `application/json` response
+func (r EraseVoiceMemoryResponse) GetJSON414() *UriTooLong {
+	return r.JSON414
+}
+
+// GetJSON431 returns the response for an HTTP 431 `application/json` response
+func (r EraseVoiceMemoryResponse) GetJSON431() *HeadersTooLarge {
+	return r.JSON431
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r EraseVoiceMemoryResponse) GetJSON503() *ServiceUnavailable {
+	return r.JSON503
+}
+
+// GetJSON504 returns the response for an HTTP 504 `application/json` response
+func (r EraseVoiceMemoryResponse) GetJSON504() *Timeout {
+	return r.JSON504
+}
+
+// GetBody returns the raw response body bytes
+func (r EraseVoiceMemoryResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r EraseVoiceMemoryResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r EraseVoiceMemoryResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r EraseVoiceMemoryResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// GetVoiceMemoryResponse401Headers the declared response headers of an HTTP 401 response for GetVoiceMemory
+type GetVoiceMemoryResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+// GetVoiceMemoryResponse504Headers the declared response headers of an HTTP 504 response for GetVoiceMemory
+type GetVoiceMemoryResponse504Headers struct {
+	RetryAfter *int
+}
+
+type GetVoiceMemoryResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *VoiceMemoryEnvelope
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON414 the response for an HTTP 414 `application/json` response
+	JSON414 *UriTooLong
+	// JSON431 the response for an HTTP 431 `application/json` response
+	JSON431 *HeadersTooLarge
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *ServiceUnavailable
+	// JSON504 the response for an HTTP 504 `application/json` response
+	JSON504 *Timeout
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *GetVoiceMemoryResponse401Headers
+	// Headers504 the parsed response headers for an HTTP 504 response
+	Headers504 *GetVoiceMemoryResponse504Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetVoiceMemoryResponse) GetJSON200() *VoiceMemoryEnvelope {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r GetVoiceMemoryResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r GetVoiceMemoryResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r GetVoiceMemoryResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON414 returns the response for an HTTP 414 `application/json` response
+func (r GetVoiceMemoryResponse) GetJSON414() *UriTooLong {
+	return r.JSON414
+}
+
+// GetJSON431 returns the response for an HTTP 431 `application/json` response
+func (r GetVoiceMemoryResponse) GetJSON431() *HeadersTooLarge {
+	return r.JSON431
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r GetVoiceMemoryResponse) GetJSON503() *ServiceUnavailable {
+	return r.JSON503
+}
+
+// GetJSON504 returns the response for an HTTP 504 `application/json` response
+func (r GetVoiceMemoryResponse) GetJSON504() *Timeout {
+	return r.JSON504
+}
+
+// GetBody returns the raw response body bytes
+func (r GetVoiceMemoryResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetVoiceMemoryResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetVoiceMemoryResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetVoiceMemoryResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 // OpenVoicePipelineResponse401Headers the declared response headers of an HTTP 401 response for OpenVoicePipeline
 type OpenVoicePipelineResponse401Headers struct {
 	WWWAuthenticate *string
@@ -33938,6 +34996,138 @@ func (r RelayVoiceTranscriptResponse) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r RelayVoiceTranscriptResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// SubmitVoiceSessionFeedbackResponse401Headers the declared response headers of an HTTP 401 response for SubmitVoiceSessionFeedback
+type SubmitVoiceSessionFeedbackResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+// SubmitVoiceSessionFeedbackResponse504Headers the declared response headers of an HTTP 504 response for SubmitVoiceSessionFeedback
+type SubmitVoiceSessionFeedbackResponse504Headers struct {
+	RetryAfter *int
+}
+
+type SubmitVoiceSessionFeedbackResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *VoiceFeedbackEnvelope
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFound
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *PayloadTooLarge
+	// JSON414 the response for an HTTP 414 `application/json` response
+	JSON414 *UriTooLong
+	// JSON415 the response for an HTTP 415 `application/json` response
+	JSON415 *UnsupportedMediaType
+	// JSON422 the response for an HTTP 422 `application/json` response
+	JSON422 *UnprocessableEntity
+	// JSON431 the response for an HTTP 431 `application/json` response
+	JSON431 *HeadersTooLarge
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *ServiceUnavailable
+	// JSON504 the response for an HTTP 504 `application/json` response
+	JSON504 *Timeout
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *SubmitVoiceSessionFeedbackResponse401Headers
+	// Headers504 the parsed response headers for an HTTP 504 response
+	Headers504 *SubmitVoiceSessionFeedbackResponse504Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r SubmitVoiceSessionFeedbackResponse) GetJSON200() *VoiceFeedbackEnvelope {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r SubmitVoiceSessionFeedbackResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r SubmitVoiceSessionFeedbackResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r SubmitVoiceSessionFeedbackResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r SubmitVoiceSessionFeedbackResponse) GetJSON404() *NotFound {
+	return r.JSON404
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r SubmitVoiceSessionFeedbackResponse) GetJSON413() *PayloadTooLarge {
+	return r.JSON413
+}
+
+// GetJSON414 returns the response for an HTTP 414 `application/json` response
+func (r SubmitVoiceSessionFeedbackResponse) GetJSON414() *UriTooLong {
+	return r.JSON414
+}
+
+// GetJSON415 returns the response for an HTTP 415 `application/json` response
+func (r SubmitVoiceSessionFeedbackResponse) GetJSON415() *UnsupportedMediaType {
+	return r.JSON415
+}
+
+// GetJSON422 returns the response for an HTTP 422 `application/json` response
+func (r SubmitVoiceSessionFeedbackResponse) GetJSON422() *UnprocessableEntity {
+	return r.JSON422
+}
+
+// GetJSON431 returns the response for an HTTP 431 `application/json` response
+func (r SubmitVoiceSessionFeedbackResponse) GetJSON431() *HeadersTooLarge {
+	return r.JSON431
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r SubmitVoiceSessionFeedbackResponse) GetJSON503() *ServiceUnavailable {
+	return r.JSON503
+}
+
+// GetJSON504 returns the response for an HTTP 504 `application/json` response
+func (r SubmitVoiceSessionFeedbackResponse) GetJSON504() *Timeout {
+	return r.JSON504
+}
+
+// GetBody returns the raw response body bytes
+func (r SubmitVoiceSessionFeedbackResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r SubmitVoiceSessionFeedbackResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r SubmitVoiceSessionFeedbackResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r SubmitVoiceSessionFeedbackResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -38601,6 +39791,26 @@ func (c *ClientWithResponses) OpenAdminPanelSocketWithResponse(ctx context.Conte
 	return ParseOpenAdminPanelSocketResponse(rsp)
 }
 
+// GetVoiceFeedbackSummaryWithResponse Voice feedback per day, with averages and trend
+//
+// One entry per UTC day, oldest first, the last `days` days including today (a feedback
+// counts on the day it was last submitted): how many, thumbs up and down, the thumbs-up
+// ratio and the mean of each rating (null without any). Totals over the window, and a
+// trend: the mean of all ratings in the newer half of the window against the older half,
+// `improving` or `declining` when they differ by at least 0.25, else `stable`;
+// `insufficient_data` when a half has no rating.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /api/admin/voice/feedback/summary (the `GetVoiceFeedbackSummary` operationId).
+func (c *ClientWithResponses) GetVoiceFeedbackSummaryWithResponse(ctx context.Context, params *GetVoiceFeedbackSummaryParams, reqEditors ...RequestEditorFn) (*GetVoiceFeedbackSummaryResponse, error) {
+	rsp, err := c.GetVoiceFeedbackSummary(ctx, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetVoiceFeedbackSummaryResponse(rsp)
+}
+
 // ListApiKeysWithResponse The caller's API keys
 //
 // Lists the caller's keys, newest first, without their secrets, a page at a time (`metadata.next_cursor`).
@@ -40065,6 +41275,44 @@ func (c *ClientWithResponses) ListDictationTemplatesWithResponse(ctx context.Con
 	return ParseListDictationTemplatesResponse(rsp)
 }
 
+// EraseVoiceMemoryWithResponse Erase what voice sessions remembered about the caller
+//
+// Removes every memory row of the caller (all three tiers) and the resume buffers of
+// their voice sessions, with an audit row (`voice.memory.erased`) in the same
+// transaction. Conversation messages are not memory and stay. Idempotent.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with DELETE /api/voice/memory (the `EraseVoiceMemory` operationId).
+func (c *ClientWithResponses) EraseVoiceMemoryWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*EraseVoiceMemoryResponse, error) {
+	rsp, err := c.EraseVoiceMemory(ctx, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseEraseVoiceMemoryResponse(rsp)
+}
+
+// GetVoiceMemoryWithResponse What voice sessions remembered about the caller
+//
+// Three tiers, written from the caller's voice turns while the flag `backend.voice_memory`
+// is on for them (reading and erasing work whatever the flag): short term per session
+// (topics and entities from the entity extractor, questions asked; the newest 50
+// sessions, at most 20 items per list), medium term (preferences stated in so many words:
+// units, language, detail level; rules in `docs/voice.md`) and long term (turns, words,
+// speaking rate over spoken turns, vocabulary size). `profile` is null before the first
+// remembered turn.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /api/voice/memory (the `GetVoiceMemory` operationId).
+func (c *ClientWithResponses) GetVoiceMemoryWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*GetVoiceMemoryResponse, error) {
+	rsp, err := c.GetVoiceMemory(ctx, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetVoiceMemoryResponse(rsp)
+}
+
 // OpenVoicePipelineWithResponse The voice conversation WebSocket
 //
 // Upgrades to a WebSocket over which a client speaks (PCM16 16 kHz mono, as base64 JSON or
@@ -40189,6 +41437,50 @@ func (c *ClientWithResponses) RelayVoiceTranscriptWithResponse(ctx context.Conte
 		return nil, err
 	}
 	return ParseRelayVoiceTranscriptResponse(rsp)
+}
+
+// SubmitVoiceSessionFeedbackWithBodyWithResponse Rate a voice session
+//
+// Thumbs up or down, 1–5 ratings for naturalness, accuracy and latency, and a comment
+// (at most 2,000 characters), each optional but at least one given. Only the session's
+// owner may rate it (another user's session is not found); a second submission replaces
+// the first. The comment passes the PHI detector before it is stored, per `PHI_POLICY`:
+// `redact` stores it with identifiers replaced by `[TYPE]` (`comment_redacted: true`),
+// `block` refuses it with 422 `PHI_BLOCKED` naming the types, `allow` stores it as is.
+// Behind the feature flag `backend.voice_feedback` evaluated for the caller: off (or
+// missing) answers 404 with code `FEATURE_DISABLED` (403 stays for a missing role).
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/voice/sessions/{id}/feedback (the `SubmitVoiceSessionFeedback` operationId).
+func (c *ClientWithResponses) SubmitVoiceSessionFeedbackWithBodyWithResponse(ctx context.Context, id IdPath, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*SubmitVoiceSessionFeedbackResponse, error) {
+	rsp, err := c.SubmitVoiceSessionFeedbackWithBody(ctx, id, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseSubmitVoiceSessionFeedbackResponse(rsp)
+}
+
+// SubmitVoiceSessionFeedbackWithResponse Rate a voice session
+//
+// Thumbs up or down, 1–5 ratings for naturalness, accuracy and latency, and a comment
+// (at most 2,000 characters), each optional but at least one given. Only the session's
+// owner may rate it (another user's session is not found); a second submission replaces
+// the first. The comment passes the PHI detector before it is stored, per `PHI_POLICY`:
+// `redact` stores it with identifiers replaced by `[TYPE]` (`comment_redacted: true`),
+// `block` refuses it with 422 `PHI_BLOCKED` naming the types, `allow` stores it as is.
+// Behind the feature flag `backend.voice_feedback` evaluated for the caller: off (or
+// missing) answers 404 with code `FEATURE_DISABLED` (403 stays for a missing role).
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/voice/sessions/{id}/feedback (the `SubmitVoiceSessionFeedback` operationId).
+func (c *ClientWithResponses) SubmitVoiceSessionFeedbackWithResponse(ctx context.Context, id IdPath, body SubmitVoiceSessionFeedbackJSONRequestBody, reqEditors ...RequestEditorFn) (*SubmitVoiceSessionFeedbackResponse, error) {
+	rsp, err := c.SubmitVoiceSessionFeedback(ctx, id, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseSubmitVoiceSessionFeedbackResponse(rsp)
 }
 
 // GetVoiceStatusWithResponse Speech providers, their health and the decoders available
@@ -46424,6 +47716,111 @@ func ParseOpenAdminPanelSocketResponse(rsp *http.Response) (*OpenAdminPanelSocke
 			headers.WWWAuthenticate = &value
 		}
 		response.Headers401 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseGetVoiceFeedbackSummaryResponse parses an HTTP response from a GetVoiceFeedbackSummaryWithResponse call
+func ParseGetVoiceFeedbackSummaryResponse(rsp *http.Response) (*GetVoiceFeedbackSummaryResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetVoiceFeedbackSummaryResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest VoiceFeedbackSummaryEnvelope
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 414:
+		var dest UriTooLong
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON414 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest UnprocessableEntity
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 431:
+		var dest HeadersTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON431 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ServiceUnavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 504:
+		var dest Timeout
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON504 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers GetVoiceFeedbackSummaryResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 504:
+		var headers GetVoiceFeedbackSummaryResponse504Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers504 = &headers
 	}
 
 	return response, nil
@@ -53118,6 +54515,202 @@ func ParseListDictationTemplatesResponse(rsp *http.Response) (*ListDictationTemp
 	return response, nil
 }
 
+// ParseEraseVoiceMemoryResponse parses an HTTP response from a EraseVoiceMemoryWithResponse call
+func ParseEraseVoiceMemoryResponse(rsp *http.Response) (*EraseVoiceMemoryResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &EraseVoiceMemoryResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest VoiceMemoryErasedEnvelope
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 414:
+		var dest UriTooLong
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON414 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 431:
+		var dest HeadersTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON431 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ServiceUnavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 504:
+		var dest Timeout
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON504 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers EraseVoiceMemoryResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 504:
+		var headers EraseVoiceMemoryResponse504Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers504 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseGetVoiceMemoryResponse parses an HTTP response from a GetVoiceMemoryWithResponse call
+func ParseGetVoiceMemoryResponse(rsp *http.Response) (*GetVoiceMemoryResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetVoiceMemoryResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest VoiceMemoryEnvelope
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 414:
+		var dest UriTooLong
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON414 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 431:
+		var dest HeadersTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON431 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ServiceUnavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 504:
+		var dest Timeout
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON504 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers GetVoiceMemoryResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 504:
+		var headers GetVoiceMemoryResponse504Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers504 = &headers
+	}
+
+	return response, nil
+}
+
 // ParseOpenVoicePipelineResponse parses an HTTP response from a OpenVoicePipelineWithResponse call
 func ParseOpenVoicePipelineResponse(rsp *http.Response) (*OpenVoicePipelineResponse, error) {
 	bodyBytes, err := io.ReadAll(rsp.Body)
@@ -53661,6 +55254,132 @@ func ParseRelayVoiceTranscriptResponse(rsp *http.Response) (*RelayVoiceTranscrip
 		response.Headers429 = &headers
 	case rsp.StatusCode == 504:
 		var headers RelayVoiceTranscriptResponse504Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers504 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseSubmitVoiceSessionFeedbackResponse parses an HTTP response from a SubmitVoiceSessionFeedbackWithResponse call
+func ParseSubmitVoiceSessionFeedbackResponse(rsp *http.Response) (*SubmitVoiceSessionFeedbackResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &SubmitVoiceSessionFeedbackResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest VoiceFeedbackEnvelope
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest PayloadTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 414:
+		var dest UriTooLong
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON414 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest UnsupportedMediaType
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON415 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest UnprocessableEntity
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 431:
+		var dest HeadersTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON431 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ServiceUnavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 504:
+		var dest Timeout
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON504 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers SubmitVoiceSessionFeedbackResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 504:
+		var headers SubmitVoiceSessionFeedbackResponse504Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
 			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {

@@ -311,6 +311,41 @@ type UserVocabulary struct {
 	CreatedAt time.Time
 }
 
+type VoiceFeedback struct {
+	SessionID       uuid.UUID
+	UserID          uuid.UUID
+	Thumbs          *string
+	Naturalness     *int16
+	Accuracy        *int16
+	Latency         *int16
+	Comment         *string
+	CommentRedacted bool
+	CreatedAt       time.Time
+	UpdatedAt       time.Time
+}
+
+type VoiceMemoryProfile struct {
+	UserID        uuid.UUID
+	Units         *string
+	Language      *string
+	DetailLevel   *string
+	Turns         int32
+	Words         int64
+	SpokenWords   int64
+	SpeechSeconds float64
+	Vocabulary    []string
+	UpdatedAt     time.Time
+}
+
+type VoiceMemorySession struct {
+	SessionID     uuid.UUID
+	UserID        uuid.UUID
+	Topics        []string
+	Entities      []string
+	OpenQuestions []string
+	UpdatedAt     time.Time
+}
+
 type VoicePreference struct {
 	UserID    uuid.UUID
 	Provider  string

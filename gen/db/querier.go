@@ -82,6 +82,8 @@ type Querier interface {
 	DeleteStaleAdminTokens(ctx context.Context) (int64, error)
 	DeleteUser(ctx context.Context, id uuid.UUID) (int64, error)
 	DeleteUserVocabulary(ctx context.Context, arg DeleteUserVocabularyParams) (int64, error)
+	DeleteVoiceMemoryProfile(ctx context.Context, userID uuid.UUID) (int64, error)
+	DeleteVoiceMemorySessions(ctx context.Context, userID uuid.UUID) (int64, error)
 	DeleteVoicePreferences(ctx context.Context, userID uuid.UUID) error
 	// Only the socket that holds the session ends it: after a resume the new socket does.
 	EndVoiceSession(ctx context.Context, arg EndVoiceSessionParams) error
@@ -123,6 +125,7 @@ type Querier interface {
 	GetUserAuthState(ctx context.Context, id uuid.UUID) (GetUserAuthStateRow, error)
 	GetUserByEmail(ctx context.Context, email string) (User, error)
 	GetUserForUpdate(ctx context.Context, id uuid.UUID) (User, error)
+	GetVoiceMemoryProfile(ctx context.Context, userID uuid.UUID) (VoiceMemoryProfile, error)
 	GetVoicePreferences(ctx context.Context, userID uuid.UUID) (VoicePreference, error)
 	GetVoiceSession(ctx context.Context, id uuid.UUID) (VoiceSession, error)
 	InsertAuditLog(ctx context.Context, arg InsertAuditLogParams) error
@@ -179,6 +182,8 @@ type Querier interface {
 	ListUserVocabulary(ctx context.Context, userID uuid.UUID) ([]string, error)
 	// Newest first; the cursor is the (created_at, id) of the last row of the previous page.
 	ListUsers(ctx context.Context, arg ListUsersParams) ([]User, error)
+	ListVoiceMemorySessions(ctx context.Context, arg ListVoiceMemorySessionsParams) ([]VoiceMemorySession, error)
+	ListVoiceSessionIDsOfUser(ctx context.Context, userID uuid.UUID) ([]uuid.UUID, error)
 	LockConversation(ctx context.Context, arg LockConversationParams) (Conversation, error)
 	// Serialises flag writers so flag_events ids commit in increasing order.
 	LockFlagWrites(ctx context.Context) error
@@ -262,7 +267,16 @@ type Querier interface {
 	UpdateUserAdmin(ctx context.Context, arg UpdateUserAdminParams) (User, error)
 	UpsertOverride(ctx context.Context, arg UpsertOverrideParams) (FlagOverride, error)
 	UpsertPatientGrant(ctx context.Context, arg UpsertPatientGrantParams) (PatientGrant, error)
+	UpsertVoiceFeedback(ctx context.Context, arg UpsertVoiceFeedbackParams) (VoiceFeedback, error)
+	// A stated preference replaces the stored one; NULL keeps it. The vocabulary keeps at most
+	// sqlc.arg(vocab_cap) distinct words.
+	UpsertVoiceMemoryProfile(ctx context.Context, arg UpsertVoiceMemoryProfileParams) error
+	// The session's lists grow by the turn's new items, each list capped at sqlc.arg(cap) (newest kept).
+	UpsertVoiceMemorySession(ctx context.Context, arg UpsertVoiceMemorySessionParams) error
 	UpsertVoicePreferences(ctx context.Context, arg UpsertVoicePreferencesParams) (VoicePreference, error)
+	// One row per UTC day from sqlc.arg(first_day) to sqlc.arg(last_day), days without feedback
+	// included; a feedback counts on the day it was last submitted.
+	VoiceFeedbackDaily(ctx context.Context, arg VoiceFeedbackDailyParams) ([]VoiceFeedbackDailyRow, error)
 }
 
 var _ Querier = (*Queries)(nil)

@@ -23,6 +23,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/voiceassist/gateway/gen/api"
+	"github.com/voiceassist/gateway/gen/db"
 	"github.com/voiceassist/gateway/handlers"
 	"github.com/voiceassist/gateway/internal/adminpanel"
 	"github.com/voiceassist/gateway/internal/audit"
@@ -170,6 +171,13 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger, opts ...Opti
 		return nil, err
 	}
 	a.Flags = flags
+	if cfg.VoiceFlagsCreate {
+		if n, err := voice.EnsureFlags(ctx, flags, audit.Actor{Email: "system"}); err != nil {
+			return nil, fmt.Errorf("app: voice flags: %w", err)
+		} else if n > 0 {
+			log.Info("created the missing voice feature flags (disabled)", "count", n)
+		}
+	}
 
 	hub, err := stream.New(ctx, pool, flags, log, stream.NewMetrics(a.Registry), stream.Options{
 		Heartbeat: cfg.SSEHeartbeat, Poll: cfg.FlagPollInterval,
@@ -276,6 +284,10 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger, opts ...Opti
 	a.Patients = newPatients(pool)
 	h.Patients = a.Patients
 	h.PHI = phi.NewService(h.Limiter, cfg.PHIPerMinute)
+	// Feedback comments are stored, so PHI_POLICY applies whatever the providers are.
+	switches := &voice.Switches{Flags: flags, Metrics: flagM}
+	h.VoiceFeedback = &voice.FeedbackService{Q: db.New(pool), Switches: switches, Guard: phi.NewGuard(cfg.PHIPolicy), Now: a.now}
+	h.VoiceMemory = &voice.MemoryService{Pool: pool, Q: db.New(pool), Switches: switches, NER: a.extractor, Redis: a.Redis}
 	h.MedAI = newMedAI(cfg, h.Limiter, a.extractor, kbs, retriever, model)
 	// Quotas on what costs money (issue 21 #4, #15); the token quota applies only to a paid model.
 	chatLimits := conversation.Limits{Limiter: h.Limiter, Redis: a.Redis, Prefix: cfg.RedisKeyPrefix,
@@ -287,7 +299,8 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger, opts ...Opti
 	kbs.SetSearchLimit(h.Limiter, cfg.KBSearchPerMinute)
 	probes["voice"] = a.Voice.Probe
 	h.Dictation = newDictation(pool, a.Voice, a.Conversations, a.Patients)
-	a.VoiceSessions = a.newVoiceSessions(h.Dictation)
+	a.VoiceSessions = a.newVoiceSessions(h.Dictation, h.VoiceMemory)
+	h.VoiceMemory.BufferKey = a.VoiceSessions.BufferKey
 	a.Registry.MustRegister(a.VoiceSessions.Collectors()...)
 	h.VoiceSessions = a.VoiceSessions
 	h.Ready.Optional = map[string]bool{"qdrant": true, "voice": true}

@@ -56,6 +56,8 @@ func Start(t testing.TB, env map[string]string, opts ...app.Option) *Server {
 		"LOG_LEVEL":        "debug",
 		"JWT_SECRET_KEY":   "test-secret-key-that-is-long-enough-0123456789",
 		"DATA_DIR":         t.TempDir(),
+		// Tests count the flags they create; voice flag tests turn this on.
+		"VOICE_FLAGS_CREATE": "false",
 	}
 	for k, v := range env {
 		vars[k] = v

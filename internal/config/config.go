@@ -139,6 +139,7 @@ type Config struct {
 	MaxAPIKeysPerUser       int
 	PHIPerMinute            int    // RATE_LIMIT_PHI_PER_MINUTE
 	PHIPolicy               string // redact, block or allow
+	VoiceFlagsCreate        bool   // VOICE_FLAGS_CREATE: create missing backend.voice_* flags at start-up
 
 	// Medical AI (/api/medical-ai)
 	MedicalAIPerMinute   int    // RATE_LIMIT_MEDICAL_AI_PER_MINUTE
@@ -517,6 +518,8 @@ var specs = []spec{
 		func(c *Config) *string { return &c.VoiceSTTVocabulary }, "clinical", "clinical+drugs"),
 	boolVar(gVoice, "VOICE_ALLOW_CLOUD", "true", "Allow audio to be sent to external speech providers (an OpenAI-compatible endpoint not declared trusted by PROVIDERS_TRUSTED).",
 		func(c *Config) *bool { return &c.VoiceAllowCloud }),
+	boolVar(gVoice, "VOICE_FLAGS_CREATE", "true", "Create the missing backend.voice_* feature flags (disabled, internal) at start-up; existing flags are never changed.",
+		func(c *Config) *bool { return &c.VoiceFlagsCreate }),
 	boolVar(gVoice, "PROVIDERS_TRUSTED", "false", "Declare the OpenAI-compatible endpoint self-hosted (inside the deployment), so audio sent to it does not count as leaving it.",
 		func(c *Config) *bool { return &c.ProvidersTrusted }),
 	stringVar(gVoice, "OPENAI_STT_MODEL", "whisper-1", "Speech-to-text model of the OpenAI-compatible provider.",

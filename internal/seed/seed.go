@@ -18,6 +18,7 @@ import (
 	"github.com/voiceassist/gateway/internal/extract"
 	"github.com/voiceassist/gateway/internal/flagstore"
 	"github.com/voiceassist/gateway/internal/kb"
+	"github.com/voiceassist/gateway/internal/voice"
 )
 
 //go:embed flags.yaml
@@ -35,10 +36,14 @@ const SampleTag = "sample"
 // Actor is who seeding is recorded as in the audit log.
 var Actor = audit.Actor{Email: "seed"}
 
-// Flags imports the demo flags when there are no flags at all; it reports how many it made.
+// Flags imports the demo flags when there are no flags but the backend.voice_* flags (which
+// every start-up creates), then creates the voice flags that are missing; it reports how
+// many it made.
 func Flags(ctx context.Context, store *flagstore.Store) (int, error) {
-	if len(store.Snapshot().Keys()) > 0 {
-		return 0, nil
+	for _, k := range store.Snapshot().Keys() {
+		if !voice.IsCapabilityFlag(k) {
+			return VoiceFlags(ctx, store)
+		}
 	}
 	var file struct {
 		Flags []flagstore.Doc `yaml:"flags"`
@@ -55,7 +60,17 @@ func Flags(ctx context.Context, store *flagstore.Store) (int, error) {
 	if err != nil {
 		return 0, fmt.Errorf("seed: demo flags: %w", err)
 	}
-	return len(res.Created), nil
+	n, err := VoiceFlags(ctx, store)
+	return len(res.Created) + n, err
+}
+
+// VoiceFlags creates the missing backend.voice_* flags disabled, never changing one that exists.
+func VoiceFlags(ctx context.Context, store *flagstore.Store) (int, error) {
+	n, err := voice.EnsureFlags(ctx, store, Actor)
+	if err != nil {
+		return n, fmt.Errorf("seed: voice flags: %w", err)
+	}
+	return n, nil
 }
 
 // SampleDocuments returns the sample knowledge-base documents as uploads, in file name order.

@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 
@@ -13,7 +14,10 @@ import (
 	"github.com/voiceassist/gateway/internal/config"
 	"github.com/voiceassist/gateway/internal/dbtest"
 	"github.com/voiceassist/gateway/internal/extract"
+	"github.com/voiceassist/gateway/internal/flageval"
+	"github.com/voiceassist/gateway/internal/flagstore"
 	"github.com/voiceassist/gateway/internal/kb"
+	"github.com/voiceassist/gateway/internal/voice"
 )
 
 // Every sample document must read as a titled guideline with sections, chunk into
@@ -90,4 +94,38 @@ func TestDocumentsIdempotent(t *testing.T) {
 	for _, d := range docs {
 		require.Equal(t, "pending", d.Status, "queued for the server's workers")
 	}
+}
+
+// Start-up creates the voice flags first; seeding then still imports the demo flags, leaves
+// the voice flags as they are, and a second seed creates nothing.
+func TestFlagsAfterVoiceFlags(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	pool := dbtest.New(t)
+	store, err := flagstore.New(ctx, pool, slog.New(slog.DiscardHandler), time.Second, nil)
+	require.NoError(t, err)
+	n, err := voice.EnsureFlags(ctx, store, Actor)
+	require.NoError(t, err)
+	require.Equal(t, len(voice.Capabilities), n)
+	for _, c := range voice.Capabilities {
+		rec, err := store.Get(ctx, c.FlagKey())
+		require.NoError(t, err)
+		require.False(t, rec.Flag.Enabled, c)
+		require.EqualValues(t, 1, rec.Flag.Version)
+	}
+	_, err = store.Update(ctx, Actor, voice.CapMemory.FlagKey(), flagstore.Precondition{}, "flags.updated", func(f *flageval.Flag) error {
+		f.Enabled = true
+		return nil
+	})
+	require.NoError(t, err)
+
+	created, err := Flags(ctx, store)
+	require.NoError(t, err)
+	require.Greater(t, created, 0, "the demo flags are imported next to the voice flags")
+	rec, err := store.Get(ctx, voice.CapMemory.FlagKey())
+	require.NoError(t, err)
+	require.True(t, rec.Flag.Enabled, "an existing voice flag is never overwritten")
+	again, err := Flags(ctx, store)
+	require.NoError(t, err)
+	require.Zero(t, again)
 }

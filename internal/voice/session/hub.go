@@ -51,12 +51,14 @@ type Config struct {
 	Chats *conversation.Service
 	// Dictation takes the utterances of dictation mode (nil: the mode is unavailable).
 	Dictation Dictation
-	Pool      *pgxpool.Pool
-	Redis     redis.UniversalClient
-	Prefix    string // Redis key prefix
-	Replica   string // this replica's name (sessions record where they ran)
-	Clock     Clock
-	Logger    *slog.Logger
+	// Memory remembers what voice turns tell about their user (nil: nothing is remembered).
+	Memory  *voice.MemoryService
+	Pool    *pgxpool.Pool
+	Redis   redis.UniversalClient
+	Prefix  string // Redis key prefix
+	Replica string // this replica's name (sessions record where they ran)
+	Clock   Clock
+	Logger  *slog.Logger
 
 	MaxSessions        int           // live sockets on this replica; default 200
 	MaxSessionsPerUser int           // live sockets per user across replicas; default 3
@@ -215,3 +217,6 @@ func (h *Hub) admit(ctx context.Context, user uuid.UUID, connID uuid.UUID) (func
 }
 
 func itoa(n int) string { return strconv.Itoa(n) }
+
+// BufferKey names a session's resume buffer in Redis, for erasing it with the user's memory.
+func (h *Hub) BufferKey(id uuid.UUID) string { return h.bufferKey(id) }

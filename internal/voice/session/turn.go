@@ -181,6 +181,14 @@ func (s *Session) run(t *turn, prev *turn, in turnInput) {
 			return transcriptEvent{Type: evTranscript, Seq: seq, TurnID: t.id, Text: text}
 		})
 	}
+	// Written before the answer starts, so the turn's memory is stored by response.complete.
+	if m := s.h.cfg.Memory; m != nil {
+		mt := voice.Turn{User: s.user.UserID, Email: s.user.Email, Role: s.user.Role, Session: s.id, Text: text,
+			SpeechLength: time.Duration(len(in.pcm)) * time.Second / voice.SampleRate}
+		if _, err := m.Observe(t.ctx, mt); err != nil {
+			s.log.Warn("voice session: memory not written", "err", err)
+		}
+	}
 
 	sentences := make(chan string, 16)
 	spoken := make(chan struct{})
@@ -198,7 +206,15 @@ func (s *Session) run(t *turn, prev *turn, in turnInput) {
 			}
 		}
 	}
-	q, a, err := s.h.cfg.Chats.SendFrom(t.ctx, s.user.UserID, s.conv, text, source, func(ev conversation.Event) error {
+	opt := conversation.SendOptions{Source: source}
+	if m := s.h.cfg.Memory; m != nil {
+		c, err := m.PromptContext(t.ctx, s.user.UserID, s.user.Email, s.user.Role)
+		if err != nil {
+			s.log.Warn("voice session: memory not read", "err", err)
+		}
+		opt.Context = c
+	}
+	q, a, err := s.h.cfg.Chats.SendWith(t.ctx, s.user.UserID, s.conv, text, opt, func(ev conversation.Event) error {
 		if ev.Chat == nil || ev.Chat.Type != chat.EventDelta {
 			return nil
 		}
