@@ -9,7 +9,6 @@ import (
 
 	"github.com/voiceassist/gateway/gen/db"
 	"github.com/voiceassist/gateway/internal/apierr"
-	"github.com/voiceassist/gateway/internal/database"
 )
 
 // Limits of Export.
@@ -29,14 +28,7 @@ func Export(ctx context.Context, pool *pgxpool.Pool, f Filter, limit int, each f
 	case limit < 1 || limit > ExportMaxLimit:
 		return 0, apierr.Invalid("limit", fmt.Sprintf("must be between 1 and %d", ExportMaxLimit))
 	}
-	p := db.ListAuditLogParams{
-		ActorID:      f.ActorID,
-		Action:       database.NonEmpty(f.Action),
-		ResourceType: database.NonEmpty(f.ResourceType),
-		ResourceID:   database.NonEmpty(f.ResourceID),
-		OccurredFrom: f.From,
-		OccurredTo:   f.To,
-	}
+	p := f.params()
 	q := db.New(pool)
 	n := 0
 	for n < limit {
@@ -46,13 +38,11 @@ func Export(ctx context.Context, pool *pgxpool.Pool, f Filter, limit int, each f
 			return n, fmt.Errorf("audit: export: %w", err)
 		}
 		for _, g := range got {
-			details, err := decodeDetails(g.Details)
+			r, err := rowOf(g)
 			if err != nil {
-				return n, fmt.Errorf("audit: export: row %d: %w", g.ID, err)
+				return n, fmt.Errorf("audit: export: %w", err)
 			}
-			if err := each(Row{ID: g.ID, OccurredAt: g.OccurredAt.UTC(), Actor: Actor{ID: g.ActorID, Email: g.ActorEmail, Role: g.ActorRole},
-				Action: g.Action, ResourceType: g.ResourceType, ResourceID: g.ResourceID, Success: g.Success,
-				RequestID: g.RequestID, IP: g.Ip, UserAgent: g.UserAgent, Details: details}); err != nil {
+			if err := each(r); err != nil {
 				return n, err
 			}
 			n++

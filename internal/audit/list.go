@@ -62,15 +62,8 @@ func List(ctx context.Context, pool *pgxpool.Pool, f Filter) (rows []Row, next i
 	if f.BeforeID < 0 {
 		return nil, 0, apierr.Invalid("before_id", "must not be negative")
 	}
-	p := db.ListAuditLogParams{
-		ActorID:      f.ActorID,
-		Action:       database.NonEmpty(f.Action),
-		ResourceType: database.NonEmpty(f.ResourceType),
-		ResourceID:   database.NonEmpty(f.ResourceID),
-		OccurredFrom: f.From,
-		OccurredTo:   f.To,
-		RowLimit:     page.Limit(limit),
-	}
+	p := f.params()
+	p.RowLimit = page.Limit(limit)
 	if f.BeforeID > 0 {
 		p.BeforeID = &f.BeforeID
 	}
@@ -84,23 +77,11 @@ func List(ctx context.Context, pool *pgxpool.Pool, f Filter) (rows []Row, next i
 	}
 	rows = make([]Row, 0, len(got))
 	for _, g := range got {
-		details, err := decodeDetails(g.Details)
+		r, err := rowOf(g)
 		if err != nil {
-			return nil, 0, fmt.Errorf("audit: list: row %d: %w", g.ID, err)
+			return nil, 0, fmt.Errorf("audit: list: %w", err)
 		}
-		rows = append(rows, Row{
-			ID:           g.ID,
-			OccurredAt:   g.OccurredAt.UTC(),
-			Actor:        Actor{ID: g.ActorID, Email: g.ActorEmail, Role: g.ActorRole},
-			Action:       g.Action,
-			ResourceType: g.ResourceType,
-			ResourceID:   g.ResourceID,
-			Success:      g.Success,
-			RequestID:    g.RequestID,
-			IP:           g.Ip,
-			UserAgent:    g.UserAgent,
-			Details:      details,
-		})
+		rows = append(rows, r)
 	}
 	return rows, next, nil
 }
@@ -131,4 +112,29 @@ func decodeDetails(raw []byte) (map[string]any, error) {
 		return nil, fmt.Errorf("details: %w", err)
 	}
 	return d, nil
+}
+
+// params are the filter's conditions as the query takes them (no limit or cursor).
+func (f Filter) params() db.ListAuditLogParams {
+	return db.ListAuditLogParams{
+		ActorID:      f.ActorID,
+		Action:       database.NonEmpty(f.Action),
+		ResourceType: database.NonEmpty(f.ResourceType),
+		ResourceID:   database.NonEmpty(f.ResourceID),
+		OccurredFrom: f.From,
+		OccurredTo:   f.To,
+	}
+}
+
+// rowOf turns a stored row into a Row.
+func rowOf(g db.ListAuditLogRow) (Row, error) {
+	details, err := decodeDetails(g.Details)
+	if err != nil {
+		return Row{}, fmt.Errorf("row %d: %w", g.ID, err)
+	}
+	return Row{
+		ID: g.ID, OccurredAt: g.OccurredAt.UTC(), Actor: Actor{ID: g.ActorID, Email: g.ActorEmail, Role: g.ActorRole},
+		Action: g.Action, ResourceType: g.ResourceType, ResourceID: g.ResourceID, Success: g.Success,
+		RequestID: g.RequestID, IP: g.Ip, UserAgent: g.UserAgent, Details: details,
+	}, nil
 }

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/redis/go-redis/v9"
 
 	"github.com/voiceassist/gateway/gen/db"
 	"github.com/voiceassist/gateway/internal/apierr"
@@ -48,6 +49,14 @@ func (s *Service) revoked(ctx context.Context, jti, family, user uuid.UUID, epoc
 	}
 }
 
+// setRevokedFamilies queues the fast-path keys of revoked sessions, kept as long as a token
+// of them can be valid.
+func (s *Service) setRevokedFamilies(ctx context.Context, pipe redis.Pipeliner, families []uuid.UUID) {
+	for _, f := range families {
+		pipe.Set(ctx, s.prefix+"revoked:fam:"+f.String(), "1", s.tokens.refreshTTL+time.Minute)
+	}
+}
+
 func (s *Service) epochKey(user uuid.UUID) string { return s.prefix + "epoch:" + user.String() }
 
 // epochTTL is how long Redis must remember a user's new epoch: until every token issued
@@ -63,9 +72,7 @@ func (s *Service) sessionsEnded(ctx context.Context, user uuid.UUID, epoch int32
 	for attempt := 0; attempt < 3; attempt++ {
 		pipe := s.rdb.TxPipeline()
 		pipe.Set(ctx, s.epochKey(user), strconv.Itoa(int(epoch)), s.epochTTL())
-		for _, f := range families {
-			pipe.Set(ctx, s.prefix+"revoked:fam:"+f.String(), "1", s.tokens.refreshTTL+time.Minute)
-		}
+		s.setRevokedFamilies(ctx, pipe, families)
 		if _, err = pipe.Exec(ctx); err == nil {
 			return nil
 		}

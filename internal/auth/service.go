@@ -480,9 +480,7 @@ func (s *Service) revokeFamilyAccess(ctx context.Context, families ...uuid.UUID)
 		return nil
 	}
 	pipe := s.rdb.TxPipeline()
-	for _, f := range families {
-		pipe.Set(ctx, s.prefix+"revoked:fam:"+f.String(), "1", s.tokens.refreshTTL+time.Minute)
-	}
+	s.setRevokedFamilies(ctx, pipe, families)
 	_, err := pipe.Exec(ctx)
 	return err
 }

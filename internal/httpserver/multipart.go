@@ -1,7 +1,6 @@
 package httpserver
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -14,7 +13,6 @@ import (
 	"unicode/utf8"
 
 	"github.com/getkin/kin-openapi/openapi3"
-	"github.com/getkin/kin-openapi/openapi3filter"
 	"github.com/getkin/kin-openapi/routers"
 	"github.com/labstack/echo/v4"
 
@@ -61,25 +59,12 @@ func multipartRoute(req *http.Request, route *routers.Route) (*openapi3.Schema, 
 	return mtype.Schema.Value, params["boundary"], true
 }
 
-// serveMultipart validates a multipart request (credentials and parameters by kin-openapi,
-// the body here), takes an upload slot when the operation is an upload, and calls next with
-// the body replayed from a temporary file.
-func serveMultipart(vctx context.Context, c echo.Context, next echo.HandlerFunc, in *openapi3filter.RequestValidationInput,
-	schema *openapi3.Schema, boundary string, slots uploadSlots) error {
-	opts := *in.Options
-	opts.ExcludeRequestBody = true
-	in.Options = &opts
-	// kin-openapi reads the whole body into memory before checking credentials (in case an
-	// authenticator reads it; ours do not), so it is hidden while kin-openapi runs.
+// serveMultipart takes an upload slot when the operation is an upload, validates the
+// multipart body while spooling it to a temporary file (credentials and parameters are
+// already checked), and calls next with the body replayed from that file.
+func serveMultipart(c echo.Context, next echo.HandlerFunc, route *routers.Route, schema *openapi3.Schema, boundary string, slots uploadSlots) error {
 	req := c.Request()
-	body := req.Body
-	req.Body = http.NoBody
-	err := openapi3filter.ValidateRequest(vctx, in)
-	req.Body = body
-	if err != nil {
-		return &echo.HTTPError{Code: http.StatusBadRequest, Message: "invalid request", Internal: err}
-	}
-	if in.Route.Operation.Extensions["x-body-limit"] == "upload" {
+	if route.Operation.Extensions["x-body-limit"] == "upload" {
 		select {
 		case slots <- struct{}{}:
 			defer func() { <-slots }()

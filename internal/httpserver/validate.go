@@ -160,44 +160,56 @@ func validator(spec *openapi3.T, auth Authenticator, slots uploadSlots) echo.Mid
 			if err != nil {
 				return err
 			}
+			// Security is checked here (checkSecurity), kin-openapi checks the parameters on a
+			// copy of the operation without requirements, and the body: a JSON body from the
+			// value the input rules parsed (validateJSONBody), a multipart body while it is
+			// spooled (serveMultipart), any other by kin-openapi. All violations go into one
+			// answer, authentication first (classifyInternal).
+			req := c.Request()
+			var me openapi3.MultiError
+			if err := checkSecurity(c, route, authenticate); err != nil {
+				me = append(me, err)
+			}
 			vctx := context.WithValue(context.Background(), echomw.EchoContextKey, c) //nolint:staticcheck // the key echo-middleware's GetEchoContext reads
+			in := &openapi3filter.RequestValidationInput{Request: req, PathParams: params, Route: unsecured[route], Options: &opts.Options}
+			schema, boundary, multipart := multipartRoute(req, route)
+			if body != nil || multipart {
+				in.Options = &bodyless
+				unread := req.Body
+				req.Body = http.NoBody // kin-openapi must not read it
+				me = appendErrors(me, openapi3filter.ValidateRequest(vctx, in))
+				req.Body = unread
+			} else {
+				me = appendErrors(me, openapi3filter.ValidateRequest(vctx, in))
+			}
 			if body != nil {
-				// The body is validated from the value the input rules parsed; kin-openapi
-				// checks the parameters only, and must not read the body again.
-				req := c.Request()
-				var me openapi3.MultiError
-				if err := checkSecurity(c, route, authenticate); err != nil {
-					me = append(me, err)
-				}
-				req.Body = http.NoBody
-				in := &openapi3filter.RequestValidationInput{Request: req, PathParams: params, Route: unsecured[route], Options: &bodyless}
-				if err := openapi3filter.ValidateRequest(vctx, in); err != nil {
-					var more openapi3.MultiError
-					if !errors.As(err, &more) {
-						more = openapi3.MultiError{err}
-					}
-					me = append(me, more...)
-				}
 				if berr := validateJSONBody(in, route.Operation.RequestBody.Value, body); berr != nil {
 					me = append(me, berr)
 				}
 				req.Body = &bodyReader{Reader: bytes.NewReader(body.raw)}
 				req.ContentLength = int64(len(body.raw))
-				if len(me) > 0 {
-					return &echo.HTTPError{Code: http.StatusBadRequest, Message: "invalid request", Internal: me}
-				}
-				return next(c)
 			}
-			in := &openapi3filter.RequestValidationInput{Request: c.Request(), PathParams: params, Route: route, Options: &opts.Options}
-			if schema, boundary, ok := multipartRoute(c.Request(), route); ok {
-				return serveMultipart(vctx, c, next, in, schema, boundary, slots)
+			if len(me) > 0 {
+				return &echo.HTTPError{Code: http.StatusBadRequest, Message: "invalid request", Internal: me}
 			}
-			if err := openapi3filter.ValidateRequest(vctx, in); err != nil {
-				return &echo.HTTPError{Code: http.StatusBadRequest, Message: "invalid request", Internal: err}
+			if multipart {
+				return serveMultipart(c, next, route, schema, boundary, slots)
 			}
 			return next(c)
 		}
 	}
+}
+
+// appendErrors adds kin-openapi's error (a MultiError with Options.MultiError) to me.
+func appendErrors(me openapi3.MultiError, err error) openapi3.MultiError {
+	if err == nil {
+		return me
+	}
+	var more openapi3.MultiError
+	if errors.As(err, &more) {
+		return append(me, more...)
+	}
+	return append(me, err)
 }
 
 // checkSecurity checks the operation's security requirements as kin-openapi would (the
