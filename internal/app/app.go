@@ -299,7 +299,7 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger, opts ...Opti
 	kbs.SetSearchLimit(h.Limiter, cfg.KBSearchPerMinute)
 	probes["voice"] = a.Voice.Probe
 	h.Dictation = newDictation(pool, a.Voice, a.Conversations, a.Patients)
-	a.VoiceSessions = a.newVoiceSessions(h.Dictation, h.VoiceMemory)
+	a.VoiceSessions = a.newVoiceSessions(h.Dictation, h.VoiceMemory, switches)
 	h.VoiceMemory.BufferKey = a.VoiceSessions.BufferKey
 	a.Registry.MustRegister(a.VoiceSessions.Collectors()...)
 	h.VoiceSessions = a.VoiceSessions

@@ -106,6 +106,61 @@ func (s *Switches) Enabled(c Capability, user uuid.UUID, email, role string) boo
 	return r.ErrorCode == "" && on
 }
 
+// CapSet is every capability evaluated once for one user (one voice turn): what is on, and
+// the variant each flag served, which analytics records with the turn.
+type CapSet struct {
+	on       uint16
+	variants map[string]string
+}
+
+// On reports whether c is on in the set. The zero CapSet has everything off.
+func (cs CapSet) On(c Capability) bool {
+	for i, x := range Capabilities {
+		if x == c {
+			return cs.on&(1<<i) != 0
+		}
+	}
+	return false
+}
+
+// Variants maps each flag key to the variant it served ("off" for a missing or failing flag).
+func (cs CapSet) Variants() map[string]string { return cs.variants }
+
+// Evaluate evaluates every capability flag for a user with one evaluator.
+func (s *Switches) Evaluate(user uuid.UUID, email, role string) CapSet {
+	cs := CapSet{variants: make(map[string]string, len(Capabilities))}
+	if s == nil || s.Flags == nil {
+		for _, c := range Capabilities {
+			cs.variants[c.FlagKey()] = "off"
+		}
+		return cs
+	}
+	ev := s.Flags.Evaluator(flageval.VisibilityInternal, s.Metrics)
+	defer ev.Done()
+	ctx := flageval.EvalContext{TargetingKey: user.String(), Attributes: map[string]any{
+		"user_id": user.String(), "email": email, "role": role,
+	}}
+	for i, c := range Capabilities {
+		r := ev.Evaluate(c.FlagKey(), ctx)
+		on, _ := r.Value.(bool)
+		variant := r.Variant
+		if r.ErrorCode != "" {
+			on, variant = false, "off"
+		}
+		if variant == "" {
+			variant = "off"
+			if on {
+				variant = "on"
+			}
+		}
+		if on {
+			cs.on |= 1 << i
+		}
+		cs.variants[c.FlagKey()] = variant
+	}
+	return cs
+}
+
 // ErrCapabilityOff is the answer to a request for a capability that is off for the caller:
 // 404 (the operation does not exist for them; 403 is kept for a role the caller lacks).
 func ErrCapabilityOff(c Capability) *apierr.Error {

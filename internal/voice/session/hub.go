@@ -52,13 +52,16 @@ type Config struct {
 	// Dictation takes the utterances of dictation mode (nil: the mode is unavailable).
 	Dictation Dictation
 	// Memory remembers what voice turns tell about their user (nil: nothing is remembered).
-	Memory  *voice.MemoryService
-	Pool    *pgxpool.Pool
-	Redis   redis.UniversalClient
-	Prefix  string // Redis key prefix
-	Replica string // this replica's name (sessions record where they ran)
-	Clock   Clock
-	Logger  *slog.Logger
+	Memory *voice.MemoryService
+	// Switches turns the voice-intelligence capabilities on per user; evaluated once per
+	// turn (nil: all off).
+	Switches *voice.Switches
+	Pool     *pgxpool.Pool
+	Redis    redis.UniversalClient
+	Prefix   string // Redis key prefix
+	Replica  string // this replica's name (sessions record where they ran)
+	Clock    Clock
+	Logger   *slog.Logger
 
 	MaxSessions        int           // live sockets on this replica; default 200
 	MaxSessionsPerUser int           // live sockets per user across replicas; default 3

@@ -110,13 +110,16 @@ func (s *Session) resume(in inbound) {
 func (s *Session) follow(after string) {
 	defer s.h.wg.Done()
 	key := s.h.bufferKey(s.id)
-	lastSeq, ended := seqOf(after), false
-	defer func() {
+	lastSeq := seqOf(after)
+	// The session is this socket's again before the last frame goes out: a client that
+	// answers that frame at once must not be told BUSY.
+	release := func(seq uint32) {
 		s.outMu.Lock()
 		s.following = false
-		s.seq = max(s.seq, lastSeq)
+		s.seq = max(s.seq, seq)
 		s.outMu.Unlock()
-	}()
+	}
+	defer func() { release(lastSeq) }()
 	for {
 		select {
 		case <-s.closed:
@@ -134,13 +137,15 @@ func (s *Session) follow(after string) {
 		}
 		for _, st := range res {
 			for _, e := range st.Messages {
+				if isEnd(e) {
+					release(seqOf(e.ID))
+					s.replay(e)
+					return // the turn is over: the session is this socket's from here
+				}
 				if !s.replay(e) {
 					return
 				}
-				after, lastSeq, ended = e.ID, seqOf(e.ID), isEnd(e)
-				if ended {
-					return // the turn is over: the session is this socket's from here
-				}
+				after, lastSeq = e.ID, seqOf(e.ID)
 			}
 		}
 		if len(res) > 0 {
@@ -152,15 +157,20 @@ func (s *Session) follow(after string) {
 		// The producer is done or dead; take what it wrote last, then decide.
 		rest, _ := s.h.cfg.Redis.XRange(s.ctx, key, "("+after, "+").Result()
 		for _, e := range rest {
+			if isEnd(e) {
+				release(seqOf(e.ID))
+				s.replay(e)
+				return
+			}
 			if !s.replay(e) {
 				return
 			}
-			lastSeq, ended = seqOf(e.ID), isEnd(e)
+			lastSeq = seqOf(e.ID)
 		}
-		if !ended {
-			s.send(resumeAckEvent{Type: evResumeAck, SessionID: s.id, ConversationID: &s.conv, LastSeq: lastSeq,
-				Incomplete: true, Message: s.latest(s.ctx), Features: s.features})
-		}
+		msg := s.latest(s.ctx)
+		release(lastSeq)
+		s.send(resumeAckEvent{Type: evResumeAck, SessionID: s.id, ConversationID: &s.conv, LastSeq: lastSeq,
+			Incomplete: true, Message: msg, Features: s.features})
 		return
 	}
 }

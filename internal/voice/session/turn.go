@@ -32,6 +32,7 @@ type turn struct {
 	ctx    context.Context
 	cancel context.CancelFunc
 	done   chan struct{}
+	caps   voice.CapSet // the capabilities on for this turn (backend.voice_* flags)
 
 	stopped    bool   // barge-in, a newer turn, a client that did not come back, shutdown
 	stopReason string // why
@@ -64,7 +65,8 @@ func (s *Session) startTurn(in turnInput) {
 		s.stopLocked(prev, "new_turn")
 	}
 	ctx, cancel := context.WithCancel(s.ctx)
-	t := &turn{id: uuid.New(), ctx: ctx, cancel: cancel, done: make(chan struct{})}
+	t := &turn{id: uuid.New(), ctx: ctx, cancel: cancel, done: make(chan struct{}),
+		caps: s.h.cfg.Switches.Evaluate(s.user.UserID, s.user.Email, s.user.Role)}
 	s.turn = t
 	s.outMu.Unlock()
 	s.h.wg.Add(1)
