@@ -16,6 +16,7 @@ import (
 	"github.com/voiceassist/gateway/internal/chunk"
 	"github.com/voiceassist/gateway/internal/config"
 	"github.com/voiceassist/gateway/internal/embed"
+	"github.com/voiceassist/gateway/internal/extract"
 	"github.com/voiceassist/gateway/internal/kb"
 	"github.com/voiceassist/gateway/internal/llm"
 	"github.com/voiceassist/gateway/internal/ner"
@@ -118,6 +119,7 @@ func openKB(ctx context.Context, cfg *config.Config, pool *pgxpool.Pool, log *sl
 		JobTimeout:     cfg.KBJobTimeout,
 		RetryDelay:     d.retry,
 		MaxUploadBytes: cfg.MaxUploadBytes,
+		Extract:        extract.Limits{MaxBytes: cfg.KBExtractMaxBytes, MaxStreamBytes: cfg.KBExtractMaxStreamBytes, Timeout: cfg.KBExtractTimeout},
 		JobMiddleware:  d.jobMiddleware,
 		Entities:       kbEntities(x),
 	}, log, opts...)

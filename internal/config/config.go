@@ -105,9 +105,12 @@ type Config struct {
 	KBVectorWeight  float64
 	KBIndexWorkers  int
 	// KBMaxConcurrentUploads bounds the multipart uploads this process reads at once.
-	KBMaxConcurrentUploads int
-	KBJobMaxAttempts       int
-	KBJobTimeout           time.Duration
+	KBMaxConcurrentUploads  int
+	KBJobMaxAttempts        int
+	KBJobTimeout            time.Duration
+	KBExtractMaxBytes       int64
+	KBExtractMaxStreamBytes int64
+	KBExtractTimeout        time.Duration
 
 	// Voice. VoiceSTTProviders and VoiceTTSProviders are the providers in the order they are
 	// tried ("auto" resolves to openai,offline with an OpenAI key or base URL, else offline).
@@ -478,6 +481,24 @@ var specs = []spec{
 		func(c *Config) *int { return &c.KBMaxConcurrentUploads }, 1, 256),
 	durationVar(gKB, "KB_JOB_TIMEOUT_SECONDS", "600", "Longest one indexing attempt may run, in seconds; a job still running this long plus as much again (at most 5 minutes more) is taken over by another process, e.g. after a crash (1-86400).",
 		func(c *Config) *time.Duration { return &c.KBJobTimeout }, second, 1, 86400),
+	int64Var(gKB, "KB_EXTRACT_MAX_BYTES", "67108864", "Most one document may expand to when read (decompressed PDF streams, each time a page uses one, plus the text and headings extracted), in bytes; a document over it is refused at upload (413) or fails indexing (1 MiB to 4 GiB).",
+		func(c *Config) *int64 { return &c.KBExtractMaxBytes }, mib, 4*gib),
+	int64Var(gKB, "KB_EXTRACT_MAX_STREAM_BYTES", "8388608", "Most one decompressed PDF stream may hold, in bytes; a page's memory while read is up to about 64 times its content stream (64 KiB to 1 GiB, at most KB_EXTRACT_MAX_BYTES).",
+		func(c *Config) *int64 { return &c.KBExtractMaxStreamBytes }, 64*kib, gib).
+		withCheck(func(c *Config) error {
+			if c.KBExtractMaxStreamBytes > c.KBExtractMaxBytes {
+				return fmt.Errorf("must be at most KB_EXTRACT_MAX_BYTES (%d), got %d", c.KBExtractMaxBytes, c.KBExtractMaxStreamBytes)
+			}
+			return nil
+		}),
+	durationVar(gKB, "KB_EXTRACT_TIMEOUT_SECONDS", "60", "Longest reading one document may take, in seconds, at upload and at indexing; a document still being read is refused (422) or fails indexing (1-3600, below KB_JOB_TIMEOUT_SECONDS).",
+		func(c *Config) *time.Duration { return &c.KBExtractTimeout }, second, 1, 3600).
+		withCheck(func(c *Config) error {
+			if c.KBExtractTimeout >= c.KBJobTimeout {
+				return fmt.Errorf("must be below KB_JOB_TIMEOUT_SECONDS (%s), got %s", c.KBJobTimeout, c.KBExtractTimeout)
+			}
+			return nil
+		}),
 	intVar(gKB, "KB_JOB_MAX_ATTEMPTS", "5", "Attempts of an indexing job before the document is marked failed (1-25).",
 		func(c *Config) *int { return &c.KBJobMaxAttempts }, 1, 25),
 

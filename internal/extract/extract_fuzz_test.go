@@ -39,7 +39,7 @@ func FuzzExtract(f *testing.F) {
 	f.Fuzz(func(t *testing.T, which uint8, data []byte) {
 		format := fuzzFormats[int(which)%len(fuzzFormats)]
 		start := time.Now()
-		doc, err := Extract(format, data)
+		doc, err := Extract(t.Context(), format, data, Limits{})
 		if d := time.Since(start); d > fuzzBudget {
 			t.Fatalf("%s: %d bytes took %v", format, len(data), d)
 		}

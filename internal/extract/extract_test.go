@@ -53,14 +53,14 @@ func TestFormatOfUnsupported(t *testing.T) {
 		_, err := FormatOf(c[0], c[1])
 		require.ErrorIs(t, err, ErrUnsupported, c[0])
 	}
-	_, err := Extract(Format("docx"), []byte("x"))
+	_, err := Extract(t.Context(), Format("docx"), []byte("x"), Limits{})
 	require.ErrorIs(t, err, ErrUnsupported)
 }
 
 func TestExtractText(t *testing.T) {
 	t.Parallel()
 	in := "\uFEFFFirst  paragraph\tline one.\r\nline\x00 two.\n\n\n\n  Second\x07 paragraph.  \n"
-	doc, err := Extract(Text, []byte(in))
+	doc, err := Extract(t.Context(), Text, []byte(in), Limits{})
 	require.NoError(t, err)
 	require.Empty(t, doc.Title)
 	require.Len(t, doc.Sections, 1)
@@ -72,9 +72,9 @@ func TestExtractText(t *testing.T) {
 
 func TestExtractTextInvalidUTF8(t *testing.T) {
 	t.Parallel()
-	_, err := Extract(Text, []byte("caf\xe9 au lait"))
+	_, err := Extract(t.Context(), Text, []byte("caf\xe9 au lait"), Limits{})
 	require.ErrorIs(t, err, ErrMalformed)
-	_, err = Extract(Markdown, []byte("# T\n\xff\xfe"))
+	_, err = Extract(t.Context(), Markdown, []byte("# T\n\xff\xfe"), Limits{})
 	require.ErrorIs(t, err, ErrMalformed)
 }
 
@@ -88,7 +88,7 @@ func TestExtractEmpty(t *testing.T) {
 	}
 	for f, list := range inputs {
 		for _, in := range list {
-			_, err := Extract(f, []byte(in))
+			_, err := Extract(t.Context(), f, []byte(in), Limits{})
 			require.ErrorIs(t, err, ErrEmpty, "%s %q", f, in)
 		}
 	}

@@ -41,7 +41,7 @@ type htmlWalker struct {
 
 // extractHTML keeps the visible text: h1–h6 form the heading path, the
 // <title> (else the first h1) is the title.
-func extractHTML(data []byte) (Document, error) {
+func extractHTML(data []byte, max int64) (Document, error) {
 	data = bytes.TrimPrefix(data, bom)
 	if !utf8.Valid(data) {
 		// Legacy pages declare their charset in a <meta> tag.
@@ -56,14 +56,13 @@ func extractHTML(data []byte) (Document, error) {
 	if err != nil {
 		return Document{}, fmt.Errorf("%w: html: %v", ErrMalformed, err)
 	}
-	var w htmlWalker
+	w := htmlWalker{builder: builder{max: max}}
 	w.walk(root)
-	w.flush()
 	w.doc.Title = w.title
 	if w.doc.Title == "" {
 		w.doc.Title = w.firstH1
 	}
-	return w.doc, nil
+	return w.result()
 }
 
 func (w *htmlWalker) walk(n *html.Node) {

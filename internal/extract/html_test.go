@@ -30,7 +30,7 @@ func TestHTMLStructure(t *testing.T) {
   <noscript>Enable JavaScript</noscript>
   <footer>Copyright 2026</footer>
 </body></html>`
-	doc, err := Extract(HTML, []byte(page))
+	doc, err := Extract(t.Context(), HTML, []byte(page), Limits{})
 	require.NoError(t, err)
 	require.Equal(t, "Asthma & COPD", doc.Title)
 
@@ -58,7 +58,7 @@ func TestHTMLStructure(t *testing.T) {
 
 func TestHTMLTitleFallsBackToH1(t *testing.T) {
 	t.Parallel()
-	doc, err := Extract(HTML, []byte("<p>x</p><h1>Diabetes  <small>type 2</small></h1><p>Metformin.</p>"))
+	doc, err := Extract(t.Context(), HTML, []byte("<p>x</p><h1>Diabetes  <small>type 2</small></h1><p>Metformin.</p>"), Limits{})
 	require.NoError(t, err)
 	require.Equal(t, "Diabetes type 2", doc.Title)
 	require.Equal(t, []string{"Diabetes type 2"}, doc.Sections[1].Heading)
@@ -68,14 +68,14 @@ func TestHTMLLegacyCharset(t *testing.T) {
 	t.Parallel()
 	// "Café" in windows-1252, declared by a meta tag.
 	page := []byte("<html><head><meta charset=\"windows-1252\"></head><body><p>Caf\xe9 au lait</p></body></html>")
-	doc, err := Extract(HTML, page)
+	doc, err := Extract(t.Context(), HTML, page, Limits{})
 	require.NoError(t, err)
 	require.Equal(t, "Café au lait", doc.Sections[0].Text)
 }
 
 func TestHTMLPreKeepsLines(t *testing.T) {
 	t.Parallel()
-	doc, err := Extract(HTML, []byte("<pre>line one\nline   two</pre><p>after</p>"))
+	doc, err := Extract(t.Context(), HTML, []byte("<pre>line one\nline   two</pre><p>after</p>"), Limits{})
 	require.NoError(t, err)
 	require.Equal(t, "line one\nline two\n\nafter", doc.Sections[0].Text)
 }

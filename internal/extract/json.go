@@ -37,7 +37,7 @@ const maxJSONDepth = 100
 // extractJSON reads a document object ({"title", "text"|"content"|"body"|
 // "abstract", "sections"}), an array of paragraphs, or any other JSON whose
 // string leaves become sections headed by their key path.
-func extractJSON(data []byte) (Document, error) {
+func extractJSON(data []byte, max int64) (Document, error) {
 	dec := json.NewDecoder(bytes.NewReader(bytes.TrimPrefix(data, bom)))
 	dec.UseNumber()
 	v, err := decodeJSON(dec, 0)
@@ -52,11 +52,11 @@ func extractJSON(data []byte) (Document, error) {
 		return Document{}, fmt.Errorf("%w: json: %v", ErrMalformed, err)
 	}
 
-	var b builder
+	b := builder{max: max}
 	obj, isObj := v.(object)
 	if !isObj {
 		flatten(&b, v, nil)
-		return b.doc, nil
+		return b.result()
 	}
 	if !isDocObject(obj) {
 		for _, f := range obj {
@@ -66,12 +66,12 @@ func extractJSON(data []byte) (Document, error) {
 			}
 			flatten(&b, f.val, []string{f.key})
 		}
-		return b.doc, nil
+		return b.result()
 	}
 	if err := documentObject(&b, obj); err != nil {
 		return Document{}, fmt.Errorf("%w: json: %v", ErrMalformed, err)
 	}
-	return b.doc, nil
+	return b.result()
 }
 
 func isDocObject(o object) bool {

@@ -18,7 +18,7 @@ func TestJSONDocumentShape(t *testing.T) {
 	    {"heading": ["Antibiotics", "Children"], "page": 3, "text": ["Weight based.", "Check allergies."]}
 	  ]
 	}`
-	doc, err := Extract(JSON, []byte(in))
+	doc, err := Extract(t.Context(), JSON, []byte(in), Limits{})
 	require.NoError(t, err)
 	require.Equal(t, "Sepsis bundle", doc.Title)
 	require.Equal(t, []Section{
@@ -30,7 +30,7 @@ func TestJSONDocumentShape(t *testing.T) {
 
 func TestJSONArrayOfStrings(t *testing.T) {
 	t.Parallel()
-	doc, err := Extract(JSON, []byte(`["One.", "  ", "Two."]`))
+	doc, err := Extract(t.Context(), JSON, []byte(`["One.", "  ", "Two."]`), Limits{})
 	require.NoError(t, err)
 	require.Equal(t, []Section{{Heading: []string{}, Text: "One.\n\nTwo."}}, doc.Sections)
 }
@@ -39,7 +39,7 @@ func TestJSONFlattensOtherShapes(t *testing.T) {
 	t.Parallel()
 	in := `{"title": "Formulary", "drug": {"name": "Lisinopril", "notes": ["Cough.", "Angioedema."], "mg": 10},
 	        "warnings": [{"text": "Pregnancy."}], "ok": true}`
-	doc, err := Extract(JSON, []byte(in))
+	doc, err := Extract(t.Context(), JSON, []byte(in), Limits{})
 	require.NoError(t, err)
 	require.Equal(t, "Formulary", doc.Title)
 	require.Equal(t, []Section{
@@ -59,7 +59,7 @@ func TestJSONMalformed(t *testing.T) {
 		`{"sections": [{"page": 1.5, "text": "x"}]}`,
 		`{"title": 3, "text": "x"}`,
 	} {
-		_, err := Extract(JSON, []byte(in))
+		_, err := Extract(t.Context(), JSON, []byte(in), Limits{})
 		require.ErrorIs(t, err, ErrMalformed, in)
 	}
 }
@@ -73,6 +73,6 @@ func TestJSONDepthLimit(t *testing.T) {
 	for range maxJSONDepth + 5 {
 		deep = append(deep, ']')
 	}
-	_, err := Extract(JSON, deep)
+	_, err := Extract(t.Context(), JSON, deep, Limits{})
 	require.ErrorIs(t, err, ErrMalformed)
 }

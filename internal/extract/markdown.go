@@ -38,7 +38,7 @@ var (
 
 // extractMarkdown turns headings into heading paths and strips inline
 // syntax. The first H1 is the title.
-func extractMarkdown(data []byte) (Document, error) {
+func extractMarkdown(data []byte, max int64) (Document, error) {
 	data = bytes.TrimPrefix(data, bom)
 	if !utf8.Valid(data) {
 		return Document{}, fmt.Errorf("%w: markdown is not valid UTF-8", ErrMalformed)
@@ -46,7 +46,7 @@ func extractMarkdown(data []byte) (Document, error) {
 	text := strings.ReplaceAll(string(data), "\r\n", "\n")
 	lines := skipFrontMatter(strings.Split(text, "\n"))
 
-	var b builder
+	b := builder{max: max}
 	var para []string // lines of the open paragraph, kept back for setext headings
 	endPara := func() {
 		for _, l := range para {
@@ -102,8 +102,7 @@ func extractMarkdown(data []byte) (Document, error) {
 		}
 	}
 	endPara()
-	b.flush()
-	return b.doc, nil
+	return b.result()
 }
 
 // skipFrontMatter drops a leading YAML front matter block.

@@ -34,7 +34,7 @@ Subsection
 ----------
 Under subsection.
 `
-	doc, err := Extract(Markdown, []byte(md))
+	doc, err := Extract(t.Context(), Markdown, []byte(md), Limits{})
 	require.NoError(t, err)
 	require.Equal(t, "Hypertension", doc.Title)
 
@@ -81,7 +81,7 @@ func TestMarkdownInlineSyntax(t *testing.T) {
 		"if **x** { return }\n" +
 		"```\n" +
 		"[ref]: https://example.org/ref\n"
-	doc, err := Extract(Markdown, []byte(md))
+	doc, err := Extract(t.Context(), Markdown, []byte(md), Limits{})
 	require.NoError(t, err)
 	require.Len(t, doc.Sections, 1)
 	require.Equal(t, []string{"Drugs"}, doc.Sections[0].Heading)
@@ -98,12 +98,12 @@ func TestMarkdownInlineSyntax(t *testing.T) {
 
 func TestMarkdownFirstH1OnlyIsTitle(t *testing.T) {
 	t.Parallel()
-	doc, err := Extract(Markdown, []byte("text first\n\n# One\na\n\n# Two\nb\n"))
+	doc, err := Extract(t.Context(), Markdown, []byte("text first\n\n# One\na\n\n# Two\nb\n"), Limits{})
 	require.NoError(t, err)
 	require.Equal(t, "One", doc.Title)
 	require.Equal(t, []string{"Two"}, doc.Sections[2].Heading)
 
-	doc, err = Extract(Markdown, []byte("## Only h2\ntext\n"))
+	doc, err = Extract(t.Context(), Markdown, []byte("## Only h2\ntext\n"), Limits{})
 	require.NoError(t, err)
 	require.Empty(t, doc.Title)
 	require.Equal(t, []string{"Only h2"}, doc.Sections[0].Heading)

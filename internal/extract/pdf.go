@@ -2,7 +2,9 @@ package extract
 
 import (
 	"bytes"
+	"context"
 	"fmt"
+	"io"
 	"math"
 	"strings"
 
@@ -15,9 +17,18 @@ const maxPDFNodes = 10000
 
 // extractPDF gives one section per page with text. The pdf library panics on
 // many kinds of corrupt input, so every panic becomes ErrMalformed.
-func extractPDF(data []byte) (doc Document, err error) {
+//
+// The library inflates streams without bound, so before it reads a page, the
+// streams that page makes it read (contents and font character maps) are
+// inflated here into io.Discard and charged against lim: a bomb is refused
+// having cost at most MaxStreamBytes+1 of inflating and no memory.
+func extractPDF(ctx context.Context, data []byte, lim Limits) (doc Document, err error) {
 	defer func() {
 		if r := recover(); r != nil {
+			if ctx.Err() != nil { // abandoned by watch: the reader was stopped
+				doc, err = Document{}, context.Cause(ctx)
+				return
+			}
 			doc, err = Document{}, fmt.Errorf("%w: pdf: %v", ErrMalformed, r)
 		}
 	}()
@@ -27,8 +38,11 @@ func extractPDF(data []byte) (doc Document, err error) {
 		data = bytes.Clone(data)
 		copy(data[5:], "1.7")
 	}
-	r, err := pdf.NewReader(bytes.NewReader(data), int64(len(data)))
+	r, err := pdf.NewReader(ctxReaderAt{ctx, bytes.NewReader(data)}, int64(len(data)))
 	if err != nil {
+		if ctx.Err() != nil {
+			return Document{}, context.Cause(ctx)
+		}
 		if bytes.Contains(data, []byte("/Encrypt")) {
 			return Document{}, fmt.Errorf("%w: encrypted PDF (%v)", ErrUnsupported, err)
 		}
@@ -45,10 +59,85 @@ func extractPDF(data []byte) (doc Document, err error) {
 		return Document{}, fmt.Errorf("%w: pdf: %v", ErrUnsupported, err)
 	}
 	doc.Title = r.Trailer().Key("Info").Key("Title").Text()
+	m := meter{ctx: ctx, left: lim.MaxBytes, lim: lim}
 	for i, p := range pages {
-		doc.Sections = append(doc.Sections, Section{Page: i + 1, Text: pageText(p.Content().Text)})
+		if err := m.page(p); err != nil {
+			return Document{}, err
+		}
+		text := pageText(p.Content().Text)
+		if m.left -= int64(len(text)); m.left < 0 {
+			return Document{}, tooLarge("it expands to", lim.MaxBytes)
+		}
+		doc.Sections = append(doc.Sections, Section{Page: i + 1, Text: text})
 	}
 	return doc, nil
+}
+
+// meter charges what the PDF reader will inflate against the limits.
+type meter struct {
+	ctx  context.Context
+	left int64 // of lim.MaxBytes
+	lim  Limits
+}
+
+// page charges the streams Page.Content reads: the contents, and the
+// ToUnicode map of each font in the page's resources.
+func (m *meter) page(p pdf.Page) error {
+	if err := m.stream(p.V.Key("Contents")); err != nil {
+		return err
+	}
+	fonts := p.Resources().Key("Font")
+	for _, name := range fonts.Keys() {
+		if err := m.stream(fonts.Key(name).Key("ToUnicode")); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// stream inflates v (a stream or an array of streams) into io.Discard, up to
+// one byte past the stream limit. Read errors other than the context's are
+// left to the reader, which tolerates truncated streams.
+func (m *meter) stream(v pdf.Value) error {
+	switch v.Kind() {
+	case pdf.Array:
+		for i := range v.Len() {
+			if err := m.stream(v.Index(i)); err != nil {
+				return err
+			}
+		}
+		return nil
+	case pdf.Stream:
+	default:
+		return nil
+	}
+	rd := v.Reader()
+	defer rd.Close()
+	n, _ := io.Copy(io.Discard, io.LimitReader(rd, m.lim.MaxStreamBytes+1))
+	if err := m.ctx.Err(); err != nil {
+		return context.Cause(m.ctx)
+	}
+	if n > m.lim.MaxStreamBytes {
+		return tooLarge("a stream inflates to", m.lim.MaxStreamBytes)
+	}
+	if m.left -= n; m.left < 0 {
+		return tooLarge("it expands to", m.lim.MaxBytes)
+	}
+	return nil
+}
+
+// ctxReaderAt fails every read once ctx is done, which stops an abandoned
+// PDF reader at its next read (it panics, and extractPDF recovers).
+type ctxReaderAt struct {
+	ctx context.Context
+	r   io.ReaderAt
+}
+
+func (c ctxReaderAt) ReadAt(p []byte, off int64) (int, error) {
+	if err := c.ctx.Err(); err != nil {
+		return 0, err
+	}
+	return c.r.ReadAt(p, off)
 }
 
 // pdfPages lists the leaves of the page tree in order.

@@ -47,7 +47,7 @@ func makePDF(t *testing.T, configure func(*fpdf.Fpdf)) []byte {
 
 func TestPDFPagesAndTitle(t *testing.T) {
 	t.Parallel()
-	doc, err := Extract(PDF, makePDF(t, nil))
+	doc, err := Extract(t.Context(), PDF, makePDF(t, nil), Limits{})
 	require.NoError(t, err)
 	require.Equal(t, "Hypertension \u2013 Adult Guideline", doc.Title)
 
@@ -76,7 +76,7 @@ func TestPDFVersion2Header(t *testing.T) {
 	data := makePDF(t, nil)
 	require.True(t, bytes.HasPrefix(data, []byte("%PDF-1.")))
 	copy(data[5:], "2.0")
-	doc, err := Extract(PDF, data)
+	doc, err := Extract(t.Context(), PDF, data, Limits{})
 	require.NoError(t, err)
 	require.Len(t, doc.Sections, 3)
 }
@@ -100,7 +100,7 @@ func TestPDFMalformed(t *testing.T) {
 	}
 	for name, data := range cases {
 		require.NotPanics(t, func() {
-			_, err := Extract(PDF, data)
+			_, err := Extract(t.Context(), PDF, data, Limits{})
 			require.ErrorIs(t, err, ErrMalformed, name)
 		}, name)
 	}
@@ -132,7 +132,7 @@ func TestPDFMutationsNeverPanic(t *testing.T) {
 			data[rng.IntN(len(data))] = byte(rng.UintN(256))
 		}
 		require.NotPanics(t, func() {
-			doc, err := Extract(PDF, data)
+			doc, err := Extract(t.Context(), PDF, data, Limits{})
 			if err == nil {
 				require.NotEmpty(t, doc.Sections)
 			}
@@ -144,7 +144,7 @@ func TestPDFEncrypted(t *testing.T) {
 	t.Parallel()
 	for _, user := range []string{"", "secret"} {
 		data := makePDF(t, func(f *fpdf.Fpdf) { f.SetProtection(fpdf.CnProtectPrint, user, "owner") })
-		_, err := Extract(PDF, data)
+		_, err := Extract(t.Context(), PDF, data, Limits{})
 		require.ErrorIs(t, err, ErrUnsupported, "user password %q", user)
 		require.ErrorContains(t, err, "encrypted")
 	}
@@ -157,7 +157,7 @@ func TestPDFWithoutText(t *testing.T) {
 	f.Rect(10, 10, 50, 50, "F")
 	var buf bytes.Buffer
 	require.NoError(t, f.Output(&buf))
-	_, err := Extract(PDF, buf.Bytes())
+	_, err := Extract(t.Context(), PDF, buf.Bytes(), Limits{})
 	require.ErrorIs(t, err, ErrEmpty)
 }
 
@@ -175,7 +175,7 @@ func TestPDFPositionedWordsGetSpaces(t *testing.T) {
 	f.Text(40, 36, "line")
 	var buf bytes.Buffer
 	require.NoError(t, f.Output(&buf))
-	doc, err := Extract(PDF, buf.Bytes())
+	doc, err := Extract(t.Context(), PDF, buf.Bytes(), Limits{})
 	require.NoError(t, err)
 	require.Empty(t, doc.Title)
 	require.Equal(t, []Section{{Heading: []string{}, Page: 1, Text: "Positioned words here\nNext line"}}, doc.Sections)

@@ -71,7 +71,7 @@ func (s *Service) Ingest(ctx context.Context, actor audit.Actor, uploads []Uploa
 			return nil, apierr.New(http.StatusRequestEntityTooLarge, "PAYLOAD_TOO_LARGE",
 				fmt.Sprintf("%s: %d bytes, more than the limit of %d", name(u), len(u.Data), s.cfg.MaxUploadBytes)).WithField(field)
 		}
-		doc, err := extract.Extract(u.Format, u.Data)
+		doc, err := extract.Extract(ctx, u.Format, u.Data, s.cfg.Extract)
 		if err != nil {
 			return nil, unreadable(name(u), field, err)
 		}
@@ -156,6 +156,10 @@ func orEmpty(m map[string]any) map[string]any {
 func unreadable(file, field string, err error) error {
 	reason := "could not be read"
 	switch {
+	case errors.Is(err, extract.ErrTooLarge):
+		return apierr.New(http.StatusRequestEntityTooLarge, "PAYLOAD_TOO_LARGE", fmt.Sprintf("%s: %v", file, err)).WithField(field)
+	case errors.Is(err, extract.ErrTimeout):
+		return apierr.New(http.StatusUnprocessableEntity, "UNREADABLE_DOCUMENT", fmt.Sprintf("%s: %v", file, err)).WithField(field)
 	case errors.Is(err, extract.ErrEmpty):
 		reason = "contains no text"
 	case errors.Is(err, extract.ErrMalformed):

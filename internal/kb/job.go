@@ -53,7 +53,8 @@ func (w *indexWorker) Work(ctx context.Context, job *river.Job[indexArgs]) error
 	if err == nil {
 		return nil
 	}
-	permanent := errors.Is(err, extract.ErrMalformed) || errors.Is(err, extract.ErrEmpty) || errors.Is(err, extract.ErrUnsupported)
+	permanent := errors.Is(err, extract.ErrMalformed) || errors.Is(err, extract.ErrEmpty) || errors.Is(err, extract.ErrUnsupported) ||
+		errors.Is(err, extract.ErrTooLarge) || errors.Is(err, extract.ErrTimeout)
 	final := permanent || job.Attempt >= job.MaxAttempts
 	// Record the reason on the document; a failure to do so must not hide the job's error.
 	msg := err.Error()
@@ -91,7 +92,7 @@ func (s *Service) index1(ctx context.Context, a indexArgs) error {
 	if err != nil {
 		return err
 	}
-	doc, err := extract.Extract(extract.Format(d.Format), content)
+	doc, err := extract.Extract(ctx, extract.Format(d.Format), content, s.cfg.Extract)
 	if err != nil {
 		return err
 	}

@@ -32,6 +32,7 @@ import (
 
 	"github.com/voiceassist/gateway/gen/db"
 	"github.com/voiceassist/gateway/internal/chunk"
+	"github.com/voiceassist/gateway/internal/extract"
 	"github.com/voiceassist/gateway/internal/embed"
 	"github.com/voiceassist/gateway/internal/search"
 	"github.com/voiceassist/gateway/internal/telemetry"
@@ -68,6 +69,8 @@ type Config struct {
 	RetryDelay time.Duration
 	// MaxUploadBytes caps one document (25 MiB).
 	MaxUploadBytes int64
+	// Extract bounds reading a document, at upload and at indexing (extract's defaults).
+	Extract extract.Limits
 	// JobMiddleware wraps job inserts and runs (tracing).
 	JobMiddleware []rivertype.Middleware
 }
