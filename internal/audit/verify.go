@@ -11,6 +11,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/voiceassist/gateway/gen/db"
+	"github.com/voiceassist/gateway/internal/database"
 )
 
 // verifyBatch is how many rows Verify reads per query.
@@ -36,38 +37,38 @@ type Verification struct {
 // its content. A deleted row shows up at the row after it.
 func Verify(ctx context.Context, pool *pgxpool.Pool) (Verification, error) {
 	var v Verification
-	tx, err := pool.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly})
-	if err != nil {
-		return v, fmt.Errorf("audit: verify: %w", err)
-	}
-	defer func() { _ = tx.Rollback(ctx) }()
-	q := db.New(tx)
-
-	prev := make([]byte, sha256.Size)
-	var after int64
-	for {
-		batch, err := q.AuditChainBatch(ctx, db.AuditChainBatchParams{AfterID: after, BatchSize: verifyBatch})
-		if err != nil {
-			return Verification{}, fmt.Errorf("audit: verify after id %d: %w", after, err)
-		}
-		for _, r := range batch {
-			v.Checked++
-			if reason := checkRow(prev, r); reason != "" {
-				id := r.ID
-				v.FirstBrokenID = &id
-				v.Reason = reason
-				return v, nil
+	err := database.InTx(ctx, pool, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly}, func(tx pgx.Tx) error {
+		v = Verification{}
+		q := db.New(tx)
+		prev := make([]byte, sha256.Size)
+		var after int64
+		for {
+			batch, err := q.AuditChainBatch(ctx, db.AuditChainBatchParams{AfterID: after, BatchSize: verifyBatch})
+			if err != nil {
+				return fmt.Errorf("audit: verify after id %d: %w", after, err)
 			}
-			prev = r.Hash
-			after = r.ID
-			v.HeadID = r.ID
-			v.HeadHash = hex.EncodeToString(r.Hash)
+			for _, r := range batch {
+				v.Checked++
+				if reason := checkRow(prev, r); reason != "" {
+					id := r.ID
+					v.FirstBrokenID = &id
+					v.Reason = reason
+					return nil
+				}
+				prev = r.Hash
+				after = r.ID
+				v.HeadID = r.ID
+				v.HeadHash = hex.EncodeToString(r.Hash)
+			}
+			if len(batch) < verifyBatch {
+				v.Valid = true
+				return nil
+			}
 		}
-		if len(batch) < verifyBatch {
-			break
-		}
+	})
+	if err != nil {
+		return Verification{}, fmt.Errorf("audit: verify: %w", err)
 	}
-	v.Valid = true
 	return v, nil
 }
 

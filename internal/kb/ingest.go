@@ -89,7 +89,9 @@ func (s *Service) Ingest(ctx context.Context, actor audit.Actor, uploads []Uploa
 		cs[i] = checked{up: u, title: title, hash: hex.EncodeToString(sum[:])}
 	}
 	items := make([]Item, len(cs))
-	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+	// Two batches holding the same files in different orders wait on each other's
+	// content_hash inserts and deadlock; the one PostgreSQL aborts runs again.
+	err := database.InTx(ctx, s.pool, pgx.TxOptions{}, func(tx pgx.Tx) error {
 		q := s.q.WithTx(tx)
 		for i, c := range cs {
 			meta, err := json.Marshal(orEmpty(c.up.Metadata))

@@ -32,8 +32,8 @@ import (
 
 	"github.com/voiceassist/gateway/gen/db"
 	"github.com/voiceassist/gateway/internal/chunk"
-	"github.com/voiceassist/gateway/internal/extract"
 	"github.com/voiceassist/gateway/internal/embed"
+	"github.com/voiceassist/gateway/internal/extract"
 	"github.com/voiceassist/gateway/internal/search"
 	"github.com/voiceassist/gateway/internal/telemetry"
 	"github.com/voiceassist/gateway/internal/vector"

@@ -23,6 +23,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/voiceassist/gateway/gen/db"
+	"github.com/voiceassist/gateway/internal/database"
 	"github.com/voiceassist/gateway/internal/flagstore"
 )
 
@@ -76,7 +77,8 @@ func New(ctx context.Context, pool *pgxpool.Pool, flags *flagstore.Store, log *s
 	}
 	h := &Hub{opts: opts, pool: pool, q: db.New(pool), flags: flags, log: log, metrics: m,
 		clients: map[*Client]struct{}{}, perIP: map[string]int{}, state: map[string]State{}}
-	err := pgx.BeginTxFunc(ctx, pool, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly}, func(tx pgx.Tx) error {
+	err := database.InTx(ctx, pool, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly}, func(tx pgx.Tx) error {
+		clear(h.state) // a retry starts over
 		q := db.New(tx)
 		rev, err := q.FlagRevision(ctx)
 		if err != nil {
