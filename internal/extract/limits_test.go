@@ -174,3 +174,65 @@ func TestPDFReaderStopsWhenAbandoned(t *testing.T) {
 	_, err := extractPDF(ctx, makePDF(t, nil), Limits{}.withDefaults())
 	require.ErrorIs(t, err, ErrTimeout)
 }
+
+func TestStrScanMeasuresStrings(t *testing.T) {
+	t.Parallel()
+	var s strScan
+	in := `BT << /A 1 >> (Hel\)lo (x)) Tj <48 65 6c6c6f> Tj <> Tj [(a) -250 (bc)] TJ ET`
+	// Written a byte at a time, as chunks may split a token anywhere.
+	for i := range len(in) {
+		_, _ = s.Write([]byte{in[i]})
+	}
+	require.Equal(t, int64(10+5+0+1+2), s.bytes) // the backslash escapes, it is no byte
+	require.Equal(t, int64(10), s.longest)
+}
+
+// rawPDF writes a one-page PDF by hand: content is the page's content stream
+// and cmap its font's ToUnicode map.
+func rawPDF(content, cmap string) []byte {
+	objs := []string{
+		"<< /Type /Catalog /Pages 2 0 R >>",
+		"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+		"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Resources << /Font << /F1 4 0 R >> >> /Contents 5 0 R >>",
+		"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /ToUnicode 6 0 R >>",
+		fmt.Sprintf("<< /Length %d >>\nstream\n%s\nendstream", len(content), content),
+		fmt.Sprintf("<< /Length %d >>\nstream\n%s\nendstream", len(cmap), cmap),
+	}
+	var b bytes.Buffer
+	b.WriteString("%PDF-1.4\n")
+	offsets := make([]int, len(objs))
+	for i, o := range objs {
+		offsets[i] = b.Len()
+		fmt.Fprintf(&b, "%d 0 obj\n%s\nendobj\n", i+1, o)
+	}
+	xref := b.Len()
+	fmt.Fprintf(&b, "xref\n0 %d\n0000000000 65535 f \n", len(objs)+1)
+	for _, off := range offsets {
+		fmt.Fprintf(&b, "%010d 00000 n \n", off)
+	}
+	fmt.Fprintf(&b, "trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n", len(objs)+1, xref)
+	return b.Bytes()
+}
+
+// cmapFor maps the code "A" to repl (UTF-16BE hex).
+func cmapFor(repl string) string {
+	return "/CIDInit /ProcSet findresource begin 12 dict begin begincmap\n" +
+		"1 begincodespacerange <00> <FF> endcodespacerange\n" +
+		"1 beginbfchar <41> <" + repl + "> endbfchar\n" +
+		"endcmap CMapName currentdict /CMap defineresource pop end end"
+}
+
+// A character map that turns one byte into thousands of characters made 20 KB
+// of page text into 20 million glyphs (over a gigabyte) within the byte limits.
+func TestPDFCharacterMapBombIsRefused(t *testing.T) {
+	t.Parallel()
+	content := "BT /F1 12 Tf 72 720 Td (" + strings.Repeat("A", 20000) + ") Tj ET"
+
+	doc, err := Extract(t.Context(), PDF, rawPDF(content, cmapFor("0042")), Limits{})
+	require.NoError(t, err, "the file itself is sound")
+	require.Equal(t, strings.Repeat("B", 20000), doc.Sections[0].Text)
+
+	_, err = Extract(t.Context(), PDF, rawPDF(content, cmapFor(strings.Repeat("0042", 1000))), Limits{})
+	require.ErrorIs(t, err, ErrTooLarge)
+	require.ErrorContains(t, err, "a page's text may be more than 8388608 bytes")
+}

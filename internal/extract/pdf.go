@@ -81,28 +81,39 @@ type meter struct {
 }
 
 // page charges the streams Page.Content reads: the contents, and the
-// ToUnicode map of each font in the page's resources.
+// ToUnicode map of each font in the page's resources. It also bounds the
+// glyphs the reader will keep for the page (about 64 bytes each) to
+// MaxStreamBytes: at most one per byte of the page's strings times the
+// longest replacement a character map gives one code (a map can turn one
+// byte into thousands of characters).
 func (m *meter) page(p pdf.Page) error {
-	if err := m.stream(p.V.Key("Contents")); err != nil {
+	var content strScan
+	if err := m.stream(p.V.Key("Contents"), &content); err != nil {
 		return err
 	}
+	perCode := int64(1)
 	fonts := p.Resources().Key("Font")
 	for _, name := range fonts.Keys() {
-		if err := m.stream(fonts.Key(name).Key("ToUnicode")); err != nil {
+		var cmap strScan
+		if err := m.stream(fonts.Key(name).Key("ToUnicode"), &cmap); err != nil {
 			return err
 		}
+		perCode = max(perCode, (cmap.longest+1)/2) // UTF-16: two bytes a character
+	}
+	if content.bytes*perCode > m.lim.MaxStreamBytes {
+		return tooLarge("a page's text may be", m.lim.MaxStreamBytes)
 	}
 	return nil
 }
 
-// stream inflates v (a stream or an array of streams) into io.Discard, up to
+// stream inflates v (a stream or an array of streams) into scan, up to
 // one byte past the stream limit. Read errors other than the context's are
 // left to the reader, which tolerates truncated streams.
-func (m *meter) stream(v pdf.Value) error {
+func (m *meter) stream(v pdf.Value, scan *strScan) error {
 	switch v.Kind() {
 	case pdf.Array:
 		for i := range v.Len() {
-			if err := m.stream(v.Index(i)); err != nil {
+			if err := m.stream(v.Index(i), scan); err != nil {
 				return err
 			}
 		}
@@ -113,7 +124,7 @@ func (m *meter) stream(v pdf.Value) error {
 	}
 	rd := v.Reader()
 	defer rd.Close()
-	n, _ := io.Copy(io.Discard, io.LimitReader(rd, m.lim.MaxStreamBytes+1))
+	n, _ := io.Copy(scan, io.LimitReader(rd, m.lim.MaxStreamBytes+1))
 	if err := m.ctx.Err(); err != nil {
 		return context.Cause(m.ctx)
 	}
@@ -124,6 +135,70 @@ func (m *meter) stream(v pdf.Value) error {
 		return tooLarge("it expands to", m.lim.MaxBytes)
 	}
 	return nil
+}
+
+// strScan measures the string tokens, (literal) and <hex>, of the PDF
+// syntax written to it, keeping nothing: their total bytes and the longest.
+// Escapes and inline image data make it overcount, never undercount.
+type strScan struct {
+	depth   int  // parentheses open in a literal string; 0 outside one
+	esc     bool // a backslash in a literal string
+	lt      bool // a '<' outside strings: "<<" or a hex string
+	hex     bool // in a hex string
+	cur     int64
+	bytes   int64
+	longest int64
+}
+
+func (s *strScan) Write(p []byte) (int, error) {
+	for _, c := range p {
+		switch {
+		case s.depth > 0:
+			switch {
+			case s.esc:
+				s.esc = false
+			case c == '\\':
+				s.esc = true
+				continue
+			case c == '(':
+				s.depth++
+			case c == ')':
+				if s.depth--; s.depth == 0 {
+					s.end(s.cur)
+					continue
+				}
+			}
+			s.cur++
+		case s.lt:
+			s.lt = false
+			if c != '<' { // "<<" opens a dictionary
+				s.hex = true
+				s.hexByte(c)
+			}
+		case s.hex:
+			s.hexByte(c)
+		case c == '(':
+			s.depth = 1
+		case c == '<':
+			s.lt = true
+		}
+	}
+	return len(p), nil
+}
+
+func (s *strScan) hexByte(c byte) {
+	if c == '>' {
+		s.hex = false
+		s.end((s.cur + 1) / 2)
+	} else if c > ' ' {
+		s.cur++
+	}
+}
+
+func (s *strScan) end(n int64) {
+	s.bytes += n
+	s.longest = max(s.longest, n)
+	s.cur = 0
 }
 
 // ctxReaderAt fails every read once ctx is done, which stops an abandoned
