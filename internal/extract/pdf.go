@@ -78,6 +78,7 @@ type meter struct {
 	ctx  context.Context
 	left int64 // of lim.MaxBytes
 	lim  Limits
+	buf  []byte // io.CopyBuffer's, reused for every stream
 }
 
 // page charges the streams Page.Content reads: the contents, and the
@@ -124,7 +125,10 @@ func (m *meter) stream(v pdf.Value, scan *strScan) error {
 	}
 	rd := v.Reader()
 	defer rd.Close()
-	n, _ := io.Copy(scan, io.LimitReader(rd, m.lim.MaxStreamBytes+1))
+	if m.buf == nil {
+		m.buf = make([]byte, 32<<10)
+	}
+	n, _ := io.CopyBuffer(scan, io.LimitReader(rd, m.lim.MaxStreamBytes+1), m.buf)
 	if err := m.ctx.Err(); err != nil {
 		return context.Cause(m.ctx)
 	}
