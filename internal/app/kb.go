@@ -119,9 +119,12 @@ func openKB(ctx context.Context, cfg *config.Config, pool *pgxpool.Pool, log *sl
 		JobTimeout:     cfg.KBJobTimeout,
 		RetryDelay:     d.retry,
 		MaxUploadBytes: cfg.MaxUploadBytes,
-		Extract:        extract.Limits{MaxBytes: cfg.KBExtractMaxBytes, MaxStreamBytes: cfg.KBExtractMaxStreamBytes, Timeout: cfg.KBExtractTimeout},
-		JobMiddleware:  d.jobMiddleware,
-		Entities:       kbEntities(x),
+		// At most half the job's time: a slow document then fails as such (permanently)
+		// instead of timing the whole attempt out (which is retried).
+		Extract: extract.Limits{MaxBytes: cfg.KBExtractMaxBytes, MaxStreamBytes: cfg.KBExtractMaxStreamBytes,
+			Timeout: min(cfg.KBExtractTimeout, cfg.KBJobTimeout/2)},
+		JobMiddleware: d.jobMiddleware,
+		Entities:      kbEntities(x),
 	}, log, opts...)
 	if err != nil {
 		closeVec()

@@ -491,14 +491,8 @@ var specs = []spec{
 			}
 			return nil
 		}),
-	durationVar(gKB, "KB_EXTRACT_TIMEOUT_SECONDS", "60", "Longest reading one document may take, in seconds, at upload and at indexing; a document still being read is refused (422) or fails indexing (1-3600, below KB_JOB_TIMEOUT_SECONDS).",
-		func(c *Config) *time.Duration { return &c.KBExtractTimeout }, second, 1, 3600).
-		withCheck(func(c *Config) error {
-			if c.KBExtractTimeout >= c.KBJobTimeout {
-				return fmt.Errorf("must be below KB_JOB_TIMEOUT_SECONDS (%s), got %s", c.KBJobTimeout, c.KBExtractTimeout)
-			}
-			return nil
-		}),
+	durationVar(gKB, "KB_EXTRACT_TIMEOUT_SECONDS", "60", "Longest reading one document may take, in seconds, at upload and at indexing; a document still being read is refused (422) or fails indexing; at most half of KB_JOB_TIMEOUT_SECONDS applies (1-3600).",
+		func(c *Config) *time.Duration { return &c.KBExtractTimeout }, second, 1, 3600),
 	intVar(gKB, "KB_JOB_MAX_ATTEMPTS", "5", "Attempts of an indexing job before the document is marked failed (1-25).",
 		func(c *Config) *int { return &c.KBJobMaxAttempts }, 1, 25),
 
