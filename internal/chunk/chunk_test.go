@@ -234,7 +234,7 @@ func TestSplitExtractedMarkdown(t *testing.T) {
 	t.Parallel()
 	md := "# Hypertension\n\nOverview sentence one. Overview sentence two.\n\n## Treatment\n\n" +
 		strings.Join(numbered(0, 12), " ") + "\n"
-	doc, err := extract.Extract(extract.Markdown, []byte(md))
+	doc, err := extract.Extract(t.Context(), extract.Markdown, []byte(md), extract.Limits{})
 	require.NoError(t, err)
 	chunks := Split(doc, Options{Size: 50, Overlap: 15})
 	require.Equal(t, "Overview sentence one. Overview sentence two.", chunks[0].Text)

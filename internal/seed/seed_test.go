@@ -33,7 +33,7 @@ func TestSampleDocumentsExtract(t *testing.T) {
 			f, err := extract.FormatOf(u.Filename, u.ContentType)
 			require.NoError(t, err)
 			require.Equal(t, extract.Markdown, f)
-			doc, err := extract.Extract(u.Format, u.Data)
+			doc, err := extract.Extract(t.Context(), u.Format, u.Data, extract.Limits{})
 			require.NoError(t, err)
 			require.NotEmpty(t, doc.Title)
 			require.False(t, titles[doc.Title], "duplicate title %q", doc.Title)
