@@ -20,8 +20,9 @@ const maxPDFNodes = 10000
 //
 // The library inflates streams without bound, so before it reads a page, the
 // streams that page makes it read (contents and font character maps) are
-// inflated here into io.Discard and charged against lim: a bomb is refused
-// having cost at most MaxStreamBytes+1 of inflating and no memory.
+// inflated here into a scanner that keeps nothing and charged against lim: a
+// bomb is refused having cost at most MaxStreamBytes+1 of inflating and no
+// memory.
 func extractPDF(ctx context.Context, data []byte, lim Limits) (doc Document, err error) {
 	defer func() {
 		if r := recover(); r != nil {
