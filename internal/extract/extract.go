@@ -163,6 +163,9 @@ func extract(ctx context.Context, f Format, data []byte, lim Limits) (Document, 
 	var err error
 	switch f {
 	case Text:
+		if int64(len(data)) > lim.MaxBytes {
+			return Document{}, tooLarge("its text is", lim.MaxBytes)
+		}
 		doc, err = extractText(data)
 	case Markdown:
 		doc, err = extractMarkdown(data, lim.MaxBytes)

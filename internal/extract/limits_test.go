@@ -62,7 +62,7 @@ func TestPDFDocumentBombIsRefused(t *testing.T) {
 }
 
 // The default limits stop a gigabyte bomb before it costs memory: the
-// stream is inflated into io.Discard up to the stream limit, never kept.
+// stream is inflated into a scanner up to the stream limit, never kept.
 func TestPDFBombDefaultLimitsBoundMemory(t *testing.T) {
 	data := bombPDF(t, 1, 32<<20) // 32 MiB of zeros, about 32 KiB of file
 	var before, after runtime.MemStats
@@ -235,4 +235,10 @@ func TestPDFCharacterMapBombIsRefused(t *testing.T) {
 	_, err = Extract(t.Context(), PDF, rawPDF(content, cmapFor(strings.Repeat("0042", 1000))), Limits{})
 	require.ErrorIs(t, err, ErrTooLarge)
 	require.ErrorContains(t, err, "a page's text may be more than 8388608 bytes")
+}
+
+func TestTextOverTheLimitIsRefused(t *testing.T) {
+	t.Parallel()
+	_, err := Extract(t.Context(), Text, bytes.Repeat([]byte("a "), 1<<20), Limits{MaxBytes: 1 << 20})
+	require.ErrorIs(t, err, ErrTooLarge)
 }
