@@ -1,0 +1,21 @@
+package voice
+
+import "math"
+
+// LevelDB is the RMS level of a stretch of PCM16 in dB below full scale (-100 for silence):
+// what voice activity detection and the emotion estimator measure energy with.
+func LevelDB(f []int16) float64 {
+	if len(f) == 0 {
+		return -100
+	}
+	var sum float64
+	for _, s := range f {
+		x := float64(s)
+		sum += x * x
+	}
+	rms := math.Sqrt(sum / float64(len(f)))
+	if rms < 1 {
+		return -100
+	}
+	return 20 * math.Log10(rms/32768)
+}
