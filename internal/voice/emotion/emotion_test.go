@@ -96,9 +96,11 @@ func TestOfflineContrastAndDeterminism(t *testing.T) {
 	spoken := detect(t, loudVariable, "I'm worried about the side effects.")
 	require.Equal(t, emotion.Anxious, spoken.Label)
 	require.Greater(t, spoken.Confidence, worried.Confidence)
-	// A condition named in a question is a weak cue: not enough to adapt a typed answer.
-	asked := detect(t, nil, "What is the treatment for anxiety?")
-	require.Less(t, asked.Confidence, emotion.MinAdaptConfidence, "%+v", asked)
+	// A condition named in a question is half a cue: alone it says nothing; with another
+	// cue it counts.
+	require.Equal(t, emotion.Neutral, detect(t, nil, "What is the treatment for anxiety?").Label)
+	require.Equal(t, emotion.Neutral, detect(t, quietSteady[:8000], "What is the treatment for anxiety?").Label)
+	require.Equal(t, emotion.Anxious, detect(t, nil, "My anxiety and panic are back").Label)
 	// Exclamation raises the arousal of the same words.
 	require.Greater(t, detect(t, nil, "Thank you!!").Arousal, detect(t, nil, "Thank you.").Arousal)
 }

@@ -95,6 +95,10 @@ var cueArousal = [numCategories]float64{catWorry: 0.7, catFrustration: 0.8, catS
 // Detect reads one turn; it never fails.
 func (Offline) Detect(_ context.Context, in Input) (Estimate, error) {
 	w := readWording(in.Text)
+	if w.cues < 1 {
+		// Half cues alone ("what if", a condition's name asked about) say too little.
+		w.score, w.cues = [numCategories]float64{}, 0
+	}
 	spoken := in.PCM != nil
 	var ac Acoustics
 	if spoken {
