@@ -1,13 +1,16 @@
 package tests
 
 import (
+	"context"
 	"math"
+	"net/http"
 	"strings"
 	"sync"
 	"testing"
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/voiceassist/gateway/gen/client"
 	"github.com/voiceassist/gateway/internal/auth"
 	"github.com/voiceassist/gateway/internal/llm/llmtest"
 )
@@ -48,7 +51,8 @@ func (e emotionTurn) typeIndex(typ string) int {
 // (a quiet steady voice as calm, a loud uneven one with worried words as anxious, typed
 // frustration as frustrated); emotion.detected comes after the transcript and before the
 // answer; an anxious or frustrated turn's prompt carries the style hint and its speech the
-// adapted speed (within 0.9–1.1 of the user's); with the flag off nothing of it happens.
+// adapted speed (a factor within 0.9–1.1 on the user's preferred speed); a neutral turn
+// changes nothing; with the flag off nothing of it happens.
 func TestVoiceEmotion(t *testing.T) {
 	t.Parallel()
 	s, fake := openAIVoice(t, map[string]string{"VOICE_FLAGS_CREATE": "true", "CHAT_PROVIDER": "openai"})
@@ -67,6 +71,11 @@ func TestVoiceEmotion(t *testing.T) {
 	admin := s.token(t, s.account(t, auth.RoleAdmin))
 	on, off := s.account(t, auth.RoleUser), s.account(t, auth.RoleUser)
 	s.enableVoiceFlag(t, admin, "emotion", on.User.ID)
+	tokOn := s.token(t, on)
+	// The adapted speed is a factor on the user's own speed.
+	pref, err := s.Client.UpdateVoicePreferencesWithResponse(context.Background(), client.VoicePreferencesInput{Speed: ptr(float32(1.5))}, bearerAuth(tokOn))
+	require.NoError(t, err)
+	require.Equal(t, http.StatusOK, pref.StatusCode(), "%s", pref.Body)
 
 	turn := func(v *voiceWS, send func()) emotionTurn {
 		t.Helper()
@@ -110,7 +119,7 @@ func TestVoiceEmotion(t *testing.T) {
 	}
 	const hintMark = "Do not mention the user's emotional state."
 
-	v := dialVoice(t, s, s.token(t, on))
+	v := dialVoice(t, s, tokOn)
 	v.start(map[string]any{"vad": map[string]any{"silence_ms": 300}})
 	v.until("voice.state")
 
@@ -131,7 +140,7 @@ func TestVoiceEmotion(t *testing.T) {
 	require.Less(t, calm.typeIndex("emotion.detected"), calm.typeIndex("response.delta"), "before the answer")
 	require.Equal(t, calm.events[calm.typeIndex("transcript.complete")].Ev["turn_id"], calm.emotion["turn_id"])
 	require.NotContains(t, calm.prompt, hintMark, "calm: no style hint")
-	speeds(calm, 1)
+	speeds(calm, 1.5)
 
 	// A loud, uneven voice saying worried words: anxious, a calming hint, slower speech.
 	worried := "I'm really worried, what if this chest pain is my heart?"
@@ -144,7 +153,7 @@ func TestVoiceEmotion(t *testing.T) {
 	require.GreaterOrEqual(t, anxious.emotion["confidence"].(float64), 0.7)
 	require.Contains(t, anxious.prompt, "calmly and reassuringly")
 	require.Contains(t, anxious.prompt, hintMark)
-	speeds(anxious, 0.9)
+	speeds(anxious, 1.5*0.9)
 
 	// A typed turn is read from its words alone, with less confidence.
 	frustrated := turn(v, func() {
@@ -153,7 +162,14 @@ func TestVoiceEmotion(t *testing.T) {
 	require.Equal(t, "frustrated", frustrated.emotion["label"], "%v", frustrated.emotion)
 	require.Less(t, frustrated.emotion["confidence"].(float64), anxious.emotion["confidence"].(float64))
 	require.Contains(t, frustrated.prompt, "brief and direct")
-	speeds(frustrated, 1.05)
+	speeds(frustrated, 1.5*1.05)
+
+	// Plain typed words: neutral, below the adaptation threshold anyway; nothing changes.
+	neutral := turn(v, func() { v.send(map[string]any{"type": "message", "content": "What is the usual dose of metformin?"}) })
+	require.Equal(t, "neutral", neutral.emotion["label"], "%v", neutral.emotion)
+	require.Less(t, neutral.emotion["confidence"].(float64), 0.4)
+	require.NotContains(t, neutral.prompt, hintMark)
+	speeds(neutral, 1.5)
 
 	// Flag off for this user: the same worried utterance gets no event, no hint, the usual speed.
 	w := dialVoice(t, s, s.token(t, off))

@@ -35,7 +35,7 @@ type turn struct {
 	cancel context.CancelFunc
 	done   chan struct{}
 	caps   voice.CapSet // the capabilities on for this turn (backend.voice_* flags)
-	speed  float64      // factor on the user's speech speed (emotion adaptation; 0 = unchanged)
+	speed  float64      // factor on the user's speech speed (emotion); set by run before speak starts
 
 	stopped    bool   // barge-in, a newer turn, a client that did not come back, shutdown
 	stopReason string // why
