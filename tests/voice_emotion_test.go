@@ -164,10 +164,9 @@ func TestVoiceEmotion(t *testing.T) {
 	require.Contains(t, frustrated.prompt, "brief and direct")
 	speeds(frustrated, 1.5*1.05)
 
-	// Plain typed words: neutral, below the adaptation threshold anyway; nothing changes.
+	// Plain typed words: neutral; nothing changes.
 	neutral := turn(v, func() { v.send(map[string]any{"type": "message", "content": "What is the usual dose of metformin?"}) })
 	require.Equal(t, "neutral", neutral.emotion["label"], "%v", neutral.emotion)
-	require.Less(t, neutral.emotion["confidence"].(float64), 0.4)
 	require.NotContains(t, neutral.prompt, hintMark)
 	speeds(neutral, 1.5)
 

@@ -96,6 +96,7 @@ func TestOfflineContrastAndDeterminism(t *testing.T) {
 	spoken := detect(t, loudVariable, "I'm worried about the side effects.")
 	require.Equal(t, emotion.Anxious, spoken.Label)
 	require.Greater(t, spoken.Confidence, worried.Confidence)
+	require.GreaterOrEqual(t, worried.Confidence, emotion.MinAdaptConfidence, "one clear typed cue adapts: %+v", worried)
 	// A condition named in a question is half a cue: alone it says nothing; with another
 	// cue it counts.
 	require.Equal(t, emotion.Neutral, detect(t, nil, "What is the treatment for anxiety?").Label)
