@@ -66,6 +66,8 @@ func TestOfflineLabels(t *testing.T) {
 		{"grateful", nil, "Thank you, that was really helpful!", emotion.Positive},
 		{"not a problem is not a cue", nil, "What is the usual dose of metformin?", emotion.Neutral},
 		{"empty", nil, "", emotion.Neutral},
+		{"clinical senses are no cues", nil, "I have an upset stomach and tense muscles", emotion.Neutral},
+		{"acronyms are not shouting", nil, "Are ACE inhibitors and NSAIDs OK together?", emotion.Neutral},
 		{"worried words in a tense voice", loudVariable, "I'm scared it is getting worse", emotion.Anxious},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

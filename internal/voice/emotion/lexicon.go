@@ -24,7 +24,8 @@ type cue struct {
 }
 
 // lexicon maps a lower-case word to its cue. Words that are also names of conditions a user
-// may simply ask about (anxiety, panic, stress) weigh half; "depression" is left out.
+// may simply ask about (anxiety, panic, stress) weigh half; words with a common clinical
+// sense ("depression", "upset" stomach, "tense" muscles) are left out.
 var lexicon = map[string]cue{}
 
 // stems match any word they begin ("worr" matches worry, worried, worrying).
@@ -50,12 +51,12 @@ func init() {
 		}
 	}
 	add(catWorry, 1, "anxious afraid scared scary fear fearful feared dread dreading alarmed uneasy concerned "+
-		"overwhelmed tense panicking panicked stressed")
+		"overwhelmed panicking panicked stressed")
 	add(catWorry, 0.5, "anxiety panic stress")
 	add(catFrustration, 1, "angry furious mad ridiculous useless pointless hate hated unacceptable outrageous "+
 		"absurd stupid damn rubbish nonsense")
 	add(catSadness, 1, "sad sadness unhappy depressed hopeless helpless lonely miserable heartbroken crying cried "+
-		"tearful grief grieving devastated upset")
+		"tearful grief grieving devastated")
 	add(catPositive, 1, "grateful glad happy relieved great wonderful excellent perfect awesome helpful brilliant "+
 		"fantastic pleased reassured lovely")
 }
