@@ -18,6 +18,7 @@ import (
 	"github.com/voiceassist/gateway/internal/ratelimit"
 	"github.com/voiceassist/gateway/internal/realtime"
 	"github.com/voiceassist/gateway/internal/voice"
+	"github.com/voiceassist/gateway/internal/voice/emotion"
 	"github.com/voiceassist/gateway/internal/voice/offline"
 	"github.com/voiceassist/gateway/internal/voice/session"
 	"github.com/voiceassist/gateway/internal/voice/voiceopenai"
@@ -67,9 +68,13 @@ func offlineWords(vocabulary string) []string {
 // newVoiceSessions builds the voice conversation socket's hub.
 func (a *App) newVoiceSessions(dict *dictation.Service, mem *voice.MemoryService, sw *voice.Switches) *session.Hub {
 	cfg := a.Config
+	emo, err := emotion.New(cfg.VoiceEmotionProvider) // validated by config: never fails here
+	if err != nil {
+		a.Log.Error("voice: emotion provider", "err", err)
+	}
 	return session.New(session.Config{
 		Gate:  &realtime.Gate{Auth: a.socketAuth, AllowedOrigins: cfg.AllowedOrigins},
-		Voice: a.Voice, Chats: a.Conversations, Dictation: dict, Memory: mem, Switches: sw, Pool: a.Pool, Redis: a.Redis,
+		Voice: a.Voice, Chats: a.Conversations, Dictation: dict, Memory: mem, Emotion: emo, Switches: sw, Pool: a.Pool, Redis: a.Redis,
 		Prefix: cfg.RedisKeyPrefix, Replica: replicaName(), Clock: a.voiceClock, Logger: a.Log,
 		MaxSessions: cfg.VoiceMaxSessions, MaxSessionsPerUser: cfg.VoiceMaxSessionsPerUser,
 		MaxFrameBytes: cfg.VoiceMaxFrameBytes, MaxSession: cfg.VoiceMaxSession,

@@ -143,6 +143,7 @@ type Config struct {
 	PHIPerMinute            int    // RATE_LIMIT_PHI_PER_MINUTE
 	PHIPolicy               string // redact, block or allow
 	VoiceFlagsCreate        bool   // VOICE_FLAGS_CREATE: create missing backend.voice_* flags at start-up
+	VoiceEmotionProvider    string // VOICE_EMOTION_PROVIDER: offline
 
 	// Medical AI (/api/medical-ai)
 	MedicalAIPerMinute   int    // RATE_LIMIT_MEDICAL_AI_PER_MINUTE
@@ -535,6 +536,8 @@ var specs = []spec{
 		func(c *Config) *bool { return &c.VoiceAllowCloud }),
 	boolVar(gVoice, "VOICE_FLAGS_CREATE", "true", "Create the missing backend.voice_* feature flags (disabled, internal) at start-up; existing flags are never changed.",
 		func(c *Config) *bool { return &c.VoiceFlagsCreate }),
+	enumVar(gVoice, "VOICE_EMOTION_PROVIDER", "offline", "Emotion estimator of voice turns with backend.voice_emotion on: offline (energy, speaking rate and wording, in process; no cloud provider is built in).",
+		func(c *Config) *string { return &c.VoiceEmotionProvider }, "offline"),
 	boolVar(gVoice, "PROVIDERS_TRUSTED", "false", "Declare the OpenAI-compatible endpoint self-hosted (inside the deployment), so audio sent to it does not count as leaving it.",
 		func(c *Config) *bool { return &c.ProvidersTrusted }),
 	stringVar(gVoice, "OPENAI_STT_MODEL", "whisper-1", "Speech-to-text model of the OpenAI-compatible provider.",

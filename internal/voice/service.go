@@ -287,12 +287,21 @@ func (s *Service) Stream(ctx context.Context, actor audit.Actor, req SynthesizeR
 // Speaker starts sentence-by-sentence speech for a voice session: voice and speed from the
 // request, else from the user's preferences; each sentence gets the TTS timeout.
 func (s *Service) Speaker(ctx context.Context, actor audit.Actor, voiceID string) (*Speaker, error) {
+	return s.SpeakerAt(ctx, actor, voiceID, 1)
+}
+
+// SpeakerAt is Speaker with the user's speed multiplied by factor (0 = 1), as emotion
+// adaptation asks; the result stays within the providers' 0.5–2.
+func (s *Service) SpeakerAt(ctx context.Context, actor audit.Actor, voiceID string, factor float64) (*Speaker, error) {
 	if len(s.tts.Providers()) == 0 {
 		return nil, s.fail("tts", ctx, s.unavailable("text-to-speech"))
 	}
 	opt, err := s.options(ctx, actor, voiceID, 0)
 	if err != nil {
 		return nil, err
+	}
+	if factor > 0 && factor != 1 {
+		opt.Speed = clampSpeed(opt.Speed * factor)
 	}
 	sp, err := s.tts.Speaker(opt, s.limits.TTSTimeout)
 	if err != nil {

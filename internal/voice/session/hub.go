@@ -30,6 +30,7 @@ import (
 	"github.com/voiceassist/gateway/internal/conversation"
 	"github.com/voiceassist/gateway/internal/realtime"
 	"github.com/voiceassist/gateway/internal/voice"
+	"github.com/voiceassist/gateway/internal/voice/emotion"
 )
 
 // Clock is the time source of the session timers (heartbeats, the detach grace, the
@@ -53,6 +54,8 @@ type Config struct {
 	Dictation Dictation
 	// Memory remembers what voice turns tell about their user (nil: nothing is remembered).
 	Memory *voice.MemoryService
+	// Emotion reads how the user sounds in turns with backend.voice_emotion on (nil: offline).
+	Emotion emotion.Provider
 	// Switches turns the voice-intelligence capabilities on per user; evaluated once per
 	// turn (nil: all off).
 	Switches *voice.Switches

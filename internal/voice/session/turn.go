@@ -12,6 +12,7 @@ import (
 	"github.com/voiceassist/gateway/internal/chat"
 	"github.com/voiceassist/gateway/internal/conversation"
 	"github.com/voiceassist/gateway/internal/voice"
+	"github.com/voiceassist/gateway/internal/voice/emotion"
 )
 
 // chunkMS is the audio in one output frame: small enough to start playback at once, large
@@ -22,7 +23,8 @@ const chunkMS = 200
 type turnInput struct {
 	pcm       []int16
 	text      string
-	dictation bool // appended to the dictation session instead of answered
+	dictation bool         // appended to the dictation session instead of answered
+	words     []voice.Word // the utterance's word timings (when the speech-to-text gave them)
 }
 
 // turn is one question and its answer. The fields after done are guarded by the
@@ -33,6 +35,7 @@ type turn struct {
 	cancel context.CancelFunc
 	done   chan struct{}
 	caps   voice.CapSet // the capabilities on for this turn (backend.voice_* flags)
+	speed  float64      // factor on the user's speech speed (emotion); set by run before speak starts
 
 	stopped    bool   // barge-in, a newer turn, a client that did not come back, shutdown
 	stopReason string // why
@@ -161,7 +164,7 @@ func (s *Session) run(t *turn, prev *turn, in turnInput) {
 	if in.pcm != nil {
 		source = conversation.SourceVoice
 		tr, err := s.h.cfg.Voice.TranscribePCM(t.ctx, voice.PCM{Samples: in.pcm, Rate: voice.SampleRate},
-			voice.TranscribeOptions{Language: s.language})
+			voice.TranscribeOptions{Language: s.language, Timestamps: true})
 		if err != nil {
 			if t.ctx.Err() == nil {
 				s.fail(codeVoice, "speech recognition failed; try again or type the question")
@@ -171,6 +174,7 @@ func (s *Session) run(t *turn, prev *turn, in turnInput) {
 			return
 		}
 		text = strings.TrimSpace(tr.Text)
+		in.words = emotion.Words(tr.Segments)
 		if text == "" {
 			s.fail(codeNoSpeech, "no words were recognised in the utterance")
 			s.finishEarly(t)
@@ -191,6 +195,9 @@ func (s *Session) run(t *turn, prev *turn, in turnInput) {
 			s.log.Warn("voice session: memory not written", "err", err)
 		}
 	}
+
+	style := s.readEmotion(t, in, text)
+	t.speed = style.Speed // read by speak, started below
 
 	sentences := make(chan string, 16)
 	spoken := make(chan struct{})
@@ -216,6 +223,7 @@ func (s *Session) run(t *turn, prev *turn, in turnInput) {
 		}
 		opt.Context = c
 	}
+	opt.Context = withHint(opt.Context, style.Hint)
 	q, a, err := s.h.cfg.Chats.SendWith(t.ctx, s.user.UserID, s.conv, text, opt, func(ev conversation.Event) error {
 		if ev.Chat == nil || ev.Chat.Type != chat.EventDelta {
 			return nil
@@ -240,7 +248,7 @@ func (s *Session) run(t *turn, prev *turn, in turnInput) {
 // speak renders queued sentences and sends each one's audio whole, or not at all.
 func (s *Session) speak(t *turn, sentences <-chan string, done chan<- struct{}) {
 	defer close(done)
-	sp, err := s.h.cfg.Voice.Speaker(t.ctx, s.actor(), s.voiceID)
+	sp, err := s.h.cfg.Voice.SpeakerAt(t.ctx, s.actor(), s.voiceID, t.speed)
 	if err != nil && t.ctx.Err() == nil {
 		s.fail(codeVoice, "speech output is unavailable; the answer comes as text")
 	}

@@ -1,6 +1,10 @@
 package session
 
-import "math"
+import (
+	"math"
+
+	"github.com/voiceassist/gateway/internal/voice"
+)
 
 // VAD finds speech in a stream of 16 kHz PCM by energy against an adaptive noise floor, in
 // frames of 20 ms. Speech starts after startFrames loud frames in a row and ends after
@@ -61,7 +65,7 @@ func (v *VAD) Push(samples []int16) []Event {
 func (v *VAD) Speaking() bool { return v.speaking }
 
 func (v *VAD) frame(f []int16) (Event, bool) {
-	level := levelDB(f)
+	level := voice.LevelDB(f)
 	if math.IsNaN(v.floor) {
 		// The first frame sets the floor: a room starts at its own noise level (speech from
 		// the first frame on is found at the first pause, where the floor falls).
@@ -89,18 +93,4 @@ func (v *VAD) frame(f []int16) (Event, bool) {
 		return Event{Start: false}, true
 	}
 	return Event{}, false
-}
-
-// levelDB is the RMS level of a frame in dB below full scale (-100 for silence).
-func levelDB(f []int16) float64 {
-	var sum float64
-	for _, s := range f {
-		x := float64(s)
-		sum += x * x
-	}
-	rms := math.Sqrt(sum / float64(len(f)))
-	if rms < 1 {
-		return -100
-	}
-	return 20 * math.Log10(rms/32768)
 }
