@@ -5928,7 +5928,7 @@ type VoiceSessionMemory struct {
 // weighs 0.3) and the end-of-speech silence they give, which seeds the VAD of the
 // user's next voice session. Figures are null until a turn provided them.
 type VoiceSpeechProfile struct {
-	// EndOfSpeechSilenceMs Learned silence that ends an utterance, p90 pause + 150 ms within 200–800.
+	// EndOfSpeechSilenceMs Learned silence that ends an utterance, 1.5 × the p90 pause within 200–800 ms.
 	EndOfSpeechSilenceMs *int `json:"end_of_speech_silence_ms"`
 
 	// PauseP50Ms Typical pause between words (median of each turn's pauses).

@@ -45,8 +45,9 @@ const (
 	ProsodyMinWords = 2
 	// SpeechProfileAlpha is the weight of the newest turn in the profile's moving averages.
 	SpeechProfileAlpha = 0.3
-	// SilenceMargin is added to the typical long pause (p90) to get the end-of-speech silence.
-	SilenceMargin = 150
+	// SilenceFactor times the typical long pause (p90) is the end-of-speech silence: longer
+	// than most of the user's pauses, in proportion to how long they pause.
+	SilenceFactor = 1.5
 	// SilenceMinMS and SilenceMaxMS bound every end-of-speech silence, learned or asked for.
 	SilenceMinMS = 200
 	SilenceMaxMS = 800
@@ -154,10 +155,10 @@ func (sp SpeechProfile) Learn(p Prosody) SpeechProfile {
 	return out
 }
 
-// EndSilence is the end-of-speech silence for a user whose long pauses (p90) last p90 ms: a
-// little longer than those, so the VAD does not cut them, within SilenceMinMS–SilenceMaxMS.
+// EndSilence is the end-of-speech silence for a user whose long pauses (p90) last p90 ms:
+// half as long again, so the VAD does not cut them, within SilenceMinMS–SilenceMaxMS.
 func EndSilence(p90 float64) int {
-	return min(max(int(math.Round(p90))+SilenceMargin, SilenceMinMS), SilenceMaxMS)
+	return min(max(int(math.Round(SilenceFactor*p90)), SilenceMinMS), SilenceMaxMS)
 }
 
 func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }

@@ -108,7 +108,7 @@ func TestQuestionForm(t *testing.T) {
 }
 
 func TestEndSilence(t *testing.T) {
-	for p90, want := range map[float64]int{0: 200, 49.4: 200, 50: 200, 51: 201, 400: 550, 649.5: 800, 650: 800, 5000: 800} {
+	for p90, want := range map[float64]int{0: 200, 100: 200, 133: 200, 134: 201, 250: 375, 400: 600, 533.3: 800, 534: 800, 5000: 800} {
 		require.Equal(t, want, EndSilence(p90), "p90 %v", p90)
 	}
 }
@@ -127,12 +127,12 @@ func TestSpeechProfileLearn(t *testing.T) {
 	require.InDelta(t, 180, *sp.WPM, 1e-9) // 150 + 0.3 × 100
 	require.InDelta(t, 200, *sp.PauseP50, 1e-9)
 	require.InDelta(t, 400, *sp.PauseP90, 1e-9)
-	require.Equal(t, 550, *sp.EndSilenceMS)
+	require.Equal(t, 600, *sp.EndSilenceMS)
 	// Later turns move the averages by 0.3; a pauseless turn keeps the silence.
 	sp = sp.Learn(Prosody{WPM: 180, Pauses: 1, PauseP50: 100 * time.Millisecond, PauseP90: 100 * time.Millisecond})
 	require.InDelta(t, 170, *sp.PauseP50, 1e-9)
 	require.InDelta(t, 310, *sp.PauseP90, 1e-9)
-	require.Equal(t, 460, *sp.EndSilenceMS)
+	require.Equal(t, 465, *sp.EndSilenceMS)
 	before := *sp.EndSilenceMS
 	sp = sp.Learn(Prosody{WPM: 180})
 	require.Equal(t, before, *sp.EndSilenceMS)

@@ -161,7 +161,7 @@ func (s *Session) run(t *turn, prev *turn, in turnInput) {
 	if in.pcm != nil {
 		source = conversation.SourceVoice
 		tr, err := s.h.cfg.Voice.TranscribePCM(t.ctx, voice.PCM{Samples: in.pcm, Rate: voice.SampleRate},
-			voice.TranscribeOptions{Language: s.language})
+			voice.TranscribeOptions{Language: s.language, Timestamps: true})
 		if err != nil {
 			if t.ctx.Err() == nil {
 				s.fail(codeVoice, "speech recognition failed; try again or type the question")
@@ -179,8 +179,12 @@ func (s *Session) run(t *turn, prev *turn, in turnInput) {
 		s.say(t, false, func(seq uint32) any {
 			return transcriptEvent{Type: evTranscriptDel, Seq: seq, TurnID: t.id, Text: text}
 		})
+		var prosody *prosodyJSON
+		if t.caps.On(voice.CapProsody) {
+			prosody = s.learnProsody(t.ctx, tr, text, time.Duration(len(in.pcm))*time.Second/voice.SampleRate)
+		}
 		s.say(t, false, func(seq uint32) any {
-			return transcriptEvent{Type: evTranscript, Seq: seq, TurnID: t.id, Text: text}
+			return transcriptEvent{Type: evTranscript, Seq: seq, TurnID: t.id, Text: text, Prosody: prosody}
 		})
 	}
 	// Written before the answer starts, so the turn's memory is stored by response.complete.
