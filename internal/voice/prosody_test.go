@@ -138,3 +138,21 @@ func TestSpeechProfileLearn(t *testing.T) {
 	require.Equal(t, before, *sp.EndSilenceMS)
 	require.Equal(t, 4, sp.Turns)
 }
+
+// BenchmarkAnalyzeProsody: a 50-word turn in two segments, the work a voice turn adds with
+// backend.voice_prosody on besides one small transaction (docs/benchmarks.md).
+func BenchmarkAnalyzeProsody(b *testing.B) {
+	var segs [2]Segment
+	at := 0
+	for i := range 50 {
+		gap := []int{0, 40, 150, 320}[i%4]
+		segs[i/25].Words = append(segs[i/25].Words, timed(at+gap, at+gap+280)...)
+		at += gap + 280
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, ok := AnalyzeProsody(segs[:], "what should I take for the pain tonight", time.Duration(at+600)*time.Millisecond); !ok {
+			b.Fatal("not analysed")
+		}
+	}
+}

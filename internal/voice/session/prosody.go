@@ -75,7 +75,9 @@ func (s *Session) learnProsody(ctx context.Context, tr voice.Transcript, text st
 	if m := s.h.cfg.Memory; m != nil {
 		sp, err := m.LearnSpeech(ctx, s.user.UserID, p)
 		if err != nil {
-			s.log.Warn("voice session: speech profile not written", "err", err)
+			if ctx.Err() == nil { // not a barge-in
+				s.log.Warn("voice session: speech profile not written", "err", err)
+			}
 		} else {
 			out.LearnedSilenceMS = sp.EndSilenceMS
 			if !s.silenceFixed && sp.EndSilenceMS != nil {
