@@ -209,3 +209,32 @@ func TestVoiceProsodyAdaptsVAD(t *testing.T) {
 	require.Len(t, reqs, before+1)
 	require.Greater(t, wavSeconds(reqs[len(reqs)-1]), 2.0)
 }
+
+// A resumed session starts from the learned silence too: after a resume, a 600 ms pause does not
+// split an utterance of a user who learned 800 ms (the default 500 would).
+func TestVoiceProsodyResume(t *testing.T) {
+	t.Parallel()
+	s, fake := openAIVoice(t, map[string]string{"VOICE_FLAGS_CREATE": "true", "VOICE_MAX_SESSIONS_PER_USER": "10"})
+	admin := s.token(t, s.account(t, auth.RoleAdmin))
+	a := s.account(t, auth.RoleUser)
+	ta := s.token(t, a)
+	s.enableVoiceFlag(t, admin, "prosody", a.User.ID)
+	timedTranscript(fake, "I have been taking it daily", 0, 0.25, 1.25, 1.5)
+	v := dialVoice(t, s, ta)
+	id := v.start(map[string]any{"vad": map[string]any{"enabled": false}})["session_id"]
+	tc, _ := v.pushToTalk(1, speech(0.25, 1.5, 0.25))
+	require.EqualValues(t, 800, tc["prosody"].(map[string]any)["learned_silence_ms"])
+	listening, _ := v.until("voice.state")
+	require.Equal(t, "listening", listening.Ev["state"])
+
+	w := dialVoice(t, s, ta)
+	w.send(map[string]any{"type": "session.resume", "session_id": id, "last_seq": listening.Seq})
+	w.until("session.resume.ack")
+	before := len(fake.Requests(llmtest.Transcriptions))
+	w.stream(1, append(speech(0.2, 0.5, 0.6), speech(0, 0.5, 1.2)...))
+	w.until("transcript.complete")
+	w.until("response.complete")
+	reqs := fake.Requests(llmtest.Transcriptions)
+	require.Len(t, reqs, before+1, "one utterance: the pause did not split it")
+	require.Greater(t, wavSeconds(reqs[len(reqs)-1]), 2.0)
+}
