@@ -78,7 +78,9 @@ func (s *Server) GetVoiceMemory(ctx context.Context, _ api.GetVoiceMemoryRequest
 	}
 	if p := m.Profile; p != nil {
 		prof := api.VoiceMemoryProfile{Language: p.Language, Turns: p.Turns, Words: p.Words, SpeakingRateWpm: f32(p.SpeakingRate),
-			VocabularySize: p.VocabularySize, UpdatedAt: p.UpdatedAt.UTC()}
+			VocabularySize: p.VocabularySize, UpdatedAt: p.UpdatedAt.UTC(),
+			Speech: api.VoiceSpeechProfile{Turns: p.Speech.Turns, SpeakingRateWpm: f32(p.Speech.WPM),
+				PauseP50Ms: f32(p.Speech.PauseP50), PauseP90Ms: f32(p.Speech.PauseP90), EndOfSpeechSilenceMs: p.Speech.EndSilenceMS}}
 		if p.Units != nil {
 			u := api.VoiceMemoryProfileUnits(*p.Units)
 			prof.Units = &u

@@ -36,3 +36,16 @@ DELETE FROM voice_memory_profiles WHERE user_id = $1;
 
 -- name: ListVoiceSessionIDsOfUser :many
 SELECT id FROM voice_sessions WHERE user_id = $1;
+
+-- name: LockVoiceSpeechProfile :one
+-- The user's profile row, created when missing and locked until the transaction ends (one
+-- statement: two sessions of a user learning at once take turns).
+INSERT INTO voice_memory_profiles AS p (user_id) VALUES ($1)
+ON CONFLICT (user_id) DO UPDATE SET user_id = p.user_id
+RETURNING prosody_turns, speech_wpm, pause_p50_ms, pause_p90_ms, end_silence_ms;
+
+-- name: UpdateVoiceSpeechProfile :exec
+UPDATE voice_memory_profiles
+SET prosody_turns = sqlc.arg(prosody_turns), speech_wpm = sqlc.narg(speech_wpm), pause_p50_ms = sqlc.narg(pause_p50_ms),
+    pause_p90_ms = sqlc.narg(pause_p90_ms), end_silence_ms = sqlc.narg(end_silence_ms), updated_at = now()
+WHERE user_id = sqlc.arg(user_id);

@@ -5807,12 +5807,18 @@ type VoiceMemoryProfile struct {
 	Language    *string                        `json:"language"`
 
 	// SpeakingRateWpm Words per minute over spoken turns (utterance length); null without any.
-	SpeakingRateWpm *float32                 `json:"speaking_rate_wpm"`
-	Turns           int                      `json:"turns"`
-	Units           *VoiceMemoryProfileUnits `json:"units"`
-	UpdatedAt       time.Time                `json:"updated_at"`
-	VocabularySize  int                      `json:"vocabulary_size"`
-	Words           int64                    `json:"words"`
+	SpeakingRateWpm *float32 `json:"speaking_rate_wpm"`
+
+	// Speech The speech profile learned from word timings while `backend.voice_prosody` is on
+	// (docs/voice.md, "Prosody"): moving averages over the analysed turns (the newest turn
+	// weighs 0.3) and the end-of-speech silence they give, which seeds the VAD of the
+	// user's next voice session. Figures are null until a turn provided them.
+	Speech         VoiceSpeechProfile       `json:"speech"`
+	Turns          int                      `json:"turns"`
+	Units          *VoiceMemoryProfileUnits `json:"units"`
+	UpdatedAt      time.Time                `json:"updated_at"`
+	VocabularySize int                      `json:"vocabulary_size"`
+	Words          int64                    `json:"words"`
 }
 
 // VoiceMemoryProfileDetailLevel defines model for VoiceMemoryProfile.DetailLevel.
@@ -5915,6 +5921,27 @@ type VoiceSessionMemory struct {
 	SessionId     openapi_types.UUID `json:"session_id"`
 	Topics        []string           `json:"topics"`
 	UpdatedAt     time.Time          `json:"updated_at"`
+}
+
+// VoiceSpeechProfile The speech profile learned from word timings while `backend.voice_prosody` is on
+// (docs/voice.md, "Prosody"): moving averages over the analysed turns (the newest turn
+// weighs 0.3) and the end-of-speech silence they give, which seeds the VAD of the
+// user's next voice session. Figures are null until a turn provided them.
+type VoiceSpeechProfile struct {
+	// EndOfSpeechSilenceMs Learned silence that ends an utterance, 1.5 × the p90 pause within 200–800 ms.
+	EndOfSpeechSilenceMs *int `json:"end_of_speech_silence_ms"`
+
+	// PauseP50Ms Typical pause between words (median of each turn's pauses).
+	PauseP50Ms *float32 `json:"pause_p50_ms"`
+
+	// PauseP90Ms Typical long pause between words (90th percentile of each turn's pauses).
+	PauseP90Ms *float32 `json:"pause_p90_ms"`
+
+	// SpeakingRateWpm Words per minute of voiced time (pauses excluded).
+	SpeakingRateWpm *float32 `json:"speaking_rate_wpm"`
+
+	// Turns Voice turns analysed.
+	Turns int `json:"turns"`
 }
 
 // VoiceStatus defines model for VoiceStatus.

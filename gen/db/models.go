@@ -335,6 +335,11 @@ type VoiceMemoryProfile struct {
 	SpeechSeconds float64
 	Vocabulary    []string
 	UpdatedAt     time.Time
+	ProsodyTurns  int32
+	SpeechWpm     *float64
+	PauseP50Ms    *float64
+	PauseP90Ms    *float64
+	EndSilenceMs  *int32
 }
 
 type VoiceMemorySession struct {

@@ -194,6 +194,9 @@ type Querier interface {
 	LockSuperadmins(ctx context.Context) ([]uuid.UUID, error)
 	// Serialises a user's additions so the per-user limit holds under concurrent calls.
 	LockUserVocabulary(ctx context.Context, userID uuid.UUID) error
+	// The user's profile row, created when missing and locked until the transaction ends (one
+	// statement: two sessions of a user learning at once take turns).
+	LockVoiceSpeechProfile(ctx context.Context, userID uuid.UUID) (LockVoiceSpeechProfileRow, error)
 	MarkInvitationAccepted(ctx context.Context, id uuid.UUID) error
 	MarkRefreshTokenUsed(ctx context.Context, jti uuid.UUID) error
 	MarkResetTokenUsed(ctx context.Context, id uuid.UUID) error
@@ -265,6 +268,7 @@ type Querier interface {
 	UpdateScheduledChange(ctx context.Context, arg UpdateScheduledChangeParams) (ScheduledChange, error)
 	// Role and activity changes end every session of the user (epoch + 1).
 	UpdateUserAdmin(ctx context.Context, arg UpdateUserAdminParams) (User, error)
+	UpdateVoiceSpeechProfile(ctx context.Context, arg UpdateVoiceSpeechProfileParams) error
 	UpsertOverride(ctx context.Context, arg UpsertOverrideParams) (FlagOverride, error)
 	UpsertPatientGrant(ctx context.Context, arg UpsertPatientGrantParams) (PatientGrant, error)
 	UpsertVoiceFeedback(ctx context.Context, arg UpsertVoiceFeedbackParams) (VoiceFeedback, error)

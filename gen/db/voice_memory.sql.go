@@ -36,7 +36,7 @@ func (q *Queries) DeleteVoiceMemorySessions(ctx context.Context, userID uuid.UUI
 }
 
 const getVoiceMemoryProfile = `-- name: GetVoiceMemoryProfile :one
-SELECT user_id, units, language, detail_level, turns, words, spoken_words, speech_seconds, vocabulary, updated_at FROM voice_memory_profiles WHERE user_id = $1
+SELECT user_id, units, language, detail_level, turns, words, spoken_words, speech_seconds, vocabulary, updated_at, prosody_turns, speech_wpm, pause_p50_ms, pause_p90_ms, end_silence_ms FROM voice_memory_profiles WHERE user_id = $1
 `
 
 func (q *Queries) GetVoiceMemoryProfile(ctx context.Context, userID uuid.UUID) (VoiceMemoryProfile, error) {
@@ -53,6 +53,11 @@ func (q *Queries) GetVoiceMemoryProfile(ctx context.Context, userID uuid.UUID) (
 		&i.SpeechSeconds,
 		&i.Vocabulary,
 		&i.UpdatedAt,
+		&i.ProsodyTurns,
+		&i.SpeechWpm,
+		&i.PauseP50Ms,
+		&i.PauseP90Ms,
+		&i.EndSilenceMs,
 	)
 	return i, err
 }
@@ -115,6 +120,63 @@ func (q *Queries) ListVoiceSessionIDsOfUser(ctx context.Context, userID uuid.UUI
 		return nil, err
 	}
 	return items, nil
+}
+
+const lockVoiceSpeechProfile = `-- name: LockVoiceSpeechProfile :one
+INSERT INTO voice_memory_profiles AS p (user_id) VALUES ($1)
+ON CONFLICT (user_id) DO UPDATE SET user_id = p.user_id
+RETURNING prosody_turns, speech_wpm, pause_p50_ms, pause_p90_ms, end_silence_ms
+`
+
+type LockVoiceSpeechProfileRow struct {
+	ProsodyTurns int32
+	SpeechWpm    *float64
+	PauseP50Ms   *float64
+	PauseP90Ms   *float64
+	EndSilenceMs *int32
+}
+
+// The user's profile row, created when missing and locked until the transaction ends (one
+// statement: two sessions of a user learning at once take turns).
+func (q *Queries) LockVoiceSpeechProfile(ctx context.Context, userID uuid.UUID) (LockVoiceSpeechProfileRow, error) {
+	row := q.db.QueryRow(ctx, lockVoiceSpeechProfile, userID)
+	var i LockVoiceSpeechProfileRow
+	err := row.Scan(
+		&i.ProsodyTurns,
+		&i.SpeechWpm,
+		&i.PauseP50Ms,
+		&i.PauseP90Ms,
+		&i.EndSilenceMs,
+	)
+	return i, err
+}
+
+const updateVoiceSpeechProfile = `-- name: UpdateVoiceSpeechProfile :exec
+UPDATE voice_memory_profiles
+SET prosody_turns = $1, speech_wpm = $2, pause_p50_ms = $3,
+    pause_p90_ms = $4, end_silence_ms = $5, updated_at = now()
+WHERE user_id = $6
+`
+
+type UpdateVoiceSpeechProfileParams struct {
+	ProsodyTurns int32
+	SpeechWpm    *float64
+	PauseP50Ms   *float64
+	PauseP90Ms   *float64
+	EndSilenceMs *int32
+	UserID       uuid.UUID
+}
+
+func (q *Queries) UpdateVoiceSpeechProfile(ctx context.Context, arg UpdateVoiceSpeechProfileParams) error {
+	_, err := q.db.Exec(ctx, updateVoiceSpeechProfile,
+		arg.ProsodyTurns,
+		arg.SpeechWpm,
+		arg.PauseP50Ms,
+		arg.PauseP90Ms,
+		arg.EndSilenceMs,
+		arg.UserID,
+	)
+	return err
 }
 
 const upsertVoiceMemoryProfile = `-- name: UpsertVoiceMemoryProfile :exec

@@ -187,7 +187,9 @@ type Profile struct {
 	// SpeakingRate is words per minute over spoken turns (nil without any).
 	SpeakingRate   *float64
 	VocabularySize int
-	UpdatedAt      time.Time
+	// Speech is the profile learned from word timings (prosody).
+	Speech    SpeechProfile
+	UpdatedAt time.Time
 }
 
 // Get reads a user's memory: the newest MemorySessionsMax sessions and the profile.
@@ -209,7 +211,8 @@ func (m *MemoryService) Get(ctx context.Context, user uuid.UUID) (Memory, error)
 		return Memory{}, fmt.Errorf("voice: memory profile: %w", err)
 	}
 	prof := &Profile{Units: p.Units, Language: p.Language, DetailLevel: p.DetailLevel, Turns: int(p.Turns), Words: p.Words,
-		VocabularySize: len(p.Vocabulary), UpdatedAt: p.UpdatedAt}
+		VocabularySize: len(p.Vocabulary), UpdatedAt: p.UpdatedAt,
+		Speech: speechProfile(p.ProsodyTurns, p.SpeechWpm, p.PauseP50Ms, p.PauseP90Ms, p.EndSilenceMs)}
 	if p.SpeechSeconds > 0 {
 		r := float64(p.SpokenWords) / p.SpeechSeconds * 60
 		prof.SpeakingRate = &r

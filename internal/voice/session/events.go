@@ -111,6 +111,9 @@ type readyEvent struct {
 	ConversationID   uuid.UUID `json:"conversation_id"`
 	InputSampleRate  int       `json:"input_sample_rate"`
 	OutputSampleRate int       `json:"output_sample_rate"`
+	// With backend.voice_prosody on: the VAD's end-of-speech silence and where it came from.
+	VADSilenceMS     *int   `json:"vad_silence_ms,omitempty"`
+	VADSilenceSource string `json:"vad_silence_source,omitempty"`
 }
 
 type initAckEvent struct {
@@ -130,6 +133,8 @@ type transcriptEvent struct {
 	Seq    uint32    `json:"seq"`
 	TurnID uuid.UUID `json:"turn_id"`
 	Text   string    `json:"text"`
+	// Prosody of a spoken turn on transcript.complete, with backend.voice_prosody on.
+	Prosody *prosodyJSON `json:"prosody,omitempty"`
 }
 
 type deltaEvent struct {

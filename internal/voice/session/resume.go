@@ -78,7 +78,9 @@ func (s *Session) resume(in inbound) {
 	if row.ConversationID != nil {
 		s.conv = *row.ConversationID
 	}
-	s.vadOn, s.vad = true, NewVAD(500, 50)
+	silence, _ := s.startSilence(ctx, defaultSilenceMS, false)
+	s.vadOn, s.vad, s.vadSilence = true, NewVAD(silence, 50), silence
+	s.silence.Store(int32(silence))
 	s.features = negotiate(in.Features)
 	s.binary = slices.Contains(s.features, featureBinary)
 	lastSeq, lastEnd := seqOf(last[0].ID), isEnd(last[0])

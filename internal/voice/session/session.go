@@ -12,6 +12,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"unicode/utf8"
 
 	"github.com/google/uuid"
@@ -63,6 +64,13 @@ type Session struct {
 	voiceID  string
 	language string
 	buf      *buffer
+
+	// End-of-speech silence (prosody): the client's vad.silence_ms wins for the session
+	// (silenceFixed, set at start); else a turn stores a learned one in silence and the reader
+	// applies it to its VAD, whose current value is vadSilence (reader-owned). Milliseconds.
+	silenceFixed bool
+	silence      atomic.Int32
+	vadSilence   int
 
 	outMu     sync.Mutex
 	seq       uint32
@@ -375,6 +383,7 @@ func (s *Session) audio(seq uint32, samples []int16) {
 		s.collect(samples)
 		return
 	}
+	s.adaptVAD()
 	pos := 0
 	for _, ev := range s.vad.Push(samples) {
 		at := min(max(ev.At, pos), len(samples))
@@ -480,6 +489,8 @@ func (s *Session) init(in inbound) {
 		}
 		conv = c.ID
 	}
+	explicit := in.VAD != nil && in.VAD.SilenceMS != nil
+	silence, silenceSource := s.startSilence(ctx, silence, explicit)
 	id := uuid.New()
 	if _, err := s.h.q.CreateVoiceSession(ctx, db.CreateVoiceSessionParams{ID: id, UserID: s.user.UserID,
 		ConversationID: &conv, Replica: s.h.cfg.Replica, ConnectionID: s.connID}); err != nil {
@@ -487,12 +498,17 @@ func (s *Session) init(in inbound) {
 		return
 	}
 	s.id, s.conv, s.voiceID, s.language = id, conv, in.Voice, in.Language
-	s.vadOn, s.vad = vadOn, NewVAD(silence, sensitivity)
+	s.vadOn, s.vad, s.vadSilence, s.silenceFixed = vadOn, NewVAD(silence, sensitivity), silence, explicit
+	s.silence.Store(int32(silence))
 	s.features = negotiate(in.Features)
 	s.binary = slices.Contains(s.features, featureBinary)
 	s.begin(0)
-	s.send(readyEvent{Type: evReady, SessionID: id, ConversationID: conv,
-		InputSampleRate: voice.SampleRate, OutputSampleRate: s.h.cfg.OutputSampleRate})
+	ready := readyEvent{Type: evReady, SessionID: id, ConversationID: conv,
+		InputSampleRate: voice.SampleRate, OutputSampleRate: s.h.cfg.OutputSampleRate}
+	if silenceSource != "" {
+		ready.VADSilenceMS, ready.VADSilenceSource = &silence, silenceSource
+	}
+	s.send(ready)
 	s.send(initAckEvent{Type: evInitAck, Features: s.features})
 	s.outMu.Lock()
 	s.emitLocked(true, func(seq uint32) any { return stateEvent{Type: evState, Seq: seq, State: stateListening} })

@@ -183,8 +183,12 @@ func (s *Session) run(t *turn, prev *turn, in turnInput) {
 		s.say(t, false, func(seq uint32) any {
 			return transcriptEvent{Type: evTranscriptDel, Seq: seq, TurnID: t.id, Text: text}
 		})
+		var prosody *prosodyJSON
+		if t.caps.On(voice.CapProsody) {
+			prosody = s.learnProsody(t.ctx, tr, text, time.Duration(len(in.pcm))*time.Second/voice.SampleRate)
+		}
 		s.say(t, false, func(seq uint32) any {
-			return transcriptEvent{Type: evTranscript, Seq: seq, TurnID: t.id, Text: text}
+			return transcriptEvent{Type: evTranscript, Seq: seq, TurnID: t.id, Text: text, Prosody: prosody}
 		})
 	}
 	// Written before the answer starts, so the turn's memory is stored by response.complete.
