@@ -88,7 +88,7 @@ func (c *bcClient) answered() {
 // end, or where it was cancelled).
 type bcClip struct {
 	id, at, dur, stop, samples, got int
-	phrase, reason              string
+	phrase, reason                  string
 }
 
 // clips reads the backchannel events and audio of frames and checks their form; answer frames
