@@ -9,7 +9,7 @@ import (
 	"time"
 )
 
-// BenchmarkBackchannelInput is the reader's cost per 20 ms input frame of one long utterance
+// BenchmarkBackchannelInput is the reader's cost per 20 ms input frame (one op = one frame) of one long utterance
 // (3.2 s of speech, 500 ms pauses, never ending) with backchannel off and on (on: every pause
 // is offered; the clip fails at once, no provider, so the offers stay pending-free).
 func BenchmarkBackchannelInput(b *testing.B) {
@@ -49,7 +49,6 @@ func BenchmarkBackchannelInput(b *testing.B) {
 			}
 			b.StopTimer()
 			h.wg.Wait()
-			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N), "ns/frame")
 		})
 	}
 }
