@@ -293,6 +293,17 @@ func TestVoiceBackchannelNeverOverSpeech(t *testing.T) {
 	all := clips(t, c.frames)
 	require.LessOrEqual(t, len(all)-2, 3, "at most 3 per utterance")
 	noOverlap(t, all, sc.speech)
+
+	// An utterance ended by the client while a clip plays stops the clip there.
+	e := bcStart(t, s, tok, script(400, 3200, 500, 1000), map[string]any{"vad": map[string]any{"silence_ms": 800}})
+	e.to(3800)
+	require.EqualValues(t, 3800, e.wait("backchannel.trigger").Ev["at_ms"])
+	e.to(3900)
+	e.v.send(map[string]any{"type": "audio.input.complete"})
+	stop := e.wait("backchannel.cancel")
+	require.EqualValues(t, 3900, stop.Ev["at_ms"])
+	require.Equal(t, "utterance_end", stop.Ev["reason"])
+	e.answered()
 }
 
 // The wait for a clip counts on the voice clock: a client streaming in real time went on
