@@ -1,8 +1,13 @@
 package voice
 
 import (
+	"context"
 	"testing"
 	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/voiceassist/gateway/internal/audit"
 )
 
 func TestBackchannelRules(t *testing.T) {
@@ -48,4 +53,63 @@ func TestTrimSilence(t *testing.T) {
 	if s := trimSilence(PCM{Rate: 1000, Samples: make([]int16, 50)}); len(s.Samples) != 0 {
 		t.Fatal("a silent clip is empty")
 	}
+}
+
+// loudTTS speaks every text as a short tone and counts its calls; it fails while fail is set.
+type loudTTS struct {
+	fakeTTS
+	fail bool
+}
+
+func (f *loudTTS) Synthesize(_ context.Context, text string, opt SynthesizeOptions) (PCM, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.calls = append(f.calls, opt)
+	if f.fail {
+		return PCM{}, ErrInvalidInput
+	}
+	p := PCM{Rate: SampleRate, Samples: make([]int16, 100*len(text))}
+	for i := range p.Samples {
+		p.Samples[i] = 8000
+	}
+	return p, nil
+}
+
+// Clips are synthesised once per voice and phrase, the oldest go beyond the bound, and a
+// failure is not kept.
+func TestClipsCache(t *testing.T) {
+	tts := &loudTTS{fakeTTS: fakeTTS{name: "fake", voices: []string{"a", "b"}, max: 100}}
+	s := NewService(Config{TTS: []string{"fake"}, Providers: map[string]Provider{"fake": {TTS: tts}},
+		Limits: Limits{MaxAudioSeconds: 10, STTTimeout: time.Second, TTSTimeout: time.Second}, Metrics: NewMetrics(nil)})
+	c := NewClips(s, 3)
+	ctx := context.Background()
+	calls := func() int { tts.mu.Lock(); defer tts.mu.Unlock(); return len(tts.calls) }
+	get := func(voice, phrase string) {
+		t.Helper()
+		p, err := c.Clip(ctx, audit.Actor{}, voice, phrase, SampleRate)
+		require.NoError(t, err)
+		require.Len(t, p.Samples, 100*len(phrase))
+	}
+	get("", "mm-hmm")
+	get("a", "mm-hmm") // "" is the default voice a: the same clip
+	get("a", "I see")
+	require.Equal(t, 2, calls())
+	get("b", "mm-hmm") // another voice
+	require.Equal(t, 3, calls())
+	get("b", "go on") // over the bound of 3: a/mm-hmm goes
+	get("a", "I see")
+	require.Equal(t, 4, calls())
+	get("a", "mm-hmm")
+	require.Equal(t, 5, calls())
+
+	tts.mu.Lock()
+	tts.fail = true
+	tts.mu.Unlock()
+	_, err := c.Clip(ctx, audit.Actor{}, "a", "right", SampleRate)
+	require.Error(t, err)
+	tts.mu.Lock()
+	tts.fail = false
+	tts.mu.Unlock()
+	get("a", "right") // tried again
+	require.Equal(t, 7, calls())
 }
