@@ -58,8 +58,11 @@ func wrapVoice(t *testing.T, c *websocket.Conn) *voiceWS {
 				return
 			}
 			if typ == websocket.BinaryMessage {
-				v.frames <- voiceFrame{Binary: true, Type: "audio.output", Seq: binary.BigEndian.Uint32(data[1:5]),
-					Samples: (len(data) - 5) / 2}
+				f := voiceFrame{Binary: true, Type: "audio.output", Seq: binary.BigEndian.Uint32(data[1:5]), Samples: (len(data) - 5) / 2}
+				if data[0] == 0x03 { // a backchannel clip: bytes 1-4 are its id, not a sequence number
+					f.Type = "backchannel.audio"
+				}
+				v.frames <- f
 				continue
 			}
 			var ev map[string]any
@@ -72,7 +75,7 @@ func wrapVoice(t *testing.T, c *websocket.Conn) *voiceWS {
 			if n, ok := ev["seq"].(float64); ok {
 				f.Seq = uint32(n)
 			}
-			if a, ok := ev["audio"].(string); ok && f.Type == "audio.output" {
+			if a, ok := ev["audio"].(string); ok && (f.Type == "audio.output" || f.Type == "backchannel.audio") {
 				pcm, _ := base64.StdEncoding.DecodeString(a)
 				f.Samples = len(pcm) / 2
 			}

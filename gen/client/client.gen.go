@@ -8665,6 +8665,8 @@ type ClientInterface interface {
 	// `VOICE_MAX_SESSIONS_PER_USER` (across replicas) or `VOICE_MAX_SESSIONS` (this replica)
 	// the socket closes with 1013 and the reason `TOO_MANY_SESSIONS`; a frame over
 	// `VOICE_MAX_FRAME_BYTES` with 1009; a client too slow to read its output with 1013.
+	// With `backend.voice_backchannel` on: `backchannel.trigger`, its clip as binary `0x03`
+	// frames (or `backchannel.audio`), `backchannel.cancel` — outside the answer's sequence.
 	//
 	// Corresponds with GET /api/voice/pipeline-ws (the `OpenVoicePipeline` operationId).
 	OpenVoicePipeline(ctx context.Context, params *OpenVoicePipelineParams, reqEditors ...RequestEditorFn) (*http.Response, error)
@@ -12177,6 +12179,8 @@ func (c *Client) GetVoiceMemory(ctx context.Context, reqEditors ...RequestEditor
 // `VOICE_MAX_SESSIONS_PER_USER` (across replicas) or `VOICE_MAX_SESSIONS` (this replica)
 // the socket closes with 1013 and the reason `TOO_MANY_SESSIONS`; a frame over
 // `VOICE_MAX_FRAME_BYTES` with 1009; a client too slow to read its output with 1013.
+// With `backend.voice_backchannel` on: `backchannel.trigger`, its clip as binary `0x03`
+// frames (or `backchannel.audio`), `backchannel.cancel` — outside the answer's sequence.
 //
 // Corresponds with GET /api/voice/pipeline-ws (the `OpenVoicePipeline` operationId).
 func (c *Client) OpenVoicePipeline(ctx context.Context, params *OpenVoicePipelineParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -21338,6 +21342,8 @@ type ClientWithResponsesInterface interface {
 	// `VOICE_MAX_SESSIONS_PER_USER` (across replicas) or `VOICE_MAX_SESSIONS` (this replica)
 	// the socket closes with 1013 and the reason `TOO_MANY_SESSIONS`; a frame over
 	// `VOICE_MAX_FRAME_BYTES` with 1009; a client too slow to read its output with 1013.
+	// With `backend.voice_backchannel` on: `backchannel.trigger`, its clip as binary `0x03`
+	// frames (or `backchannel.audio`), `backchannel.cancel` — outside the answer's sequence.
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
@@ -41358,6 +41364,8 @@ func (c *ClientWithResponses) GetVoiceMemoryWithResponse(ctx context.Context, re
 // `VOICE_MAX_SESSIONS_PER_USER` (across replicas) or `VOICE_MAX_SESSIONS` (this replica)
 // the socket closes with 1013 and the reason `TOO_MANY_SESSIONS`; a frame over
 // `VOICE_MAX_FRAME_BYTES` with 1009; a client too slow to read its output with 1013.
+// With `backend.voice_backchannel` on: `backchannel.trigger`, its clip as binary `0x03`
+// frames (or `backchannel.audio`), `backchannel.cancel` — outside the answer's sequence.
 //
 // Returns a wrapper object for the known response body format(s).
 //

@@ -31,7 +31,8 @@ const (
 	inPing          = "ping"
 )
 
-// Server → client event types. The last four are reserved for the issues that add them.
+// Server → client event types. Of the last four, emotion and repair are reserved for the
+// issues that add them (backchannel: backchannel.go).
 const (
 	evReady         = "session.ready"
 	evInitAck       = "session.init.ack"

@@ -126,6 +126,7 @@ type Hub struct {
 	q        *db.Queries
 	log      *slog.Logger
 	registry registry
+	clips    *voice.Clips // backchannel acknowledgements, per voice
 
 	sessions prometheus.Gauge
 	frames   *prometheus.CounterVec
@@ -143,7 +144,7 @@ func New(cfg Config) *Hub {
 	cfg.defaults()
 	return &Hub{
 		cfg: cfg, q: db.New(cfg.Pool), log: cfg.Logger.With("component", "voice_session"),
-		registry: registry{rdb: cfg.Redis, prefix: cfg.Prefix},
+		registry: registry{rdb: cfg.Redis, prefix: cfg.Prefix}, clips: voice.NewClips(cfg.Voice, 0),
 		sessions: prometheus.NewGauge(prometheus.GaugeOpts{Name: "voiceassist_voice_sessions",
 			Help: "Open voice WebSocket sessions on this replica."}),
 		frames: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "voiceassist_voice_session_frames_total",

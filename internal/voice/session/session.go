@@ -55,6 +55,7 @@ type Session struct {
 	inFrames  uint64
 	inGaps    uint64
 	lastInSeq uint32
+	bc        backchannel // acknowledgements during long utterances (backchannel.go)
 
 	// set once the session starts (init or resume), read-only afterwards
 	id       uuid.UUID
@@ -385,6 +386,7 @@ func (s *Session) audio(seq uint32, samples []int16) {
 	}
 	s.adaptVAD()
 	pos := 0
+	base := s.backchannelInput(len(samples))
 	for _, ev := range s.vad.Push(samples) {
 		at := min(max(ev.At, pos), len(samples))
 		if s.inUtter {
@@ -393,12 +395,15 @@ func (s *Session) audio(seq uint32, samples []int16) {
 			s.keep(samples[pos:at])
 		}
 		pos = at
-		if ev.Start {
+		s.backchannelEvent(ev, base+inputTime(ev.At))
+		switch {
+		case ev.Pause || ev.Resume: // inside speech: only backchannel acts on them
+		case ev.Start:
 			s.bargeIn("speech") // the user talks over the answer
 			s.inUtter = true
 			s.utter = append(s.utter[:0], s.preroll...)
 			s.preroll = s.preroll[:0]
-		} else {
+		default:
 			s.endUtterance()
 		}
 	}
@@ -407,6 +412,7 @@ func (s *Session) audio(seq uint32, samples []int16) {
 	} else {
 		s.keep(samples[pos:])
 	}
+	s.backchannelDecided()
 }
 
 // keep remembers the last prerollMS of audio before speech.
@@ -428,6 +434,7 @@ func (s *Session) collect(samples []int16) {
 
 // endUtterance hands the collected speech to a new turn.
 func (s *Session) endUtterance() {
+	s.backchannelEnd()
 	if !s.inUtter || len(s.utter) == 0 {
 		s.inUtter = false
 		return

@@ -17,6 +17,7 @@ type VAD struct {
 	rest        []int16 // samples short of a frame
 	loud, quiet int     // consecutive loud and quiet frames
 	speaking    bool
+	pause       int // frames of silence inside speech reported as a pause (0: none; backchannel)
 }
 
 const (
@@ -38,8 +39,20 @@ func NewVAD(silenceMS, sensitivity int) *VAD {
 // Event is a change found in the audio: the start or the end of speech, at the sample
 // index (relative to the samples of that Push) of the frame that decided it.
 type Event struct {
-	Start bool // speech started (else ended)
+	Start bool // speech started (else ended, unless Pause or Resume)
 	At    int
+	// Pause: the silence inside speech reached the pause length (SetPause); Resume: the
+	// first loud frame after such a pause (At is that frame's end). Speech goes on in both.
+	Pause, Resume bool
+}
+
+// SetPause makes Push report pauses of ms inside speech (0 or not shorter than the
+// end-of-speech silence: none).
+func (v *VAD) SetPause(ms int) {
+	v.pause = ms / 20
+	if v.pause >= v.silence {
+		v.pause = 0
+	}
 }
 
 // Push consumes samples and returns the changes they decide.
@@ -72,6 +85,7 @@ func (v *VAD) frame(f []int16) (Event, bool) {
 		v.floor = level
 	}
 	loud := level > v.floor+v.threshold && level > vadMinLevel
+	paused := v.speaking && v.pause > 0 && v.quiet >= v.pause
 	if loud {
 		v.loud, v.quiet = v.loud+1, 0
 	} else {
@@ -91,6 +105,10 @@ func (v *VAD) frame(f []int16) (Event, bool) {
 	case v.speaking && v.quiet >= v.silence:
 		v.speaking = false
 		return Event{Start: false}, true
+	case paused && loud:
+		return Event{Resume: true}, true
+	case v.speaking && v.pause > 0 && v.quiet == v.pause:
+		return Event{Pause: true}, true
 	}
 	return Event{}, false
 }
