@@ -231,20 +231,28 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger, opts ...Opti
 
 	bg, stop := context.WithCancel(context.Background())
 	var workers sync.WaitGroup
+	// The knowledge base's jobs start beside serving: River's Start pings, initialises its
+	// driver and starts its notifier and producers, ~50 ms that flags need not wait for
+	// (issue 17). Should it fail, indexing waits for a restart or a worker, as with
+	// JOBS_ENABLED=false, and the log says why (a database failure shows in /ready too).
+	kbStarted := make(chan struct{})
+	go func() {
+		defer close(kbStarted)
+		if err := kbs.Start(bg); err != nil {
+			log.Error("kb: start the indexing jobs (documents stay queued until a restart or a worker)", "error", err)
+		}
+	}()
 	a.closers = append(a.closers, func() {
 		hub.Close()
 		sctx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
 		defer cancel()
+		<-kbStarted // stopping River before its Start returned would leave it running
 		if err := kbs.Close(sctx); err != nil {
 			log.Warn("kb: close", "error", err)
 		}
 		stop()
 		workers.Wait()
 	}) // before the pools close
-	if err := kbs.Start(bg); err != nil {
-		return nil, err
-	}
-	ph.done("knowledge-base jobs")
 	a.Cache.Start(bg)
 	a.closers = append(a.closers, a.Cache.Close)
 	a.Realtime.Start(bg)
