@@ -12,14 +12,6 @@ import (
 	"github.com/voiceassist/gateway/internal/docs"
 )
 
-func (s *Server) apiVersion() string {
-	spec, err := api.GetSwagger()
-	if err != nil {
-		return "unknown"
-	}
-	return spec.Info.Version
-}
-
 func (s *Server) page(kind string) ([]byte, error) {
 	if !s.Config.DocsEnabled {
 		return nil, apierr.NotFound("Documentation")

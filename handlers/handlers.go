@@ -54,6 +54,8 @@ type Server struct {
 	SpecJSON func() ([]byte, error)
 	SpecYAML []byte
 	Title    string
+	// APIVersion is the contract's info.version (GET /api/version).
+	APIVersion string
 
 	// CacheAdmin clears and invalidates the cache with an audit row.
 	CacheAdmin *cache.Admin

@@ -54,7 +54,7 @@ func (s *Server) GetVersion(ctx context.Context, _ api.GetVersionRequestObject) 
 			Commit:     buildinfo.Commit,
 			BuildTime:  buildinfo.BuildTime,
 			GoVersion:  buildinfo.GoVersion(),
-			ApiVersion: s.apiVersion(),
+			ApiVersion: s.APIVersion,
 		},
 		Metadata:  meta(ctx),
 		Timestamp: now(),

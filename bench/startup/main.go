@@ -4,7 +4,15 @@
 //
 //	go run ./bench/startup -url http://127.0.0.1:18090/ofrep/v1/evaluate/flags/ui.dark_mode -- bin/voiceassist serve
 //
-// It prints one line: STARTUP ms=<float> rss_kib=<int>.
+// It prints one line: STARTUP ms=<float> rss_kib=<int> cpu_ms=<float> wait_ms=<float>
+// anon_kib=<int> file_kib=<int> pmd_kib=<int>: cpu_ms is
+// the CPU time the server's threads had used when the 200 arrived and wait_ms the time they
+// spent runnable but waiting for a CPU (from /proc/<pid>/task/*/schedstat). On a busy machine
+// ms grows with wait_ms while cpu_ms stays what the start-up costs. anon_kib and file_kib split
+// the RSS into memory the process allocated and pages of its binary (and other files) mapped;
+// pmd_kib is the part of file_kib mapped as 2 MiB pages: a binary the Go linker has just
+// written sits in the page cache as large folios, and every start of it then maps them whole
+// (~25 MiB more RSS); a copy (cp) does not (docs/benchmarks.md § "Start-up and idle memory").
 package main
 
 import (
@@ -14,6 +22,7 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"syscall"
@@ -38,12 +47,14 @@ func main() {
 	must(cmd.Start())
 	defer func() { _ = cmd.Process.Signal(syscall.SIGTERM); _ = cmd.Wait() }()
 	var took time.Duration
+	var cpu, wait int64
 	for {
 		res, err := client.Post(*url, "application/json", bytes.NewBufferString(*body))
 		if err == nil {
 			res.Body.Close()
 			if res.StatusCode == http.StatusOK {
 				took = time.Since(start)
+				cpu, wait = schedNS(cmd.Process.Pid)
 				break
 			}
 		}
@@ -54,19 +65,41 @@ func main() {
 		time.Sleep(time.Millisecond)
 	}
 	time.Sleep(*idle)
-	fmt.Printf("STARTUP ms=%.1f rss_kib=%d\n", float64(took.Microseconds())/1000, rssKiB(cmd.Process.Pid))
+	pid := cmd.Process.Pid
+	fmt.Printf("STARTUP ms=%.1f rss_kib=%d cpu_ms=%.1f wait_ms=%.1f anon_kib=%d file_kib=%d pmd_kib=%d\n",
+		float64(took.Microseconds())/1000, procKiB(pid, "status", "VmRSS:"), float64(cpu)/1e6, float64(wait)/1e6,
+		procKiB(pid, "status", "RssAnon:"), procKiB(pid, "status", "RssFile:"), procKiB(pid, "smaps_rollup", "FilePmdMapped:"))
 }
 
-func rssKiB(pid int) int64 {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+// procKiB reads a "Name: N kB" line of /proc/<pid>/<file>.
+func procKiB(pid int, file, name string) int64 {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/%s", pid, file))
 	must(err)
 	for _, l := range strings.Split(string(b), "\n") {
-		if f := strings.Fields(l); len(f) >= 2 && f[0] == "VmRSS:" {
+		if f := strings.Fields(l); len(f) >= 2 && f[0] == name {
 			kb, _ := strconv.ParseInt(f[1], 10, 64)
 			return kb
 		}
 	}
 	return 0
+}
+
+// schedNS sums the time on a CPU and the time waiting for one of every thread of pid, in
+// nanoseconds (threads that already exited are not counted; the Go runtime keeps its threads).
+func schedNS(pid int) (cpu, wait int64) {
+	tasks, _ := filepath.Glob(fmt.Sprintf("/proc/%d/task/*/schedstat", pid))
+	for _, t := range tasks {
+		b, err := os.ReadFile(t)
+		if err != nil {
+			continue
+		}
+		if f := strings.Fields(string(b)); len(f) >= 2 {
+			c, _ := strconv.ParseInt(f[0], 10, 64)
+			w, _ := strconv.ParseInt(f[1], 10, 64)
+			cpu, wait = cpu+c, wait+w
+		}
+	}
+	return cpu, wait
 }
 
 func must(err error) {

@@ -22,7 +22,6 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/redis/go-redis/v9"
 
-	"github.com/voiceassist/gateway/gen/api"
 	"github.com/voiceassist/gateway/gen/db"
 	"github.com/voiceassist/gateway/handlers"
 	"github.com/voiceassist/gateway/internal/adminpanel"
@@ -106,15 +105,16 @@ type App struct {
 // lazily: the gateway starts while Redis is down and reports it in /ready) and builds the
 // HTTP handler.
 func New(ctx context.Context, cfg *config.Config, log *slog.Logger, opts ...Option) (*App, error) {
+	ph := &phases{log: log, last: time.Now()}
 	a := &App{Config: cfg, Log: log, Registry: prometheus.NewRegistry(), Health: &health.Registry{}, now: time.Now}
 	for _, o := range opts {
 		o(a)
 	}
-	// The embedded contract takes tens of milliseconds to parse: do it while the database and
-	// Redis are being set up (start-up time, issue 17). The channel is buffered, so an early
-	// return leaks nothing.
+	// The embedded contract takes tens of milliseconds to parse (openapi.Load): do it while the
+	// database and Redis are being set up (start-up time, issue 17). The channel is buffered,
+	// so an early return leaks nothing.
 	specc := make(chan specResult, 1)
-	go func() { s, err := api.GetSwagger(); specc <- specResult{s, err} }()
+	go func() { s, err := openapi.Load(); specc <- specResult{s, err} }()
 	ok := false
 	defer func() {
 		if !ok {
@@ -123,9 +123,10 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger, opts ...Opti
 	}()
 
 	a.jobs = cfg.JobsEnabled
-	if err := a.openStores(ctx); err != nil {
+	if err := a.openStores(ctx, ph); err != nil {
 		return nil, err
 	}
+	ph.done("stores and migrations")
 	pool := a.Pool
 
 	probes := map[string]health.Probe{
@@ -146,6 +147,7 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger, opts ...Opti
 		return nil, err
 	}
 	a.Auth = authSvc
+	ph.done("auth")
 	biz := telemetry.NewBusiness(a.Registry)
 	// Per-day counts for the admin panel, bumped where the business metrics are and stored by
 	// the panel every few seconds.
@@ -156,6 +158,7 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger, opts ...Opti
 	if err := authSvc.LoadRevocations(ctx); err != nil {
 		log.Warn("load revocations into redis (retried on the first authenticated request)", "error", err)
 	}
+	ph.done("revocations")
 	if cfg.AdminEmail != "" {
 		created, err := authSvc.Bootstrap(ctx, cfg.AdminEmail, cfg.AdminPassword)
 		if err != nil {
@@ -165,12 +168,14 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger, opts ...Opti
 			log.Info("created the bootstrap superadmin", "email", auth.NormalizeEmail(cfg.AdminEmail))
 		}
 	}
+	ph.done("bootstrap admin")
 
 	flags, err := flagstore.New(ctx, pool, log, cfg.FlagPollInterval, nil)
 	if err != nil {
 		return nil, err
 	}
 	a.Flags = flags
+	ph.done("flag snapshot")
 	if cfg.VoiceFlagsCreate {
 		if n, err := voice.EnsureFlags(ctx, flags, audit.Actor{Email: "system"}); err != nil {
 			return nil, fmt.Errorf("app: voice flags: %w", err)
@@ -178,6 +183,7 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger, opts ...Opti
 			log.Info("created the missing voice feature flags (disabled)", "count", n)
 		}
 	}
+	ph.done("voice flags")
 
 	hub, err := stream.New(ctx, pool, flags, log, stream.NewMetrics(a.Registry), stream.Options{
 		Heartbeat: cfg.SSEHeartbeat, Poll: cfg.FlagPollInterval,
@@ -188,6 +194,7 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger, opts ...Opti
 		return nil, err
 	}
 	a.Stream = hub
+	ph.done("stream")
 
 	sched := schedule.New(pool, flags, log, a.Registry, cfg.FlagPollInterval, a.now)
 	sched.SetTracer(a.Tracing.Tracer())
@@ -198,11 +205,13 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger, opts ...Opti
 	if a.extractor, err = newExtractor(cfg); err != nil {
 		return nil, err
 	}
+	ph.done("extractor")
 	kbs, err := a.newKB(ctx)
 	if err != nil {
 		return nil, err
 	}
 	a.KB = kbs
+	ph.done("knowledge base")
 	kbs.SetMetrics(biz)
 	telemetry.KBGauges(a.Registry, kbs.CountByStatus, 5*time.Second, log)
 	if cfg.QdrantHost != "" {
@@ -218,22 +227,32 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger, opts ...Opti
 	a.Conversations.Metrics = biz
 	a.Realtime = a.newRealtime()
 	a.Registry.MustRegister(a.Realtime.Collectors()...)
+	ph.done("chat and realtime")
 
 	bg, stop := context.WithCancel(context.Background())
 	var workers sync.WaitGroup
+	// The knowledge base's jobs start beside serving: River's Start pings, initialises its
+	// driver and starts its notifier and producers, ~50 ms that flags need not wait for
+	// (issue 17). Should it fail, indexing waits for a restart or a worker, as with
+	// JOBS_ENABLED=false, and the log says why (a database failure shows in /ready too).
+	kbStarted := make(chan struct{})
+	go func() {
+		defer close(kbStarted)
+		if err := kbs.Start(bg); err != nil {
+			log.Error("kb: start the indexing jobs (documents stay queued until a restart or a worker)", "error", err)
+		}
+	}()
 	a.closers = append(a.closers, func() {
 		hub.Close()
 		sctx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
 		defer cancel()
+		<-kbStarted // stopping River before its Start returned would leave it running
 		if err := kbs.Close(sctx); err != nil {
 			log.Warn("kb: close", "error", err)
 		}
 		stop()
 		workers.Wait()
 	}) // before the pools close
-	if err := kbs.Start(bg); err != nil {
-		return nil, err
-	}
 	a.Cache.Start(bg)
 	a.closers = append(a.closers, a.Cache.Close)
 	a.Realtime.Start(bg)
@@ -245,12 +264,14 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger, opts ...Opti
 	} else {
 		log.Info("background jobs are off (JOBS_ENABLED=false): a `voiceassist worker` runs indexing and scheduled changes")
 	}
+	ph.done("background work")
 
 	sr := <-specc
 	if sr.err != nil {
 		return nil, fmt.Errorf("app: load embedded spec: %w", sr.err)
 	}
 	spec := sr.spec
+	ph.done("contract")
 	specJSON := sync.OnceValues(func() ([]byte, error) { return json.Marshal(spec) })
 	flagM := flagstore.NewMetrics(a.Registry)
 	flagM.Daily = daily
@@ -277,6 +298,8 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger, opts ...Opti
 		SpecJSON: specJSON,
 		SpecYAML: openapi.YAML,
 		Title:    spec.Info.Title,
+
+		APIVersion: spec.Info.Version,
 	}
 	h.CacheAdmin = cache.NewAdmin(a.Cache, pool)
 	a.Voice = newVoice(cfg, pool, h.Limiter, a.Conversations, a.Registry, a.Health, log)
@@ -308,6 +331,7 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger, opts ...Opti
 	h.Panel = a.Panel
 	workers.Add(1)
 	go func() { defer workers.Done(); a.Panel.Run(bg) }()
+	ph.done("services")
 	a.Echo = httpserver.New(httpserver.Options{
 		Config:   cfg,
 		Logger:   log,
@@ -329,6 +353,7 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger, opts ...Opti
 		},
 		Daily: daily,
 	})
+	ph.done("http server")
 	if cfg.MetricsEnabled && cfg.MetricsAddr != "" {
 		if err := a.serveMetrics(cfg.MetricsAddr); err != nil {
 			return nil, err
@@ -339,7 +364,7 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger, opts ...Opti
 }
 
 // openStores connects to PostgreSQL (migrating when configured) and prepares Redis.
-func (a *App) openStores(ctx context.Context) error {
+func (a *App) openStores(ctx context.Context, ph *phases) error {
 	cfg := a.Config
 	tracing, err := telemetry.New(ctx, telemetry.Settings{Endpoint: cfg.OTLPEndpoint, Protocol: cfg.OTLPProtocol,
 		ServiceName: cfg.OTelServiceName, ServiceVersion: buildinfo.Version, Sampler: cfg.OTelSampler, SamplerArg: cfg.OTelSamplerArg})
@@ -356,16 +381,19 @@ func (a *App) openStores(ctx context.Context) error {
 		}
 	})
 
+	ph.done("tracing")
 	pool, err := database.Open(ctx, cfg.DatabaseURL, cfg.DatabaseMaxConns)
 	if err != nil {
 		return err
 	}
+	ph.done("database pool")
 	a.Pool = pool
 	a.closers = append(a.closers, pool.Close)
 	if cfg.DatabaseAutoMigrate {
 		if err := database.Migrate(ctx, pool, "up", io.Discard); err != nil {
 			return err
 		}
+		ph.done("migrations")
 	}
 	ropts, err := redis.ParseURL(cfg.RedisURL)
 	if err != nil {

@@ -83,6 +83,8 @@ type kbDeps struct {
 	extractor *ner.Extractor
 	// jobMiddleware wraps indexing jobs (the server's tracing).
 	jobMiddleware []rivertype.Middleware
+	// fillInBackground: see kb.Config.FillInBackground.
+	fillInBackground bool
 }
 
 // openKB builds the knowledge base: the one code path of the server and the CLI. The
@@ -124,7 +126,9 @@ func openKB(ctx context.Context, cfg *config.Config, pool *pgxpool.Pool, log *sl
 		Extract: extract.Limits{MaxBytes: cfg.KBExtractMaxBytes, MaxStreamBytes: cfg.KBExtractMaxStreamBytes,
 			Timeout: min(cfg.KBExtractTimeout, cfg.KBJobTimeout/2)},
 		JobMiddleware: d.jobMiddleware,
-		Entities:      kbEntities(x),
+		// The server and the worker fill the index after start-up; commands before they run.
+		FillInBackground: d.fillInBackground,
+		Entities:         kbEntities(x),
 	}, log, opts...)
 	if err != nil {
 		closeVec()
@@ -183,7 +187,8 @@ func newVectorStore(cfg *config.Config, emb embed.Embedder) (vector.Store, func(
 func (a *App) newKB(ctx context.Context) (*kb.Service, error) {
 	s, closeVec, err := openKB(ctx, a.Config, a.Pool, a.Log, kbDeps{
 		workers: a.indexWorkers(), embedder: a.embedder, retry: a.kbRetry, queryCache: a.Cache, extractor: a.extractor,
-		jobMiddleware: []rivertype.Middleware{telemetry.NewJobMiddleware(a.Tracing)},
+		jobMiddleware:    []rivertype.Middleware{telemetry.NewJobMiddleware(a.Tracing)},
+		fillInBackground: true, // never delays serving flags (issue 17)
 	})
 	if err != nil {
 		return nil, err

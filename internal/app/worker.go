@@ -79,7 +79,7 @@ func newWorker(ctx context.Context, cfg *config.Config, log *slog.Logger, opts .
 	if cfg.KBIndexWorkers == 0 {
 		return nil, errors.New("worker: KB_INDEX_WORKERS is 0: a worker must index (set it to 1 or more)")
 	}
-	if err := a.openStores(ctx); err != nil {
+	if err := a.openStores(ctx, &phases{log: log, last: time.Now()}); err != nil {
 		return nil, err
 	}
 	authSvc, err := auth.NewService(cfg, a.Pool, a.Redis, log, nil)

@@ -73,6 +73,11 @@ type Config struct {
 	Extract extract.Limits
 	// JobMiddleware wraps job inserts and runs (tracing).
 	JobMiddleware []rivertype.Middleware
+	// FillInBackground opens the index in New but fills it (the rebuild from PostgreSQL of a
+	// fresh keyword index or of the in-process vector store, then the events it lacks) on a
+	// goroutine; search, indexing and counts wait for it. A server sets it so that the
+	// knowledge base never delays serving flags (issue 17); commands leave it off.
+	FillInBackground bool
 }
 
 // OfflineVectorWeight is the vector weight of "auto" fusion with the offline embedder: the
@@ -134,6 +139,10 @@ type Service struct {
 	// applyMu serialises applying kb_events to the local indexes; applied is the last one.
 	applyMu sync.Mutex
 	applied int64
+	// filled is closed once the index is filled (New, or its goroutine with
+	// Config.FillInBackground); fillErr is why filling failed.
+	filled  chan struct{}
+	fillErr error
 
 	onChange func(context.Context)
 	quota    searchQuota         // per-user limit on POST /api/kb/search
@@ -211,10 +220,40 @@ func New(ctx context.Context, pool *pgxpool.Pool, emb embed.Embedder, vec vector
 		return nil, fmt.Errorf("kb: river client: %w", err)
 	}
 	s.river = rcl
-	if err := s.openIndex(ctx); err != nil {
+	fill, err := s.openIndex(ctx)
+	if err != nil {
 		return nil, err
 	}
+	s.filled = make(chan struct{})
+	if !cfg.FillInBackground {
+		defer close(s.filled)
+		if err := fill(ctx); err != nil {
+			_ = s.index.Close()
+			return nil, err
+		}
+		return s, nil
+	}
+	go func() {
+		defer close(s.filled)
+		start := time.Now()
+		// Close waits for this, so it may outlive the caller's context but not the process.
+		if s.fillErr = fill(context.WithoutCancel(ctx)); s.fillErr != nil {
+			s.log.Error("kb: fill the search indexes (search and indexing fail until a restart)", "error", s.fillErr)
+			return
+		}
+		s.log.Debug("kb: search indexes filled in the background", "took", time.Since(start))
+	}()
 	return s, nil
+}
+
+// waitFilled waits until the index is filled (at once unless Config.FillInBackground).
+func (s *Service) waitFilled(ctx context.Context) error {
+	select {
+	case <-s.filled:
+		return s.fillErr
+	case <-ctx.Done():
+		return fmt.Errorf("kb: search index still loading: %w", ctx.Err())
+	}
 }
 
 // Start runs the indexing workers (when Config.Workers > 0) and queues a re-embedding of
@@ -250,6 +289,7 @@ func (s *Service) Close(ctx context.Context) error {
 		}
 	}
 	if s.index != nil {
+		<-s.filled // a background fill writes to the index until it returns
 		errs = append(errs, s.index.Close())
 	}
 	return errors.Join(errs...)

@@ -94,6 +94,9 @@ func (s *Service) Search(ctx context.Context, q Query) (Result, error) {
 	if q.Mode == ModeHybrid {
 		res.Fusion = q.Fusion
 	}
+	if err := s.waitFilled(ctx); err != nil {
+		return Result{}, err
+	}
 	if err := s.CatchUp(ctx); err != nil {
 		// apply writes the keyword index before the vector store, so when only the (remote)
 		// vector store fails, keyword search is still current; the other modes need vectors.

@@ -31,7 +31,7 @@ const rebuildPage = 2000
 // openIndex opens the Bleve index and brings it and the vector store up to date: an index
 // that is missing, unreadable or of another format is rebuilt from Postgres; otherwise the
 // events since it was last updated are applied.
-func (s *Service) openIndex(ctx context.Context) error {
+func (s *Service) openIndex(ctx context.Context) (fill func(context.Context) error, err error) {
 	dir := bleveDir(s.cfg.Dir)
 	_, statErr := os.Stat(dir)
 	fresh := errors.Is(statErr, os.ErrNotExist)
@@ -39,18 +39,18 @@ func (s *Service) openIndex(ctx context.Context) error {
 	if err != nil && strings.Contains(err.Error(), "timeout") {
 		// Another process holds the index (bbolt's file lock): it is in use, not broken. Two
 		// processes must not share one DATA_DIR; never delete a live index.
-		return fmt.Errorf("kb: search index %s is locked by another process (each process needs its own DATA_DIR): %w", dir, err)
+		return nil, fmt.Errorf("kb: search index %s is locked by another process (each process needs its own DATA_DIR): %w", dir, err)
 	}
 	if err != nil && !fresh {
 		s.log.Warn("kb: search index unreadable, rebuilding", "dir", dir, "error", err)
 		if err := removeIndexDir(dir); err != nil {
-			return err
+			return nil, err
 		}
 		fresh = true
 		idx, err = search.Open(dir)
 	}
 	if err != nil {
-		return fmt.Errorf("kb: open search index: %w", err)
+		return nil, fmt.Errorf("kb: open search index: %w", err)
 	}
 	s.index = idx
 	applied, format := int64(0), ""
@@ -64,10 +64,10 @@ func (s *Service) openIndex(ctx context.Context) error {
 		s.log.Info("kb: search index has another format, rebuilding", "found", format, "want", indexFormat)
 		_ = idx.Close()
 		if err := removeIndexDir(dir); err != nil {
-			return err
+			return nil, err
 		}
 		if s.index, err = search.Open(dir); err != nil {
-			return fmt.Errorf("kb: open search index: %w", err)
+			return nil, fmt.Errorf("kb: open search index: %w", err)
 		}
 		fresh = true
 	}
@@ -77,12 +77,14 @@ func (s *Service) openIndex(ctx context.Context) error {
 		// An in-process vector store starts empty every time; a fresh keyword index too. A
 		// remote store (Qdrant) is shared and kept current by every replica's events, so a
 		// fresh local index does not reset it (POST /api/admin/kb/reindex refills it).
-		return s.rebuild(ctx, fresh, inProcess)
+		return func(ctx context.Context) error { return s.rebuild(ctx, fresh, inProcess) }, nil
 	}
-	if err := s.CatchUp(ctx); err != nil {
-		s.log.Warn("kb: apply index changes at start (retried on the next search)", "error", err)
-	}
-	return nil
+	return func(ctx context.Context) error {
+		if err := s.catchUp(ctx); err != nil {
+			s.log.Warn("kb: apply index changes at start (retried on the next search)", "error", err)
+		}
+		return nil
+	}, nil
 }
 
 // rebuild fills the Bleve index (when keyword) and the vector store (when vectors) with every
@@ -136,14 +138,22 @@ func (s *Service) rebuild(ctx context.Context, keyword, vectors bool) error {
 		}
 	}
 	s.log.Info("kb: indexes rebuilt from Postgres", "chunks", n, "keyword", keyword, "vectors", vectors, "took", time.Since(start))
-	if err := s.CatchUp(ctx); err != nil {
+	if err := s.catchUp(ctx); err != nil {
 		s.log.Warn("kb: apply index changes at start (retried on the next search)", "error", err)
 	}
 	return nil
 }
 
-// CatchUp applies the kb_events this process has not applied yet to its indexes.
+// CatchUp applies the kb_events this process has not applied yet to its indexes, once they
+// are filled.
 func (s *Service) CatchUp(ctx context.Context) error {
+	if err := s.waitFilled(ctx); err != nil {
+		return err
+	}
+	return s.catchUp(ctx)
+}
+
+func (s *Service) catchUp(ctx context.Context) error {
 	last, err := s.q.LastKbEvent(ctx)
 	if err != nil {
 		return fmt.Errorf("kb: events: %w", err)

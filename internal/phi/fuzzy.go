@@ -1,7 +1,6 @@
 package phi
 
 import (
-	"regexp"
 	"strings"
 )
 
@@ -9,7 +8,7 @@ import (
 // lower-case word of six letters or more in a label expression to the word itself or any
 // one-letter slip of the common kinds: a letter dropped, doubled, or swapped with the next.
 // Substituted letters are not covered.
-var longWord = regexp.MustCompile(`[a-z]{6,}`)
+var longWord = compile(`[a-z]{6,}`)
 
 func fuzzy(expr string) string {
 	return longWord.ReplaceAllStringFunc(expr, func(w string) string {

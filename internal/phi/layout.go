@@ -1,7 +1,6 @@
 package phi
 
 import (
-	"regexp"
 	"strings"
 )
 
@@ -60,7 +59,7 @@ func tables(text string, cs []candidate) []candidate {
 	return cs
 }
 
-var pidRe = regexp.MustCompile(`(?m)^PID\|[^\r\n]*`)
+var pidRe = compile(`(?m)^PID\|[^\r\n]*`)
 
 // hl7 reads PID-3 (identifiers: the first is taken as the MRN), PID-5 (name) and PID-7 (birth
 // date); other segments are left to the general rules.
@@ -90,7 +89,7 @@ func hl7(text string, cs []candidate) []candidate {
 
 const digitWord = `(?:zero|oh|one|two|three|four|five|six|seven|eight|nine)`
 
-var spokenPhoneRe = regexp.MustCompile(`(?i)\b` + digitWord + `(?:[ ,\-]+` + digitWord + `){9}\b|\b` + digitWord + `(?:[ ,\-]+` + digitWord + `){6}\b`)
+var spokenPhoneRe = compile(`(?i)\b` + digitWord + `(?:[ ,\-]+` + digitWord + `){9}\b|\b` + digitWord + `(?:[ ,\-]+` + digitWord + `){6}\b`)
 
 // spokenPhones: "phone number is five five five one two three ..." (dictation).
 func spokenPhones(text string, cs []candidate) []candidate {

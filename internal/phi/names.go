@@ -2,7 +2,6 @@ package phi
 
 import (
 	_ "embed"
-	"regexp"
 	"strings"
 )
 
@@ -63,26 +62,26 @@ const tok = `[A-Z][a-zA-Z'\-]*[a-zA-Z]`
 const ptok = `(?:(?:van|von|de|del|della|der|den|la|le|da|di|du|dos|das|bin|ibn|al|el|ter|ten)[ \t]+){0,3}` + tok
 
 var (
-	titleRe      = regexp.MustCompile(`\b(?:Dr|Mr|Mrs|Ms|Miss|Mx|Prof)\.?[ \t]+((?:[A-Z]\.[ \t]*)?` + ptok + `(?:[ \t]+(?:[A-Z]\.[ \t]+)?` + ptok + `)?)`)
-	credentialRe = regexp.MustCompile(`\b(` + tok + `(?:[ \t]+[A-Z]\.)?[ \t]+` + ptok + `|` + ptok + `,[ \t]+` + tok + `),?[ \t]+(?:MD|M\.D\.|DO|RN|NP|PA-C|PA|LPN|MSW|LCSW|PhD|DDS|PharmD|CNA|APRN)\b`)
-	labelNameRe  = regexp.MustCompile(`(?i:\b(?:` + fuzzy(`attn|attention|re|signed|signed by|witnessed by|witness|copies|patient name is|patient is|name is|this is|saw|examined|evaluated|visited|met with|admitted|discharged|patient name|patient|pt|name|caller|attending|provider|physician|surgeon|pcp|nurse|therapist|interpreter|witness|proxy|poa|informant|historian|requested by|reviewed by|performed by|ordered by|covering|cosigned by|co-signed by|transcribed by|authored by|verified by|consulted|consult with|message from|message for|notified|paged|seen by|signed by|dictated by|referred by|prescribed by|discussed with|spoke with|spoke to|called|left voicemail for|voicemail for|dear|regarding|accompanied by|cc|per|contact|emergency contact|next of kin|guardian|mother|father|parent|from|with|and|by|to`) + `)\b)(?:[ \t]*\([^)\n]{1,30}\))?[ \t]*:?[ \t]+` +
+	titleRe      = compile(`\b(?:Dr|Mr|Mrs|Ms|Miss|Mx|Prof)\.?[ \t]+((?:[A-Z]\.[ \t]*)?` + ptok + `(?:[ \t]+(?:[A-Z]\.[ \t]+)?` + ptok + `)?)`)
+	credentialRe = compile(`\b(` + tok + `(?:[ \t]+[A-Z]\.)?[ \t]+` + ptok + `|` + ptok + `,[ \t]+` + tok + `),?[ \t]+(?:MD|M\.D\.|DO|RN|NP|PA-C|PA|LPN|MSW|LCSW|PhD|DDS|PharmD|CNA|APRN)\b`)
+	labelNameRe  = compile(`(?i:\b(?:` + fuzzy(`attn|attention|re|signed|signed by|witnessed by|witness|copies|patient name is|patient is|name is|this is|saw|examined|evaluated|visited|met with|admitted|discharged|patient name|patient|pt|name|caller|attending|provider|physician|surgeon|pcp|nurse|therapist|interpreter|witness|proxy|poa|informant|historian|requested by|reviewed by|performed by|ordered by|covering|cosigned by|co-signed by|transcribed by|authored by|verified by|consulted|consult with|message from|message for|notified|paged|seen by|signed by|dictated by|referred by|prescribed by|discussed with|spoke with|spoke to|called|left voicemail for|voicemail for|dear|regarding|accompanied by|cc|per|contact|emergency contact|next of kin|guardian|mother|father|parent|from|with|and|by|to`) + `)\b)(?:[ \t]*\([^)\n]{1,30}\))?[ \t]*:?[ \t]+` +
 		`((?:` + ptok + `,[ \t]+` + tok + `)|(?:` + tok + `(?:[ \t]+[A-Z]\.)?(?:[ \t]+` + ptok + `){0,2})|(?:[A-Z]\.[ \t]+` + ptok + `))`)
-	relativeRe = regexp.MustCompile(`(?i:\b(?:` + fuzzy(`stepdaughter|stepson|godson|goddaughter|godmother|godfather|stepmother|stepfather|grandchild|daughter|son|wife|husband|sister|brother|niece|nephew|mother|father|caregiver|spouse|partner|friend|grandson|granddaughter|grandmother|grandfather|aunt|uncle|cousin|neighbor|neighbour|fiance|fiancee|roommate`) + `)),?[ \t]+(` + tok + `(?:[ \t]+` + tok + `)?)`)
-	sigRe      = regexp.MustCompile(`(?m)^[ \t]*(?:--|—|/s/)[ \t]*((?:[A-Z]\.[ \t]+)?` + tok + `(?:[ \t]+` + tok + `)?)`)
+	relativeRe = compile(`(?i:\b(?:` + fuzzy(`stepdaughter|stepson|godson|goddaughter|godmother|godfather|stepmother|stepfather|grandchild|daughter|son|wife|husband|sister|brother|niece|nephew|mother|father|caregiver|spouse|partner|friend|grandson|granddaughter|grandmother|grandfather|aunt|uncle|cousin|neighbor|neighbour|fiance|fiancee|roommate`) + `)),?[ \t]+(` + tok + `(?:[ \t]+` + tok + `)?)`)
+	sigRe      = compile(`(?m)^[ \t]*(?:--|—|/s/)[ \t]*((?:[A-Z]\.[ \t]+)?` + tok + `(?:[ \t]+` + tok + `)?)`)
 	// "Okafor, 91, ..." / "Robert Okafor is a 47-year-old ..." / "Robert Okafor was born ..."
-	subjectRe = regexp.MustCompile(`(?m)(?:^|[.!?:][ \t]+)((?:` + tok + `[ \t]+){1,2}` + tok + `|` + tok + `,[ \t]` + tok + `)(?:,?[ \t]+(?:is[ \t]+)?(?:an?[ \t]+)?\d{1,3}[ \t\-]?(?:years?|yrs?|y/o|yo)\b|[ \t]+(?:was born|was seen|was admitted|presents|presented|reports|reported|returns|returned|states|stated|denies|denied|is|was|has|had|came|comes|called|arrived|underwent|tolerated|agrees|agreed|declined|missed|needs|will|lives|lived)\b)`)
+	subjectRe = compile(`(?m)(?:^|[.!?:][ \t]+)((?:` + tok + `[ \t]+){1,2}` + tok + `|` + tok + `,[ \t]` + tok + `)(?:,?[ \t]+(?:is[ \t]+)?(?:an?[ \t]+)?\d{1,3}[ \t\-]?(?:years?|yrs?|y/o|yo)\b|[ \t]+(?:was born|was seen|was admitted|presents|presented|reports|reported|returns|returned|states|stated|denies|denied|is|was|has|had|came|comes|called|arrived|underwent|tolerated|agrees|agreed|declined|missed|needs|will|lives|lived)\b)`)
 	// Any run of capitalised tokens, for the list look-up.
-	capsRunRe  = regexp.MustCompile(tok + `(?:[ \t]+(?:[A-Z]\.[ \t]+)?` + tok + `)*`)
-	ccLineRe   = regexp.MustCompile(`(?im)^[ \t]*(?:cc|copies|copies to|copy to)[ \t]*:[^\n]*`)
-	capsPairRe = regexp.MustCompile(`\b([A-Z]{2,}(?:['\-][A-Z]+)?,[ \t][A-Z]{2,}(?:['\-][A-Z]+)?)\b`)
+	capsRunRe  = compile(tok + `(?:[ \t]+(?:[A-Z]\.[ \t]+)?` + tok + `)*`)
+	ccLineRe   = compile(`(?im)^[ \t]*(?:cc|copies|copies to|copy to)[ \t]*:[^\n]*`)
+	capsPairRe = compile(`\b([A-Z]{2,}(?:['\-][A-Z]+)?,[ \t][A-Z]{2,}(?:['\-][A-Z]+)?)\b`)
 	// Dictated text is often all lower case: "patient wanjiru bhattacharya date of birth ...".
-	lowerNameRe = regexp.MustCompile(`(?i:\b(?:patient name is|patient name|patient is|patient|pt|name is|name))[ \t]*:?[ \t]+([a-z][a-z'\-]+(?:[ \t][a-z][a-z'\-]+){1,2})\b`)
+	lowerNameRe = compile(`(?i:\b(?:patient name is|patient name|patient is|patient|pt|name is|name))[ \t]*:?[ \t]+([a-z][a-z'\-]+(?:[ \t][a-z][a-z'\-]+){1,2})\b`)
 	// What may follow a dictated name: the end of the line, or its date of birth, age, MRN.
-	lowerNameEndRe = regexp.MustCompile(`^(?:[ \t]*(?:\n|$|,|\(|;)|[ \t]+(?:date of birth|dob|born|age|aged|mrn|medical record|is a|is an|was born|who is)\b)`)
+	lowerNameEndRe = compile(`^(?:[ \t]*(?:\n|$|,|\(|;)|[ \t]+(?:date of birth|dob|born|age|aged|mrn|medical record|is a|is an|was born|who is)\b)`)
 	// "Dagny is a 72-year-old ...", "Bich says ...": one capitalised word starting a sentence,
 	// then a verb only a person takes.
-	soloRe     = regexp.MustCompile(`(?m)(?:^|[.!?:][ \t]+)(` + tok + `)(?:,?[ \t]+is[ \t]+an?[ \t]+\d{1,3}[ \t\-]?(?:years?|yrs?|y/o|yo)\b|[ \t]+(?:says|said|reports|reported|states|stated|denies|denied|agrees|agreed|lives|complains|tells)\b)`)
-	initialsRe = regexp.MustCompile(`\b([A-Z]\.[ \t]` + tok + `)`)
+	soloRe     = compile(`(?m)(?:^|[.!?:][ \t]+)(` + tok + `)(?:,?[ \t]+is[ \t]+an?[ \t]+\d{1,3}[ \t\-]?(?:years?|yrs?|y/o|yo)\b|[ \t]+(?:says|said|reports|reported|states|stated|denies|denied|agrees|agreed|lives|complains|tells)\b)`)
+	initialsRe = compile(`\b([A-Z]\.[ \t]` + tok + `)`)
 )
 
 // titleStop: after a title only these end the name ("Dr Kowal Feb 17th").
@@ -199,7 +198,7 @@ func names(text string, cs []candidate) []candidate {
 // facility words) and stops at a facility word.
 func trimName(text string, s, e int) (int, int) { return trimNameWith(text, s, e, notName) }
 
-var zipAfter = regexp.MustCompile(`^,?[ \t]+\d{5}\b`)
+var zipAfter = compile(`^,?[ \t]+\d{5}\b`)
 
 func trimNameWith(text string, s, e int, stop map[string]bool) (int, int) {
 	span := text[s:e]
@@ -331,20 +330,20 @@ func propagateNames(text string, cs []candidate) []candidate {
 }
 
 var (
-	streetRe     = regexp.MustCompile(`\b\d{1,5}[ \t]+(?:(?:[NSEW]\.?|North|South|East|West)[ \t]+)?(?:(?:` + tok + `|\d+(?:st|nd|rd|th))[ \t]+){1,3}(?:Street|St|Avenue|Ave|Road|Rd|Drive|Dr|Lane|Ln|Boulevard|Blvd|Court|Ct|Way|Place|Pl|Terrace|Ter|Circle|Cir|Parkway|Pkwy|Highway|Hwy|Trail|Trl|Square|Sq|Crossing|Xing|Pike|Turnpike|Loop|Run|Row|Path|Pass|Ridge|Bend|Cove|Hollow|Landing|Plaza|Point|Pt|Alley|Aly|Expressway|Expy|Freeway|Fwy)\b\.?(?:,[ \t]+(?:(?:near|off|in|outside)[ \t]+)?(` + tok + `(?:[ \t]` + tok + `){0,2})\b)?`)
-	poBoxRe      = regexp.MustCompile(`(?i)\bP\.?[ \t]?O\.?[ \t]+Box[ \t]+\d+\b`)
-	unitRe       = regexp.MustCompile(`(?i:\b(?:apt|apartment|unit|suite|ste))\.?[ \t]*(\d{1,5}[A-Za-z]?)\b(,)?`)
-	cityStRe     = regexp.MustCompile(`\b(` + tok + `(?:[ \t]` + tok + `){0,2}),[ \t]+(?:` + stateAbbr + `|` + stateFull + `)\b(?:,?[ \t]+(\d{5}(?:-\d{4})?))?`)
-	cityZipRe    = regexp.MustCompile(`\b(` + tok + `(?:[ \t]` + tok + `){0,2})[ \t]+(?:` + stateAbbr + `)[ \t]+(\d{5}(?:-\d{4})?)\b`)
-	placeLabelRe = regexp.MustCompile(`(?i:\b(?:city|town|hometown|birthplace|place of birth|county|neighborhood|neighbourhood)[ \t]*:|\b(?:town|city|village|township|borough) of)[ \t]*(` + tok + `(?:[ \t]` + tok + `){0,2})`)
-	zipRe        = regexp.MustCompile(`(?i:\bzip(?:[ \t]*code)?:?)[ \t]*(\d{5}(?:-\d{4})?)\b`)
-	countyRe     = regexp.MustCompile(`\b(?:` + tok + `[ \t]){1,2}(?:County|Parish|Borough)\b`)
+	streetRe     = compile(`\b\d{1,5}[ \t]+(?:(?:[NSEW]\.?|North|South|East|West)[ \t]+)?(?:(?:` + tok + `|\d+(?:st|nd|rd|th))[ \t]+){1,3}(?:Street|St|Avenue|Ave|Road|Rd|Drive|Dr|Lane|Ln|Boulevard|Blvd|Court|Ct|Way|Place|Pl|Terrace|Ter|Circle|Cir|Parkway|Pkwy|Highway|Hwy|Trail|Trl|Square|Sq|Crossing|Xing|Pike|Turnpike|Loop|Run|Row|Path|Pass|Ridge|Bend|Cove|Hollow|Landing|Plaza|Point|Pt|Alley|Aly|Expressway|Expy|Freeway|Fwy)\b\.?(?:,[ \t]+(?:(?:near|off|in|outside)[ \t]+)?(` + tok + `(?:[ \t]` + tok + `){0,2})\b)?`)
+	poBoxRe      = compile(`(?i)\bP\.?[ \t]?O\.?[ \t]+Box[ \t]+\d+\b`)
+	unitRe       = compile(`(?i:\b(?:apt|apartment|unit|suite|ste))\.?[ \t]*(\d{1,5}[A-Za-z]?)\b(,)?`)
+	cityStRe     = compile(`\b(` + tok + `(?:[ \t]` + tok + `){0,2}),[ \t]+(?:` + stateAbbr + `|` + stateFull + `)\b(?:,?[ \t]+(\d{5}(?:-\d{4})?))?`)
+	cityZipRe    = compile(`\b(` + tok + `(?:[ \t]` + tok + `){0,2})[ \t]+(?:` + stateAbbr + `)[ \t]+(\d{5}(?:-\d{4})?)\b`)
+	placeLabelRe = compile(`(?i:\b(?:city|town|hometown|birthplace|place of birth|county|neighborhood|neighbourhood)[ \t]*:|\b(?:town|city|village|township|borough) of)[ \t]*(` + tok + `(?:[ \t]` + tok + `){0,2})`)
+	zipRe        = compile(`(?i:\bzip(?:[ \t]*code)?:?)[ \t]*(\d{5}(?:-\d{4})?)\b`)
+	countyRe     = compile(`\b(?:` + tok + `[ \t]){1,2}(?:County|Parish|Borough)\b`)
 	// "lives in Fairview", "moved from Salem to Bristol", "born ... in Duluth".
-	movedRe = regexp.MustCompile(`(?i:\b(?:` + fuzzy(`home|house|lives|living|lived|live|moved|moving|born|resides|reside|resident|relocated|relocating|grew up|hometown|originally`) + `))\b(?:[^.;\n]|\.[^\s]|\.[ \t]\d){0,60}`)
-	placeRe = regexp.MustCompile(`\b(?:in|from|to|of|near)[ \t]+(` + tok + `(?:[ \t]` + tok + `)?)`)
+	movedRe = compile(`(?i:\b(?:` + fuzzy(`home|house|lives|living|lived|live|moved|moving|born|resides|reside|resident|relocated|relocating|grew up|hometown|originally`) + `))\b(?:[^.;\n]|\.[^\s]|\.[ \t]\d){0,60}`)
+	placeRe = compile(`\b(?:in|from|to|of|near)[ \t]+(` + tok + `(?:[ \t]` + tok + `)?)`)
 )
 
-var stateNameRe = regexp.MustCompile(`^(?:` + stateAbbr + `|` + stateFull + `)$`)
+var stateNameRe = compile(`^(?:` + stateAbbr + `|` + stateFull + `)$`)
 
 const (
 	stateAbbr = `AL|AK|AZ|AR|CA|CO|CT|DE|FL|GA|HI|ID|IL|IN|IA|KS|KY|LA|ME|MD|MA|MI|MN|MS|MO|MT|NE|NV|NH|NJ|NM|NY|NC|ND|OH|OK|OR|PA|RI|SC|SD|TN|TX|UT|VT|VA|WA|WV|WI|WY|DC|PR`

@@ -1,7 +1,6 @@
 package phi
 
 import (
-	"regexp"
 	"strconv"
 	"strings"
 )
@@ -47,7 +46,7 @@ var rules = []rule{
 }
 
 func simple(typ string, prio int, conf float64, expr string) rule {
-	re := regexp.MustCompile(expr)
+	re := compile(expr)
 	return func(text string, cs []candidate) []candidate {
 		for _, m := range re.FindAllStringSubmatchIndex(text, -1) {
 			s, e := m[0], m[1]
@@ -60,7 +59,7 @@ func simple(typ string, prio int, conf float64, expr string) rule {
 	}
 }
 
-var urlRe = regexp.MustCompile(`(?i)\b(?:https?://|www\.)[^\s<>"'()]+|\b[a-z0-9\-]+(?:\.[a-z0-9\-]+)*\.(?:com|org|net|edu|gov|io|me|us|info|health|care|uk|ca|co|biz|app|site|online|ly|tv|ai)(?:/[^\s<>"'()]*)?\b`)
+var urlRe = compile(`(?i)\b(?:https?://|www\.)[^\s<>"'()]+|\b[a-z0-9\-]+(?:\.[a-z0-9\-]+)*\.(?:com|org|net|edu|gov|io|me|us|info|health|care|uk|ca|co|biz|app|site|online|ly|tv|ai)(?:/[^\s<>"'()]*)?\b`)
 
 func urls(text string, cs []candidate) []candidate {
 	for _, m := range urlRe.FindAllStringIndex(text, -1) {
@@ -78,8 +77,8 @@ func urls(text string, cs []candidate) []candidate {
 }
 
 var (
-	ipv4Re = regexp.MustCompile(`\b(?:\d{1,3}\.){3}\d{1,3}\b`)
-	ipv6Re = regexp.MustCompile(`(?i)\b[0-9a-f]{1,4}(?::[0-9a-f]{0,4}){2,7}\b`)
+	ipv4Re = compile(`\b(?:\d{1,3}\.){3}\d{1,3}\b`)
+	ipv6Re = compile(`(?i)\b[0-9a-f]{1,4}(?::[0-9a-f]{0,4}){2,7}\b`)
 )
 
 func ips(text string, cs []candidate) []candidate {
@@ -122,21 +121,21 @@ var labelRules = []struct {
 }
 
 // yearLike: "chart 2019" is a year.
-var yearLike = regexp.MustCompile(`^(?:19|20)\d\d$`)
+var yearLike = compile(`^(?:19|20)\d\d$`)
 
 // dateLike: "ENCOUNTER 2024-11-27" is a date, not an encounter number.
-var dateLike = regexp.MustCompile(`(?i)^(?:\d{1,4}[\-/.]\d{1,2}[\-/.]\d{2,4}|\d{1,2}-(?:` + monthShort + `|May)-\d{2,4}|(?:` + monthShort + `|May)-\d{1,2}-\d{2,4}|\d{1,2}(?:st|nd|rd|th))$`)
+var dateLike = compile(`(?i)^(?:\d{1,4}[\-/.]\d{1,2}[\-/.]\d{2,4}|\d{1,2}-(?:` + monthShort + `|May)-\d{2,4}|(?:` + monthShort + `|May)-\d{1,2}-\d{2,4}|\d{1,2}(?:st|nd|rd|th))$`)
 
 type compiledLabel struct {
 	typ  string
-	re   *regexp.Regexp
+	re   *pattern
 	conf float64
 }
 
 var compiledLabels = func() []compiledLabel {
 	var out []compiledLabel
 	for _, l := range labelRules {
-		re := regexp.MustCompile(`(?i:\b(?:` + fuzzy(l.label) + `)\b\.?)` +
+		re := compile(`(?i:\b(?:` + fuzzy(l.label) + `)\b\.?)` +
 			`(?i:\s*(?:(?:` + fuzzy("number") + `|no|nr|num|id|identifier|is|was|on file|ending in|ends in|ending)\b\.?|[#:\-]))*\s*` +
 			`((?:[A-Za-z0-9]+-)*[A-Za-z]*\d[A-Za-z0-9]*(?:-[A-Za-z0-9]+)*)\b`)
 		out = append(out, compiledLabel{l.typ, re, l.conf})
@@ -162,8 +161,8 @@ func labelled(text string, cs []candidate) []candidate {
 }
 
 var (
-	ssnDashRe  = regexp.MustCompile(`\b\d{3}-\d{2}-\d{4}\b`)
-	ssnSpaceRe = regexp.MustCompile(`\b\d{3} \d{2} \d{4}\b`)
+	ssnDashRe  = compile(`\b\d{3}-\d{2}-\d{4}\b`)
+	ssnSpaceRe = compile(`\b\d{3} \d{2} \d{4}\b`)
 )
 
 func ssns(text string, cs []candidate) []candidate {
@@ -177,12 +176,12 @@ func ssns(text string, cs []candidate) []candidate {
 }
 
 var (
-	phoneRe      = regexp.MustCompile(`(?:\+1[\s.\-]?|\b1[\s.\-])?(?:\(\d{3}\)[\s\-]?|\b\d{3}[\s.\-/])\d{3}[\s.\-]\d{4}\b`)
-	phoneBareRe  = regexp.MustCompile(`\b\d{10}\b`)
-	phoneLocalRe = regexp.MustCompile(`\b\d{3}-\d{4}\b`)
-	phoneIntlRe  = regexp.MustCompile(`\+(?:[2-9]\d{0,2})(?:[ \-.]?\(?\d{1,4}\)?){2,5}\b`)
+	phoneRe      = compile(`(?:\+1[\s.\-]?|\b1[\s.\-])?(?:\(\d{3}\)[\s\-]?|\b\d{3}[\s.\-/])\d{3}[\s.\-]\d{4}\b`)
+	phoneBareRe  = compile(`\b\d{10}\b`)
+	phoneLocalRe = compile(`\b\d{3}-\d{4}\b`)
+	phoneIntlRe  = compile(`\+(?:[2-9]\d{0,2})(?:[ \-.]?\(?\d{1,4}\)?){2,5}\b`)
 	// The nearest of these words before a number says whether it is a fax.
-	phoneCueRe = regexp.MustCompile(`(?i)\b(?:fax(?:ed|ing)?|phone|ph|tel|telephone|call(?:ed)?|cell|mobile|home|work|contact|reached|number|text|voicemail|callback|call-back|fx)\b|\bF:`)
+	phoneCueRe = compile(`(?i)\b(?:fax(?:ed|ing)?|phone|ph|tel|telephone|call(?:ed)?|cell|mobile|home|work|contact|reached|number|text|voicemail|callback|call-back|fx)\b|\bF:`)
 )
 
 func phones(text string, cs []candidate) []candidate {
@@ -243,16 +242,16 @@ const (
 )
 
 var (
-	dateNumRe  = regexp.MustCompile(`\b(\d{1,2})[/\-.](\d{1,2})[/\-.](\d{4}|\d{2})\b`)
-	dateISORe  = regexp.MustCompile(`\b(?:19|20)\d{2}[\-/.](\d{1,2})[\-/.](\d{1,2})\b`)
-	dateTextRe = regexp.MustCompile(`(?i:\b(?:` + monthLong + `|` + monthShort + `)\.?)\s+\d{1,2}(?:st|nd|rd|th)?(?:,?\s+(?:19|20)\d{2})?\b` +
+	dateNumRe  = compile(`\b(\d{1,2})[/\-.](\d{1,2})[/\-.](\d{4}|\d{2})\b`)
+	dateISORe  = compile(`\b(?:19|20)\d{2}[\-/.](\d{1,2})[\-/.](\d{1,2})\b`)
+	dateTextRe = compile(`(?i:\b(?:` + monthLong + `|` + monthShort + `)\.?)\s+\d{1,2}(?:st|nd|rd|th)?(?:,?\s+(?:19|20)\d{2})?\b` +
 		`|\b\d{1,2}(?:st|nd|rd|th)?(?:\s+of)?[\s\-](?i:` + monthLong + `|` + monthShort + `)\.?(?:[\s\-,]+(?:19|20)\d{2})?\b` +
 		`|\b(?:` + monthLong + `|` + monthShort + `)\.?,?\s+(?:19|20)\d{2}\b`)
-	dateMonFirstRe = regexp.MustCompile(`(?i)\b(?:` + monthShort + `|May)-\d{1,2}-(?:19|20)?\d{2}\b|\b\d{1,2}(?:` + monthShort + `|May)(?:19|20)?\d{2}\b|\b(?:` + monthLong + `|` + monthShort + `)\.?[ \t]+'\d{2}\b`)
+	dateMonFirstRe = compile(`(?i)\b(?:` + monthShort + `|May)-\d{1,2}-(?:19|20)?\d{2}\b|\b\d{1,2}(?:` + monthShort + `|May)(?:19|20)?\d{2}\b|\b(?:` + monthLong + `|` + monthShort + `)\.?[ \t]+'\d{2}\b`)
 	// Dictated dates come as words: "february nineteenth nineteen fifty".
-	dateSpokenRe = regexp.MustCompile(`(?i)\b(?:` + monthLong + `)\s+(?:the\s+)?(?:(?:twenty|thirty)[\s\-])?(?:first|second|third|fourth|fifth|sixth|seventh|eighth|ninth|tenth|eleventh|twelfth|thirteenth|fourteenth|fifteenth|sixteenth|seventeenth|eighteenth|nineteenth|twentieth|thirtieth)(?:\s*,?\s+(?:(?:nineteen|twenty)\s+(?:(?:ten|eleven|twelve|thirteen|fourteen|fifteen|sixteen|seventeen|eighteen|nineteen|twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety)(?:[\s\-](?:one|two|three|four|five|six|seven|eight|nine))?|oh[\s\-](?:one|two|three|four|five|six|seven|eight|nine)|hundred)|two thousand(?:\s+(?:and\s+)?(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen|fourteen|fifteen|sixteen|seventeen|eighteen|nineteen|twenty(?:[\s\-](?:one|two|three|four|five|six|seven|eight|nine))?))?))?\b`)
-	dateMDRe     = regexp.MustCompile(`\b(\d{1,2})/(\d{1,2})\b`)
-	dateMYRe     = regexp.MustCompile(`\b(?:0?[1-9]|1[0-2])/(?:19|20)\d{2}\b`)
+	dateSpokenRe = compile(`(?i)\b(?:` + monthLong + `)\s+(?:the\s+)?(?:(?:twenty|thirty)[\s\-])?(?:first|second|third|fourth|fifth|sixth|seventh|eighth|ninth|tenth|eleventh|twelfth|thirteenth|fourteenth|fifteenth|sixteenth|seventeenth|eighteenth|nineteenth|twentieth|thirtieth)(?:\s*,?\s+(?:(?:nineteen|twenty)\s+(?:(?:ten|eleven|twelve|thirteen|fourteen|fifteen|sixteen|seventeen|eighteen|nineteen|twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety)(?:[\s\-](?:one|two|three|four|five|six|seven|eight|nine))?|oh[\s\-](?:one|two|three|four|five|six|seven|eight|nine)|hundred)|two thousand(?:\s+(?:and\s+)?(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen|fourteen|fifteen|sixteen|seventeen|eighteen|nineteen|twenty(?:[\s\-](?:one|two|three|four|five|six|seven|eight|nine))?))?))?\b`)
+	dateMDRe     = compile(`\b(\d{1,2})/(\d{1,2})\b`)
+	dateMYRe     = compile(`\b(?:0?[1-9]|1[0-2])/(?:19|20)\d{2}\b`)
 )
 
 func dates(text string, cs []candidate) []candidate {
@@ -279,7 +278,7 @@ func dates(text string, cs []candidate) []candidate {
 		}
 		cs = append(cs, candidate{typ: Date, start: m[0], end: m[1], conf: 0.9, prio: prioPattern})
 	}
-	for _, re := range []*regexp.Regexp{dateMonFirstRe, dateSpokenRe} {
+	for _, re := range []*pattern{dateMonFirstRe, dateSpokenRe} {
 		for _, m := range re.FindAllStringIndex(text, -1) {
 			cs = append(cs, candidate{typ: Date, start: m[0], end: m[1], conf: 0.85, prio: prioPattern})
 		}
@@ -305,7 +304,7 @@ func dates(text string, cs []candidate) []candidate {
 	return cs
 }
 
-var ageRe = regexp.MustCompile(`(?i)\b(?:9\d|1[0-2]\d)(?:\s*|-)(?:years?|yrs?)(?:-|\s)old\b|\b(?:9\d|1[0-2]\d)\s*(?:y/o|yo|y\.o\.|yr old)|\b(?:aged?|age:)\s*(9\d|1[0-2]\d)\b|\b(?:9\d|1[0-2]\d)(?:-|\s)year-old\b|\bin (?:his|her|their) (?:(?:early|mid|late)[\- ])?(?:9\d|1[0-2]\d|90|100)'?s\b|\b(?:9\d|1[0-2]\d)[ \-]?(?:yo|y/o|yr|yrs)\b|\b(?:ninety|one hundred)(?:[\- ](?:and[\- ])?(?:one|two|three|four|five|six|seven|eight|nine|ten))?[\- ](?:years?[\- ]old|yo)\b|\b(?:turned|turns|turning|at age|age of|at the age of|aged)[ \t]+(?:9\d|1[0-2]\d)\b|\baged (?:ninety|one hundred)(?:[\- ](?:one|two|three|four|five|six|seven|eight|nine))?\b`)
+var ageRe = compile(`(?i)\b(?:9\d|1[0-2]\d)(?:\s*|-)(?:years?|yrs?)(?:-|\s)old\b|\b(?:9\d|1[0-2]\d)\s*(?:y/o|yo|y\.o\.|yr old)|\b(?:aged?|age:)\s*(9\d|1[0-2]\d)\b|\b(?:9\d|1[0-2]\d)(?:-|\s)year-old\b|\bin (?:his|her|their) (?:(?:early|mid|late)[\- ])?(?:9\d|1[0-2]\d|90|100)'?s\b|\b(?:9\d|1[0-2]\d)[ \-]?(?:yo|y/o|yr|yrs)\b|\b(?:ninety|one hundred)(?:[\- ](?:and[\- ])?(?:one|two|three|four|five|six|seven|eight|nine|ten))?[\- ](?:years?[\- ]old|yo)\b|\b(?:turned|turns|turning|at age|age of|at the age of|aged)[ \t]+(?:9\d|1[0-2]\d)\b|\baged (?:ninety|one hundred)(?:[\- ](?:one|two|three|four|five|six|seven|eight|nine))?\b`)
 
 func ages(text string, cs []candidate) []candidate {
 	for _, m := range ageRe.FindAllStringSubmatchIndex(text, -1) {
