@@ -33,6 +33,7 @@ type turn struct {
 	cancel context.CancelFunc
 	done   chan struct{}
 	caps   voice.CapSet // the capabilities on for this turn (backend.voice_* flags)
+	repair string       // the repair strategy applied to the turn ("" none; backend.voice_repair)
 
 	stopped    bool   // barge-in, a newer turn, a client that did not come back, shutdown
 	stopReason string // why
@@ -158,10 +159,11 @@ func (s *Session) run(t *turn, prev *turn, in turnInput) {
 
 	s.say(t, false, func(seq uint32) any { return stateEvent{Type: evState, Seq: seq, State: stateThinking} })
 	text, source := in.text, conversation.SourceChat
+	confidence := -1.0 // the transcript's (repair); typed text has none
 	if in.pcm != nil {
 		source = conversation.SourceVoice
 		tr, err := s.h.cfg.Voice.TranscribePCM(t.ctx, voice.PCM{Samples: in.pcm, Rate: voice.SampleRate},
-			voice.TranscribeOptions{Language: s.language})
+			voice.TranscribeOptions{Language: s.language, Timestamps: true})
 		if err != nil {
 			if t.ctx.Err() == nil {
 				s.fail(codeVoice, "speech recognition failed; try again or type the question")
@@ -171,6 +173,7 @@ func (s *Session) run(t *turn, prev *turn, in turnInput) {
 			return
 		}
 		text = strings.TrimSpace(tr.Text)
+		confidence = voice.TranscriptConfidence(tr)
 		if text == "" {
 			s.fail(codeNoSpeech, "no words were recognised in the utterance")
 			s.finishEarly(t)
@@ -192,6 +195,7 @@ func (s *Session) run(t *turn, prev *turn, in turnInput) {
 		}
 	}
 
+	rp := s.planRepair(t, text, confidence, in.pcm == nil)
 	sentences := make(chan string, 16)
 	spoken := make(chan struct{})
 	go s.speak(t, sentences, spoken) // prepares the speaker while the model starts
@@ -216,7 +220,12 @@ func (s *Session) run(t *turn, prev *turn, in turnInput) {
 		}
 		opt.Context = c
 	}
-	q, a, err := s.h.cfg.Chats.SendWith(t.ctx, s.user.UserID, s.conv, text, opt, func(ev conversation.Event) error {
+	opt.Context = withInstruction(opt.Context, rp.Instruction)
+	send := sendFunc(s.h.cfg.Chats.SendWith)
+	if rp.Reply != "" {
+		send = s.replyWith(rp.Reply)
+	}
+	q, a, err := send(t.ctx, s.user.UserID, s.conv, text, opt, func(ev conversation.Event) error {
 		if ev.Chat == nil || ev.Chat.Type != chat.EventDelta {
 			return nil
 		}
@@ -234,6 +243,7 @@ func (s *Session) run(t *turn, prev *turn, in turnInput) {
 	close(sentences)
 	<-spoken
 	_ = q
+	s.noteRepair(t, text, rp, a, err)
 	s.finish(t, a, err, source)
 }
 
