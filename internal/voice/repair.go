@@ -165,13 +165,13 @@ type RepairFacts struct {
 
 // ChooseStrategy is the rule table: the first matching row wins.
 //
-//	1. spoken, Streak ≥ EscalateAfter                  → escalate_to_text
-//	2. low_confidence, confidence < VeryLowConfidence   → escalate_to_text
-//	3. low_confidence                                   → echo_check
-//	4. explicit_request or repeated_question, an answer → rephrase
-//	5. explicit_request or repeated_question            → clarification
-//	6. correction saying what was meant                 → echo_check (of the corrected words)
-//	7. correction                                       → clarification
+//  1. spoken, Streak ≥ EscalateAfter                  → escalate_to_text
+//  2. low_confidence, confidence < VeryLowConfidence   → escalate_to_text
+//  3. low_confidence                                   → echo_check
+//  4. explicit_request or repeated_question, an answer → rephrase
+//  5. explicit_request or repeated_question            → clarification
+//  6. correction saying what was meant                 → echo_check (of the corrected words)
+//  7. correction                                       → clarification
 func ChooseStrategy(f RepairFacts) RepairStrategy {
 	switch {
 	case f.Trigger == "":
@@ -272,7 +272,7 @@ func IsRepeatRequest(text string) bool {
 
 var (
 	// "no, I said …", "actually I asked about …", "I meant …", "what I said was …".
-	correctionSaid = regexp.MustCompile(`(?i)^(?:(?:oh|um|uh|er|well)\W+)*(?:(?:no|nope|actually|sorry)\W+)+(?:i\s+(?:said|asked(?:\s+about)?|meant|was\s+asking\s+about)|what\s+i\s+(?:said|meant|asked)\s+was)\b\W*(.*)$`)
+	correctionSaid  = regexp.MustCompile(`(?i)^(?:(?:oh|um|uh|er|well)\W+)*(?:(?:no|nope|actually|sorry)\W+)+(?:i\s+(?:said|asked(?:\s+about)?|meant|was\s+asking\s+about)|what\s+i\s+(?:said|meant|asked)\s+was)\b\W*(.*)$`)
 	correctionMeant = regexp.MustCompile(`(?i)^(?:(?:oh|um|uh|er|well)\W+)*(?:i\s+meant|what\s+i\s+(?:said|meant|asked)\s+was)\b\W*(.*)$`)
 	// "not X, Y" and "not X but Y".
 	correctionNot = regexp.MustCompile(`(?i)^(?:(?:no|oh|um|uh)\W+)*not\s+([^,;]+?)\s*(?:[,;]\s*(?:but\s+)?|\s+but\s+)(\S.*)$`)
