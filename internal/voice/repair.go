@@ -274,6 +274,8 @@ var (
 	// "no, I said …", "actually I asked about …", "I meant …", "what I said was …".
 	correctionSaid  = regexp.MustCompile(`(?i)^(?:(?:oh|um|uh|er|well)\W+)*(?:(?:no|nope|actually|sorry)\W+)+(?:i\s+(?:said|asked(?:\s+about)?|meant|was\s+asking\s+about)|what\s+i\s+(?:said|meant|asked)\s+was)\b\W*(.*)$`)
 	correctionMeant = regexp.MustCompile(`(?i)^(?:(?:oh|um|uh|er|well)\W+)*(?:i\s+meant|what\s+i\s+(?:said|meant|asked)\s+was)\b\W*(.*)$`)
+	// "I said" after "that's not what I said": what follows is what was meant.
+	saidPrefix = regexp.MustCompile(`(?i)^i\s+(?:said|asked(?:\s+about)?|meant)\b\W*`)
 	// "not X, Y" and "not X but Y".
 	correctionNot = regexp.MustCompile(`(?i)^(?:(?:no|oh|um|uh)\W+)*not\s+([^,;]+?)\s*(?:[,;]\s*(?:but\s+)?|\s+but\s+)(\S.*)$`)
 	// "that's not what I said", "you misheard me", "I didn't say that".
@@ -295,7 +297,7 @@ func DetectCorrection(text string) (string, bool) {
 		if c, ok := DetectCorrection(rest); ok {
 			return c, true
 		}
-		return trimWords(rest), true
+		return trimWords(saidPrefix.ReplaceAllString(rest, "")), true
 	}
 	for _, re := range []*regexp.Regexp{correctionSaid, correctionMeant} {
 		if m := re.FindStringSubmatch(text); m != nil {
