@@ -68,14 +68,21 @@ type Repair struct {
 	Reply string
 	// Instruction is added to the model prompt (rephrase).
 	Instruction string
+	// Ask is the question the model answers when it is not the utterance: the previous
+	// question for a request to repeat, the echo-checked words after a "yes".
+	Ask string
+
+	heard string // the echo-checked words
 }
 
 // RepairState is a session's repair memory: its recent questions, its last answer and how
 // many turns in a row needed repair. Not safe for concurrent use (the session guards it).
 type RepairState struct {
-	recent []map[string]bool // content tokens of the newest questions, oldest first
-	last   string            // the last answer the user heard
-	streak int               // turns in a row with a repair
+	recent   []map[string]bool // content tokens of the newest questions, oldest first
+	question string            // the last question the model answered
+	last     string            // its answer
+	echo     string            // the words the previous turn echo-checked ("" none)
+	streak   int               // turns in a row with a repair
 }
 
 // Assess looks for a trigger in one turn (text as heard, confidence as TranscriptConfidence
@@ -84,6 +91,11 @@ func (st *RepairState) Assess(text string, confidence float64, typed bool) Repai
 	r := Repair{Confidence: confidence}
 	var corrected string
 	switch {
+	case st.echo != "" && IsAffirmation(text):
+		r.Ask = st.echo // "Did you say …?" "Yes.": the confirmed words are the question
+		return r
+	case st.echo != "" && IsNegation(text):
+		r.Trigger = TriggerCorrection // "Did you say …?" "No.": a correction that does not say
 	case confidence >= 0 && confidence < LowConfidence:
 		r.Trigger = TriggerLowConfidence
 	case IsRepeatRequest(text):
@@ -102,11 +114,11 @@ func (st *RepairState) Assess(text string, confidence float64, typed bool) Repai
 		Typed: typed, HasAnswer: st.last != "", Corrected: corrected != ""})
 	switch r.Strategy {
 	case StrategyEchoCheck:
-		heard := text
+		r.heard = clip(text, maxEcho)
 		if r.Trigger == TriggerCorrection {
-			heard = corrected
+			r.heard = clip(corrected, maxEcho)
 		}
-		r.Reply = `Did you say: "` + clip(heard, maxEcho) + `"?`
+		r.Reply = `Did you say: "` + r.heard + `"?`
 		if r.Trigger == TriggerCorrection {
 			r.Reply = "Sorry about that. " + r.Reply
 		}
@@ -128,6 +140,9 @@ func (st *RepairState) Assess(text string, confidence float64, typed bool) Repai
 		}
 		r.Instruction = "Conversation repair: " + why + " Answer again more simply: plain words, short " +
 			"sentences, at most three sentences, the key point first. Your previous answer was:\n" + clip(st.last, maxPrevious)
+		if r.Trigger == TriggerExplicit {
+			r.Ask = st.question
+		}
 	}
 	return r
 }
@@ -135,6 +150,13 @@ func (st *RepairState) Assess(text string, confidence float64, typed bool) Repai
 // Record updates the state after a turn: question is what the user said, r the turn's
 // repair, answer what the user got ("" when the turn failed).
 func (st *RepairState) Record(question string, r Repair, answer string) {
+	st.echo = ""
+	if r.Strategy == StrategyEchoCheck {
+		st.echo = r.heard
+	}
+	if r.Ask != "" {
+		question = r.Ask
+	}
 	if r.Strategy != "" {
 		st.streak++
 	} else {
@@ -149,7 +171,8 @@ func (st *RepairState) Record(question string, r Repair, answer string) {
 		}
 	}
 	if answer != "" && r.Reply == "" {
-		st.last = answer // a templated repair reply is not the answer to rephrase
+		// A templated repair reply is not the answer to rephrase.
+		st.question, st.last = question, answer
 	}
 }
 
@@ -223,6 +246,39 @@ func TranscriptConfidence(tr Transcript) float64 {
 		return -1
 	}
 	return sum / weight
+}
+
+// yesWords and noWords answer an echo-check ("Did you say …?").
+var (
+	yesWords = []string{"yes", "yeah", "yep", "yup", "correct", "right", "exactly", "sure", "affirmative", "uh huh",
+		"i did", "that is right", "thats right", "that is correct", "thats correct", "thats it", "yes please"}
+	noWords = []string{"no", "nope", "wrong", "not quite", "thats wrong", "that is wrong", "no thats wrong",
+		"no i didnt", "i didnt", "thats not right", "no thats not right", "not really"}
+)
+
+// IsAffirmation reports a short yes ("Yes.", "Yeah, that's right", "Correct").
+func IsAffirmation(text string) bool { return shortAnswer(text, yesWords) }
+
+// IsNegation reports a short no ("No.", "Nope, that's wrong").
+func IsNegation(text string) bool { return shortAnswer(text, noWords) }
+
+// shortAnswer: the utterance, fillers aside, is one of words, or starts with one of its
+// one-word entries followed by another entry ("yes, that's right").
+func shortAnswer(text string, words []string) bool {
+	var core []string
+	for _, t := range normTokens(text) {
+		if !fillers[t] {
+			core = append(core, t)
+		}
+	}
+	if len(core) == 0 || len(core) > 5 {
+		return false
+	}
+	joined := strings.Join(core, " ")
+	if slices.Contains(words, joined) {
+		return true
+	}
+	return slices.Contains(words, core[0]) && slices.Contains(words, strings.Join(core[1:], " "))
 }
 
 // fillers are dropped around a request to repeat ("sorry, what?", "say that again please").

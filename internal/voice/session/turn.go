@@ -220,7 +220,7 @@ func (s *Session) run(t *turn, prev *turn, in turnInput) {
 		}
 		opt.Context = c
 	}
-	opt.Context = withInstruction(opt.Context, rp.Instruction)
+	opt.Context, opt.Ask = withInstruction(opt.Context, rp.Instruction), rp.Ask
 	send := sendFunc(s.h.cfg.Chats.SendWith)
 	if rp.Reply != "" {
 		send = s.replyWith(rp.Reply)
