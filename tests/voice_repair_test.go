@@ -148,11 +148,11 @@ func TestVoiceRepairTriggers(t *testing.T) {
 	require.Contains(t, promptOf(fake.Requests(llmtest.Chat)[2]), "Simply put: thiazides first.")
 
 	// A third repair in a row: escalate to text, answered by the gateway, spoken and stored.
-	say(heard("what is the doze of met for men", 0.5))
+	say(heard("what is the doze of met for men", 0.4))
 	resp, rep, spoken := repairTurn(t, v)
 	require.Equal(t, "low_confidence", rep["trigger"])
 	require.Equal(t, "escalate_to_text", rep["strategy"])
-	require.InDelta(t, 0.5, rep["confidence"], 1e-6)
+	require.InDelta(t, 0.4, rep["confidence"], 1e-6)
 	require.Contains(t, rep["text"], "type your question")
 	require.Equal(t, rep["text"], resp["content"])
 	require.Equal(t, rep["text"], strings.Join(spoken, " "), "the reply is spoken")
@@ -166,7 +166,7 @@ func TestVoiceRepairTriggers(t *testing.T) {
 	require.Equal(t, 4, chats())
 
 	// Low confidence alone: echo-check.
-	say(heard("can i take i be profen with lisinopril", 0.5))
+	say(heard("can i take i be profen with lisinopril", 0.4))
 	resp, rep, spoken = repairTurn(t, v)
 	require.Equal(t, "low_confidence", rep["trigger"])
 	require.Equal(t, "echo_check", rep["strategy"])
@@ -263,7 +263,7 @@ func TestVoiceRepairOffline(t *testing.T) {
 	require.Contains(t, again["content"], "thiazide diuretics", "the previous answer again, not 'not found'")
 
 	// Low confidence: echo-check; "yes" answers the confirmed question.
-	q.push(heard("what is the blood pressure target for adults", 0.5))
+	q.push(heard("what is the blood pressure target for adults", 0.4))
 	v.stream(1, speech(0.4, 1.0, 0.6))
 	echo, rep, _ := repairTurn(t, v)
 	require.Equal(t, "echo_check", rep["strategy"])

@@ -38,9 +38,9 @@ const (
 // Repair thresholds.
 const (
 	// LowConfidence: an utterance whose confidence is below it is echo-checked.
-	LowConfidence = 0.6
+	LowConfidence = 0.5
 	// VeryLowConfidence: below it the user is asked to type instead.
-	VeryLowConfidence = 0.35
+	VeryLowConfidence = 0.3
 	// RepeatSimilarity is the Jaccard similarity of content tokens from which a question
 	// repeats an earlier one.
 	RepeatSimilarity = 0.8

@@ -15,7 +15,7 @@ func TestChooseStrategyTable(t *testing.T) {
 		want RepairStrategy
 	}{
 		{"no trigger", RepairFacts{Confidence: 0.1, Streak: 5}, ""},
-		{"low confidence", RepairFacts{Trigger: TriggerLowConfidence, Confidence: 0.5}, StrategyEchoCheck},
+		{"low confidence", RepairFacts{Trigger: TriggerLowConfidence, Confidence: 0.4}, StrategyEchoCheck},
 		{"low confidence at the very-low bound", RepairFacts{Trigger: TriggerLowConfidence, Confidence: VeryLowConfidence}, StrategyEchoCheck},
 		{"very low confidence", RepairFacts{Trigger: TriggerLowConfidence, Confidence: 0.2}, StrategyEscalate},
 		{"explicit with an answer", RepairFacts{Trigger: TriggerExplicit, Confidence: -1, HasAnswer: true}, StrategyRephrase},
@@ -111,7 +111,7 @@ func TestRepairStateRepeatsAndStreak(t *testing.T) {
 	require.Greater(t, Jaccard(contentTokens(first), contentTokens("What's the dose of metformin")), RepeatSimilarity-1e-9)
 
 	// Low confidence first: echo-check of the words heard.
-	r := st.Assess("what is the doze of met for men", 0.5, false)
+	r := st.Assess("what is the doze of met for men", 0.4, false)
 	require.Equal(t, TriggerLowConfidence, r.Trigger)
 	require.Equal(t, StrategyEchoCheck, r.Strategy)
 	require.Equal(t, `Did you say: "what is the doze of met for men"?`, r.Reply)
@@ -148,12 +148,14 @@ func TestRepairExplicitBeforeAnyAnswer(t *testing.T) {
 	require.Equal(t, StrategyClarify, r.Strategy)
 	require.NotEmpty(t, r.Reply)
 	require.InDelta(t, 0.95, r.Confidence, 1e-9)
+	// The threshold is strict: an utterance at it is not repaired.
+	require.Empty(t, st.Assess("start lisinopril ten milligrams once a day", LowConfidence, false).Trigger)
 	// A provider without confidences never triggers the low-confidence repair.
 	require.Empty(t, st.Assess("what is the doze of met for men", -1, false).Trigger)
 	long := strings.Repeat("word ", 100)
 	r = st.Assess(long, 0.1, false)
 	require.Equal(t, StrategyEscalate, r.Strategy)
-	r = st.Assess(long, 0.5, false)
+	r = st.Assess(long, 0.4, false)
 	require.LessOrEqual(t, len([]rune(r.Reply)), maxEcho+20)
 }
 
@@ -179,7 +181,7 @@ func TestRepairEchoAnswered(t *testing.T) {
 	require.Equal(t, "What is the dose of metformin?", r.Ask)
 	st.Record("Pardon?", r, "Start with 500 mg.")
 	// An echo-check answered "yes": the confirmed words are asked, no repair.
-	r = st.Assess("what is the target blood pressure", 0.5, false)
+	r = st.Assess("what is the target blood pressure", 0.4, false)
 	require.Equal(t, StrategyEchoCheck, r.Strategy)
 	st.Record("what is the target blood pressure", r, r.Reply)
 	r = st.Assess("Yes", 0.4, false)
@@ -190,7 +192,7 @@ func TestRepairEchoAnswered(t *testing.T) {
 	require.Equal(t, TriggerRepeated, st.Assess("What's the target blood pressure?", 0.9, false).Trigger, "the confirmed question counts")
 	// "Yes" without an echo-check before is an ordinary turn; "No" after one is a bare correction.
 	require.Empty(t, st.Assess("Yes", 0.9, false).Ask)
-	r = st.Assess("the dose of made for men", 0.5, false)
+	r = st.Assess("the dose of made for men", 0.4, false)
 	st.Record("the dose of made for men", r, r.Reply)
 	r = st.Assess("No", 0.9, false)
 	require.Equal(t, TriggerCorrection, r.Trigger)
