@@ -16,21 +16,21 @@ import (
 	"github.com/voiceassist/gateway/internal/llm/llmtest"
 )
 
-// transcripts makes the fake transcription answer the queued transcripts in order (the
+// repairTranscripts makes the fake transcription answer the queued transcripts in order (the
 // last one again when the queue is empty).
-type transcripts struct {
+type repairTranscripts struct {
 	mu   sync.Mutex
 	next []llmtest.Transcript
 	last llmtest.Transcript
 }
 
-func (q *transcripts) push(tr ...llmtest.Transcript) {
+func (q *repairTranscripts) push(tr ...llmtest.Transcript) {
 	q.mu.Lock()
 	q.next = append(q.next, tr...)
 	q.mu.Unlock()
 }
 
-func (q *transcripts) answer(llmtest.Request) llmtest.Transcript {
+func (q *repairTranscripts) answer(llmtest.Request) llmtest.Transcript {
 	q.mu.Lock()
 	defer q.mu.Unlock()
 	if len(q.next) > 0 {
@@ -39,9 +39,9 @@ func (q *transcripts) answer(llmtest.Request) llmtest.Transcript {
 	return q.last
 }
 
-// heard is a transcript of one segment whose confidence (exp(avg_logprob), as OpenAI's
+// repairHeard is a transcript of one segment whose confidence (exp(avg_logprob), as OpenAI's
 // verbose_json gives it) is conf.
-func heard(text string, conf float64) llmtest.Transcript {
+func repairHeard(text string, conf float64) llmtest.Transcript {
 	return llmtest.Transcript{Text: text, Language: "english", Duration: 1,
 		Segments: []llmtest.Segment{{Start: 0, End: 1, Text: " " + text, AvgLogprob: math.Log(conf)}}}
 }
@@ -70,7 +70,7 @@ func repairTurn(t *testing.T, v *voiceWS) (resp map[string]any, repair map[strin
 	return done.Ev, repair, spoken
 }
 
-func promptOf(r llmtest.Request) string {
+func repairPrompt(r llmtest.Request) string {
 	var b strings.Builder
 	for _, m := range r.Messages {
 		b.WriteString(m.Content + "\n")
@@ -78,7 +78,7 @@ func promptOf(r llmtest.Request) string {
 	return b.String()
 }
 
-func (s *testServer) messagesOf(t *testing.T, tok string, conv uuid.UUID) []client.Message {
+func (s *testServer) repairMessages(t *testing.T, tok string, conv uuid.UUID) []client.Message {
 	t.Helper()
 	n := 100
 	res, err := s.Client.ListMessagesWithResponse(context.Background(), conv, &client.ListMessagesParams{Limit: &n}, bearerAuth(tok))
@@ -95,10 +95,10 @@ func (s *testServer) messagesOf(t *testing.T, tok string, conv uuid.UUID) []clie
 func TestVoiceRepairTriggers(t *testing.T) {
 	t.Parallel()
 	s, fake := openAIVoice(t, map[string]string{"VOICE_FLAGS_CREATE": "true", "CHAT_PROVIDER": "openai"})
-	q := &transcripts{}
+	q := &repairTranscripts{}
 	fake.SetTranscript(q.answer)
 	fake.SetChat(func(r llmtest.Request) []string {
-		if strings.Contains(promptOf(r), "Conversation repair") {
+		if strings.Contains(repairPrompt(r), "Conversation repair") {
 			return []string{"Simply put: ", "thiazides first."}
 		}
 		return []string{"Thiazide diuretics, ACE inhibitors ", "or calcium channel blockers."}
@@ -125,7 +125,7 @@ func TestVoiceRepairTriggers(t *testing.T) {
 	require.Equal(t, "Thiazide diuretics, ACE inhibitors or calcium channel blockers.", resp["content"])
 
 	// The same question again (near-duplicate): rephrase, the model told so with its previous answer.
-	say(heard("What's the first-line treatment of hypertension?", 0.9))
+	say(repairHeard("What's the first-line treatment of hypertension?", 0.9))
 	resp, rep, _ = repairTurn(t, v)
 	require.NotNil(t, rep)
 	require.Equal(t, "repeated_question", rep["trigger"])
@@ -134,21 +134,21 @@ func TestVoiceRepairTriggers(t *testing.T) {
 	require.NotContains(t, rep, "text", "the model answers a rephrase")
 	require.Equal(t, "Simply put: thiazides first.", resp["content"])
 	require.Equal(t, 2, chats())
-	p := promptOf(fake.Requests(llmtest.Chat)[1])
+	p := repairPrompt(fake.Requests(llmtest.Chat)[1])
 	require.Contains(t, p, "asked the same question again")
 	require.Contains(t, p, "Thiazide diuretics, ACE inhibitors or calcium channel blockers.", "the previous answer is given")
 
 	// An explicit request to hear it again: rephrase of the last answer.
-	say(heard("Sorry, I didn't catch that.", 0.95))
+	say(repairHeard("Sorry, I didn't catch that.", 0.95))
 	resp, rep, _ = repairTurn(t, v)
 	require.Equal(t, "explicit_request", rep["trigger"])
 	require.Equal(t, "rephrase", rep["strategy"])
 	require.Equal(t, 3, chats())
-	require.Contains(t, promptOf(fake.Requests(llmtest.Chat)[2]), "did not catch or understand your previous answer")
-	require.Contains(t, promptOf(fake.Requests(llmtest.Chat)[2]), "Simply put: thiazides first.")
+	require.Contains(t, repairPrompt(fake.Requests(llmtest.Chat)[2]), "did not catch or understand your previous answer")
+	require.Contains(t, repairPrompt(fake.Requests(llmtest.Chat)[2]), "Simply put: thiazides first.")
 
 	// A third repair in a row: escalate to text, answered by the gateway, spoken and stored.
-	say(heard("what is the doze of met for men", 0.4))
+	say(repairHeard("what is the doze of met for men", 0.4))
 	resp, rep, spoken := repairTurn(t, v)
 	require.Equal(t, "low_confidence", rep["trigger"])
 	require.Equal(t, "escalate_to_text", rep["strategy"])
@@ -166,7 +166,7 @@ func TestVoiceRepairTriggers(t *testing.T) {
 	require.Equal(t, 4, chats())
 
 	// Low confidence alone: echo-check.
-	say(heard("can i take i be profen with lisinopril", 0.4))
+	say(repairHeard("can i take i be profen with lisinopril", 0.4))
 	resp, rep, spoken = repairTurn(t, v)
 	require.Equal(t, "low_confidence", rep["trigger"])
 	require.Equal(t, "echo_check", rep["strategy"])
@@ -191,7 +191,7 @@ func TestVoiceRepairTriggers(t *testing.T) {
 	require.Equal(t, 5, chats())
 
 	// The conversation holds what was said, the gateway's replies included.
-	msgs := s.messagesOf(t, ta, conv)
+	msgs := s.repairMessages(t, ta, conv)
 	require.Len(t, msgs, 16)
 	var found bool
 	for i, m := range msgs {
@@ -213,7 +213,7 @@ func TestVoiceRepairTriggers(t *testing.T) {
 func TestVoiceRepairFlagOff(t *testing.T) {
 	t.Parallel()
 	s, fake := openAIVoice(t, map[string]string{"VOICE_FLAGS_CREATE": "true", "CHAT_PROVIDER": "openai"})
-	q := &transcripts{}
+	q := &repairTranscripts{}
 	fake.SetTranscript(q.answer)
 	admin := s.token(t, s.account(t, auth.RoleAdmin))
 	a, b := s.account(t, auth.RoleUser), s.account(t, auth.RoleUser)
@@ -221,9 +221,9 @@ func TestVoiceRepairFlagOff(t *testing.T) {
 	v := dialVoice(t, s, s.token(t, b))
 	v.start(map[string]any{"vad": map[string]any{"silence_ms": 300}})
 	seq := uint32(1)
-	turns := []llmtest.Transcript{heard("What is the first line treatment for hypertension?", 0.9),
-		heard("What is the first line treatment for hypertension?", 0.9), heard("What?", 0.9),
-		heard("what is the doze of met for men", 0.2), heard("No, I said metformin", 0.5)}
+	turns := []llmtest.Transcript{repairHeard("What is the first line treatment for hypertension?", 0.9),
+		repairHeard("What is the first line treatment for hypertension?", 0.9), repairHeard("What?", 0.9),
+		repairHeard("what is the doze of met for men", 0.2), repairHeard("No, I said metformin", 0.5)}
 	for i, tr := range turns {
 		q.push(tr)
 		seq = v.stream(seq, speech(0.4, 1.0, 0.6))
@@ -231,7 +231,7 @@ func TestVoiceRepairFlagOff(t *testing.T) {
 		require.Nil(t, rep, tr.Text)
 		require.Equal(t, "Hello world", resp["content"])
 		require.Len(t, fake.Requests(llmtest.Chat), i+1)
-		require.NotContains(t, promptOf(fake.Requests(llmtest.Chat)[i]), "Conversation repair")
+		require.NotContains(t, repairPrompt(fake.Requests(llmtest.Chat)[i]), "Conversation repair")
 	}
 }
 
@@ -241,7 +241,7 @@ func TestVoiceRepairFlagOff(t *testing.T) {
 func TestVoiceRepairOffline(t *testing.T) {
 	t.Parallel()
 	s, fake := openAIVoice(t, map[string]string{"VOICE_FLAGS_CREATE": "true"})
-	q := &transcripts{}
+	q := &repairTranscripts{}
 	fake.SetTranscript(q.answer)
 	admin := s.token(t, s.account(t, auth.RoleAdmin))
 	d := s.addText(t, admin, "Hypertension", "# Hypertension\n\n## Treatment\n\nFirst-line drugs for hypertension are thiazide diuretics, ACE inhibitors and calcium channel blockers.\n\n## Targets\n\nThe blood pressure target for most adults is below 130/80 mmHg.")
@@ -263,7 +263,7 @@ func TestVoiceRepairOffline(t *testing.T) {
 	require.Contains(t, again["content"], "thiazide diuretics", "the previous answer again, not 'not found'")
 
 	// Low confidence: echo-check; "yes" answers the confirmed question.
-	q.push(heard("what is the blood pressure target for adults", 0.4))
+	q.push(repairHeard("what is the blood pressure target for adults", 0.4))
 	v.stream(1, speech(0.4, 1.0, 0.6))
 	echo, rep, _ := repairTurn(t, v)
 	require.Equal(t, "echo_check", rep["strategy"])
@@ -272,4 +272,42 @@ func TestVoiceRepairOffline(t *testing.T) {
 	yes, rep, _ := repairTurn(t, v)
 	require.Nil(t, rep)
 	require.Contains(t, yes["content"], "130/80")
+}
+
+// A barge-in during a gateway reply cuts the stored reply down to what was heard, as for a
+// model answer: the history holds exactly what was said.
+func TestVoiceRepairReplyBargeIn(t *testing.T) {
+	t.Parallel()
+	s, fake := openAIVoice(t, map[string]string{"VOICE_FLAGS_CREATE": "true", "CHAT_PROVIDER": "openai"})
+	admin := s.token(t, s.account(t, auth.RoleAdmin))
+	a := s.account(t, auth.RoleUser)
+	ta := s.token(t, a)
+	s.enableVoiceFlag(t, admin, "repair", a.User.ID)
+	release := gateSpeech(fake, 1)
+	defer release()
+	v := dialVoice(t, s, ta)
+	conv := uuid.MustParse(v.start(map[string]any{})["conversation_id"].(string))
+
+	v.send(map[string]any{"type": "message", "content": "No, I said metformin"})
+	meta, before := v.until("audio.output.meta")
+	require.Equal(t, "Sorry about that.", meta.Ev["text"])
+	var rep map[string]any
+	for _, f := range before {
+		if f.Type == "repair.strategy" {
+			rep = f.Ev
+		}
+	}
+	require.NotNil(t, rep)
+	require.Equal(t, `Sorry about that. Did you say: "metformin"?`, rep["text"])
+	v.send(map[string]any{"type": "barge_in"})
+	done, _ := v.until("response.complete")
+	require.Equal(t, true, done.Ev["interrupted"])
+	require.Equal(t, "Sorry about that.", done.Ev["content"])
+
+	msgs := s.repairMessages(t, ta, conv)
+	require.Len(t, msgs, 2)
+	require.Equal(t, "No, I said metformin", msgs[0].Content)
+	require.Equal(t, "Sorry about that.", msgs[1].Content)
+	require.True(t, msgs[1].Interrupted)
+	require.Empty(t, fake.Requests(llmtest.Chat), "the model was never asked")
 }

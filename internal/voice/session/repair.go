@@ -75,7 +75,10 @@ func (s *Session) replyWith(reply string) sendFunc {
 		if err != nil {
 			return q, a, err
 		}
-		return q, a, emit(conversation.Event{Chat: &chat.Event{Type: chat.EventDelta, Delta: a.Content}})
+		// A turn stopped meanwhile (the only error emit gives) is cut down to what was heard
+		// by finish, like a model answer that was stored.
+		_ = emit(conversation.Event{Chat: &chat.Event{Type: chat.EventDelta, Delta: a.Content}})
+		return q, a, nil
 	}
 }
 
