@@ -300,6 +300,9 @@ var repeatEnd = []string{"say that again", "say it again", "repeat that", "repea
 // such as "sorry" and "please" aside) or the end of one of at most maxExplicitTokens words,
 // so "what is metformin?" and "I didn't understand that the dose changed" are questions.
 func IsRepeatRequest(text string) bool {
+	if len(text) > 40*maxExplicitTokens { // surely more words than a request to repeat
+		return false
+	}
 	toks := normTokens(text)
 	if len(toks) == 0 || len(toks) > maxExplicitTokens {
 		return false
@@ -347,7 +350,7 @@ var notWords = toSet(`sure really now yet quite exactly today always necessarily
 // X but Y", "that's not what I said", "you misheard me", "I didn't say that". So "I have
 // no idea what causes it" and "no, I don't take it" are not corrections.
 func DetectCorrection(text string) (string, bool) {
-	text = strings.TrimSpace(strings.ReplaceAll(text, "’", "'"))
+	text = strings.TrimSpace(strings.ReplaceAll(clip(text, maxEcho*2), "’", "'")) // an opening, and what an echo repeats
 	if m := correctionBare.FindStringSubmatch(text); m != nil {
 		rest := m[1]
 		if c, ok := DetectCorrection(rest); ok {
@@ -421,10 +424,12 @@ func contentTokens(text string) map[string]bool {
 	return out
 }
 
+var apostrophes = strings.NewReplacer("'", "", "’", "")
+
 // normTokens lower-cases text, drops apostrophes ("didn't" → "didnt") and splits it into
 // runs of letters and digits.
 func normTokens(text string) []string {
-	text = strings.NewReplacer("'", "", "’", "").Replace(strings.ToLower(text))
+	text = apostrophes.Replace(strings.ToLower(text))
 	return strings.FieldsFunc(text, func(r rune) bool { return !unicode.IsLetter(r) && !unicode.IsDigit(r) })
 }
 
