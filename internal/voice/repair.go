@@ -331,8 +331,8 @@ func IsRepeatRequest(text string) bool {
 
 var (
 	// "no, I said …", "actually I asked about …", "I meant …", "what I said was …".
-	correctionSaid  = regexp.MustCompile(`(?i)^(?:(?:oh|um|uh|er|well)\W+)*(?:(?:no|nope|actually|sorry)\W+)+(?:i\s+(?:said|asked(?:\s+about)?|meant|was\s+asking\s+about)|what\s+i\s+(?:said|meant|asked)\s+was)\b\W*(.*)$`)
-	correctionMeant = regexp.MustCompile(`(?i)^(?:(?:oh|um|uh|er|well)\W+)*(?:i\s+meant|what\s+i\s+(?:said|meant|asked)\s+was)\b\W*(.*)$`)
+	correctionSaid  = regexp.MustCompile(`(?i)^(?:(?:oh|um|uh|er|well)\W+)*(?:(?:no|nope|actually|sorry)\W+)+(?:i\s+(?:said|asked(?:\s+about)?|meant(?:\s+to\s+(?:say|ask)(?:\s+about)?)?|was\s+asking\s+about)|what\s+i\s+(?:said|meant|asked)\s+was)\b\W*(.*)$`)
+	correctionMeant = regexp.MustCompile(`(?i)^(?:(?:oh|um|uh|er|well)\W+)*(?:i\s+meant(?:\s+to\s+(?:say|ask)(?:\s+about)?)?|what\s+i\s+(?:said|meant|asked)\s+was)\b\W*(.*)$`)
 	// "I said" after "that's not what I said": what follows is what was meant.
 	saidPrefix = regexp.MustCompile(`(?i)^i\s+(?:said|asked(?:\s+about)?|meant)\b\W*`)
 	// "not X, Y" and "not X but Y".

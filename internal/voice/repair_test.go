@@ -56,6 +56,8 @@ func TestDetectCorrection(t *testing.T) {
 		{"Nope, I asked about metoprolol.", "metoprolol"},
 		{"Actually I asked about the dose for children", "the dose for children"},
 		{"I meant ibuprofen", "ibuprofen"},
+		{"Sorry, I meant to ask about the dose of metformin", "the dose of metformin"},
+		{"I meant to say lisinopril", "lisinopril"},
 		{"Um, I meant the dose of ibuprofen?", "the dose of ibuprofen?"},
 		{"What I said was hypertension", "hypertension"},
 		{"Not metoprolol, metformin", "metformin"},
