@@ -200,3 +200,26 @@ func TestRepairEchoAnswered(t *testing.T) {
 	require.Equal(t, TriggerCorrection, r.Trigger)
 	require.Equal(t, StrategyClarify, r.Strategy)
 }
+
+// Utterances are untrusted: the check never panics, a strategy always comes with its
+// trigger, and a gateway reply stays short whatever was said.
+func FuzzRepairAssess(f *testing.F) {
+	for _, s := range []string{"What?", "No, I said metformin", "not a, b", "That's not what I said. I said x", "’", "Yes", ""} {
+		f.Add(s, 0.4, false)
+	}
+	f.Fuzz(func(t *testing.T, text string, conf float64, typed bool) {
+		var st RepairState
+		st.Record("what is the dose of metformin", Repair{}, "500 mg")
+		r := st.Assess(text, conf, typed)
+		if (r.Trigger == "") != (r.Strategy == "") {
+			t.Fatalf("trigger %q with strategy %q", r.Trigger, r.Strategy)
+		}
+		if len([]rune(r.Reply)) > maxEcho+60 {
+			t.Fatalf("reply of %d runes", len([]rune(r.Reply)))
+		}
+		if r.Strategy == StrategyEscalate && typed && r.Trigger != TriggerLowConfidence {
+			t.Fatalf("typed turn escalated on %q", r.Trigger)
+		}
+		st.Record(text, r, "answer")
+	})
+}
