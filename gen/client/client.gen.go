@@ -4377,7 +4377,7 @@ type Message struct {
 	// Interrupted The answer is not complete - it was cut short (the user barged in, the stream was cancelled or failed, or the server answering it died), or it is still being streamed; `content` holds what was said or streamed so far. A complete answer has `false`.
 	Interrupted bool `json:"interrupted"`
 
-	// Model The model that wrote an answer (`extractive` for the offline default).
+	// Model The model that wrote an answer (`extractive` for the offline default, `gateway` for a reply the voice gateway gave itself, a repair such as "Did you say …?").
 	Model     *string        `json:"model,omitempty"`
 	Retrieval *RetrievalInfo `json:"retrieval,omitempty"`
 	Role      MessageRole    `json:"role"`

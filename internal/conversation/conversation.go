@@ -198,6 +198,9 @@ type SendOptions struct {
 	// Progressive stores the answer while it streams, marked interrupted until it is
 	// complete (draft.go), so that a partial answer survives the death of the process.
 	Progressive bool
+	// Ask is the question the model answers when it is not content, which is stored as said
+	// (a voice repair: "pardon?" asks the previous question again).
+	Ask string
 }
 
 // SendWith is Send with options.
@@ -246,7 +249,11 @@ func (s *Service) SendWith(ctx context.Context, user, id uuid.UUID, content stri
 	if opt.Progressive {
 		d = &draft{s: s, conv: id, source: source}
 	}
-	a, err := s.answer(ctx, user, id, history, content, source, opt.Context, aemit, questionFirst, d)
+	ask := content
+	if a := strings.TrimSpace(opt.Ask); a != "" {
+		ask = a
+	}
+	a, err := s.answer(ctx, user, id, history, ask, source, opt.Context, aemit, questionFirst, d)
 	if qerr := questionFirst(); qerr != nil {
 		return q, Message{}, qerr
 	}

@@ -44,8 +44,9 @@ func (s *Session) readEmotion(t *turn, in turnInput, text string) emotion.Style 
 	return emotion.Adapt(e)
 }
 
-// withHint appends a style hint to the prompt context the answer already has.
-func withHint(context, hint string) string {
+// withContext appends a block (a style hint, a repair instruction) to the prompt context the
+// answer already has.
+func withContext(context, hint string) string {
 	switch {
 	case hint == "":
 		return context

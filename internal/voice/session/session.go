@@ -78,6 +78,7 @@ type Session struct {
 	attached  bool
 	turn      *turn
 	following bool // replaying a turn another socket's session is producing (after a resume)
+	repair    voice.RepairState
 
 	mode        string    // conversation (default) or dictation
 	dictID      uuid.UUID // the dictation session of dictation mode

@@ -36,6 +36,7 @@ type turn struct {
 	done   chan struct{}
 	caps   voice.CapSet // the capabilities on for this turn (backend.voice_* flags)
 	speed  float64      // factor on the user's speech speed (emotion); set by run before speak starts
+	repair string       // the repair strategy applied to the turn ("" none; backend.voice_repair)
 
 	stopped    bool   // barge-in, a newer turn, a client that did not come back, shutdown
 	stopReason string // why
@@ -161,6 +162,7 @@ func (s *Session) run(t *turn, prev *turn, in turnInput) {
 
 	s.say(t, false, func(seq uint32) any { return stateEvent{Type: evState, Seq: seq, State: stateThinking} })
 	text, source := in.text, conversation.SourceChat
+	confidence := -1.0 // the transcript's (repair); typed text has none
 	if in.pcm != nil {
 		source = conversation.SourceVoice
 		tr, err := s.h.cfg.Voice.TranscribePCM(t.ctx, voice.PCM{Samples: in.pcm, Rate: voice.SampleRate},
@@ -175,6 +177,7 @@ func (s *Session) run(t *turn, prev *turn, in turnInput) {
 		}
 		text = strings.TrimSpace(tr.Text)
 		in.words = emotion.Words(tr.Segments)
+		confidence = voice.TranscriptConfidence(tr)
 		if text == "" {
 			s.fail(codeNoSpeech, "no words were recognised in the utterance")
 			s.finishEarly(t)
@@ -202,6 +205,7 @@ func (s *Session) run(t *turn, prev *turn, in turnInput) {
 
 	style := s.readEmotion(t, in, text)
 	t.speed = style.Speed // read by speak, started below
+	rp := s.planRepair(t, text, confidence, in.pcm == nil)
 
 	sentences := make(chan string, 16)
 	spoken := make(chan struct{})
@@ -227,8 +231,12 @@ func (s *Session) run(t *turn, prev *turn, in turnInput) {
 		}
 		opt.Context = c
 	}
-	opt.Context = withHint(opt.Context, style.Hint)
-	q, a, err := s.h.cfg.Chats.SendWith(t.ctx, s.user.UserID, s.conv, text, opt, func(ev conversation.Event) error {
+	opt.Context, opt.Ask = withContext(withContext(opt.Context, style.Hint), rp.Instruction), rp.Ask
+	send := sendFunc(s.h.cfg.Chats.SendWith)
+	if rp.Reply != "" {
+		send = s.replyWith(rp.Reply)
+	}
+	q, a, err := send(t.ctx, s.user.UserID, s.conv, text, opt, func(ev conversation.Event) error {
 		if ev.Chat == nil || ev.Chat.Type != chat.EventDelta {
 			return nil
 		}
@@ -246,6 +254,7 @@ func (s *Session) run(t *turn, prev *turn, in turnInput) {
 	close(sentences)
 	<-spoken
 	_ = q
+	s.noteRepair(t, text, rp, a, err)
 	s.finish(t, a, err, source)
 }
 
