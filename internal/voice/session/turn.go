@@ -33,6 +33,7 @@ type turn struct {
 	cancel context.CancelFunc
 	done   chan struct{}
 	caps   voice.CapSet // the capabilities on for this turn (backend.voice_* flags)
+	marks  turnMarks    // what analytics measures (analytics.go)
 
 	stopped    bool   // barge-in, a newer turn, a client that did not come back, shutdown
 	stopReason string // why
@@ -41,6 +42,7 @@ type turn struct {
 	queued     int      // sentences handed to speech
 	mute       bool     // speech failed or is unavailable: the answer was delivered as text only
 	finished   bool
+	repair     string // the repair strategy applied to this turn ("" when none)
 }
 
 // startTurn stops the running turn (a newer question replaces it) and starts one.
@@ -66,7 +68,7 @@ func (s *Session) startTurn(in turnInput) {
 	}
 	ctx, cancel := context.WithCancel(s.ctx)
 	t := &turn{id: uuid.New(), ctx: ctx, cancel: cancel, done: make(chan struct{}),
-		caps: s.h.cfg.Switches.Evaluate(s.user.UserID, s.user.Email, s.user.Role)}
+		caps: s.h.cfg.Switches.Evaluate(s.user.UserID, s.user.Email, s.user.Role), marks: turnMarks{start: s.h.cfg.Clock.Now()}}
 	s.turn = t
 	s.outMu.Unlock()
 	s.h.wg.Add(1)
@@ -157,9 +159,11 @@ func (s *Session) run(t *turn, prev *turn, in turnInput) {
 	}
 
 	s.say(t, false, func(seq uint32) any { return stateEvent{Type: evState, Seq: seq, State: stateThinking} })
+	s.beginTurn(t, in.pcm != nil)
 	text, source := in.text, conversation.SourceChat
 	if in.pcm != nil {
 		source = conversation.SourceVoice
+		s.mark(t, &t.marks.sttStart)
 		tr, err := s.h.cfg.Voice.TranscribePCM(t.ctx, voice.PCM{Samples: in.pcm, Rate: voice.SampleRate},
 			voice.TranscribeOptions{Language: s.language})
 		if err != nil {
@@ -170,6 +174,7 @@ func (s *Session) run(t *turn, prev *turn, in turnInput) {
 			s.finishEarly(t)
 			return
 		}
+		s.mark(t, &t.marks.sttEnd)
 		text = strings.TrimSpace(tr.Text)
 		if text == "" {
 			s.fail(codeNoSpeech, "no words were recognised in the utterance")
@@ -183,6 +188,7 @@ func (s *Session) run(t *turn, prev *turn, in turnInput) {
 			return transcriptEvent{Type: evTranscript, Seq: seq, TurnID: t.id, Text: text}
 		})
 	}
+	t.marks.userWords = voice.CountWords(text)
 	// Written before the answer starts, so the turn's memory is stored by response.complete.
 	if m := s.h.cfg.Memory; m != nil {
 		mt := voice.Turn{User: s.user.UserID, Email: s.user.Email, Role: s.user.Role, Session: s.id, Text: text,
@@ -216,10 +222,11 @@ func (s *Session) run(t *turn, prev *turn, in turnInput) {
 		}
 		opt.Context = c
 	}
-	q, a, err := s.h.cfg.Chats.SendWith(t.ctx, s.user.UserID, s.conv, text, opt, func(ev conversation.Event) error {
+	q, a, err := s.h.cfg.Chats.SendWith(s.withStageMarks(t), s.user.UserID, s.conv, text, opt, func(ev conversation.Event) error {
 		if ev.Chat == nil || ev.Chat.Type != chat.EventDelta {
 			return nil
 		}
+		s.mark(t, &t.marks.firstToken)
 		if !s.say(t, false, func(seq uint32) any {
 			return deltaEvent{Type: evResponseDelta, Seq: seq, TurnID: t.id, Delta: ev.Chat.Delta}
 		}) {
@@ -291,6 +298,7 @@ func (s *Session) speakSentence(t *turn, n int, sentence string, pcm voice.PCM) 
 	}
 	if !t.speaking {
 		t.speaking = true
+		s.mark(t, &t.marks.firstAud)
 		s.emitLocked(false, func(seq uint32) any { return stateEvent{Type: evState, Seq: seq, State: stateSpeaking} })
 	}
 	s.emitLocked(false, func(seq uint32) any {
@@ -313,6 +321,7 @@ func (s *Session) finishEarly(t *turn) {
 	}
 	s.outMu.Unlock()
 	s.h.turns.WithLabelValues("failed").Inc()
+	s.record(t, voice.OutcomeFailed, nil)
 	s.buf.flush()
 }
 
@@ -371,6 +380,7 @@ func (s *Session) finish(t *turn, a conversation.Message, err error, source stri
 		s.emitLocked(true, func(seq uint32) any { return stateEvent{Type: evState, Seq: seq, State: stateListening} })
 	}
 	s.outMu.Unlock()
+	s.record(t, outcome, msg)
 	s.buf.flush() // the turn's frames are in Redis before the lease goes
 }
 
