@@ -2182,6 +2182,21 @@ func (e VersionEnvelopeSuccess) Valid() bool {
 	}
 }
 
+// Defines values for VoiceAnalyticsDailyEnvelopeSuccess.
+const (
+	VoiceAnalyticsDailyEnvelopeSuccessTrue VoiceAnalyticsDailyEnvelopeSuccess = true
+)
+
+// Valid indicates whether the value is a known member of the VoiceAnalyticsDailyEnvelopeSuccess enum.
+func (e VoiceAnalyticsDailyEnvelopeSuccess) Valid() bool {
+	switch e {
+	case VoiceAnalyticsDailyEnvelopeSuccessTrue:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for VoiceFeedbackThumbs.
 const (
 	VoiceFeedbackThumbsDown VoiceFeedbackThumbs = "down"
@@ -2431,6 +2446,21 @@ func (e VoiceProviderStatusState) Valid() bool {
 	}
 }
 
+// Defines values for VoiceSessionAnalyticsEnvelopeSuccess.
+const (
+	VoiceSessionAnalyticsEnvelopeSuccessTrue VoiceSessionAnalyticsEnvelopeSuccess = true
+)
+
+// Valid indicates whether the value is a known member of the VoiceSessionAnalyticsEnvelopeSuccess enum.
+func (e VoiceSessionAnalyticsEnvelopeSuccess) Valid() bool {
+	switch e {
+	case VoiceSessionAnalyticsEnvelopeSuccessTrue:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for VoiceStatusEnvelopeSuccess.
 const (
 	VoiceStatusEnvelopeSuccessTrue VoiceStatusEnvelopeSuccess = true
@@ -2482,6 +2512,45 @@ const (
 func (e VoiceStylePresetListEnvelopeSuccess) Valid() bool {
 	switch e {
 	case VoiceStylePresetListEnvelopeSuccessTrue:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for VoiceTurnAnalyticsInput.
+const (
+	VoiceTurnInputText  VoiceTurnAnalyticsInput = "text"
+	VoiceTurnInputVoice VoiceTurnAnalyticsInput = "voice"
+)
+
+// Valid indicates whether the value is a known member of the VoiceTurnAnalyticsInput enum.
+func (e VoiceTurnAnalyticsInput) Valid() bool {
+	switch e {
+	case VoiceTurnInputText:
+		return true
+	case VoiceTurnInputVoice:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for VoiceTurnAnalyticsOutcome.
+const (
+	VoiceTurnOutcomeAnswered    VoiceTurnAnalyticsOutcome = "answered"
+	VoiceTurnOutcomeFailed      VoiceTurnAnalyticsOutcome = "failed"
+	VoiceTurnOutcomeInterrupted VoiceTurnAnalyticsOutcome = "interrupted"
+)
+
+// Valid indicates whether the value is a known member of the VoiceTurnAnalyticsOutcome enum.
+func (e VoiceTurnAnalyticsOutcome) Valid() bool {
+	switch e {
+	case VoiceTurnOutcomeAnswered:
+		return true
+	case VoiceTurnOutcomeFailed:
+		return true
+	case VoiceTurnOutcomeInterrupted:
 		return true
 	default:
 		return false
@@ -5638,6 +5707,50 @@ type VersionInfo struct {
 	Version    string `json:"version"`
 }
 
+// VoiceAnalyticsDaily defines model for VoiceAnalyticsDaily.
+type VoiceAnalyticsDaily struct {
+	Days   int                 `json:"days"`
+	Series []VoiceAnalyticsDay `json:"series"`
+}
+
+// VoiceAnalyticsDailyEnvelope defines model for VoiceAnalyticsDailyEnvelope.
+type VoiceAnalyticsDailyEnvelope struct {
+	Data VoiceAnalyticsDaily `json:"data"`
+
+	// Error Always `null` in a successful response.
+	Error     *NullError                         `json:"error"`
+	Metadata  ResponseMeta                       `json:"metadata"`
+	Success   VoiceAnalyticsDailyEnvelopeSuccess `json:"success"`
+	Timestamp time.Time                          `json:"timestamp"`
+}
+
+// VoiceAnalyticsDailyEnvelopeSuccess defines model for VoiceAnalyticsDailyEnvelope.Success.
+type VoiceAnalyticsDailyEnvelopeSuccess bool
+
+// VoiceAnalyticsDay defines model for VoiceAnalyticsDay.
+type VoiceAnalyticsDay struct {
+	BargeIns int64              `json:"barge_ins"`
+	Day      openapi_types.Date `json:"day"`
+
+	// FirstAudio Percentiles of one timing, milliseconds; null without values.
+	FirstAudio VoiceTimingP99 `json:"first_audio"`
+
+	// FirstToken Percentiles of one timing, milliseconds; null without values.
+	FirstToken VoiceTimingP99 `json:"first_token"`
+	Repairs    int64          `json:"repairs"`
+
+	// Retrieval Percentiles of one timing, milliseconds; null without values.
+	Retrieval VoiceTimingP99 `json:"retrieval"`
+	Sessions  int64          `json:"sessions"`
+
+	// Stt Percentiles of one timing, milliseconds; null without values.
+	Stt VoiceTimingP99 `json:"stt"`
+
+	// Total Percentiles of one timing, milliseconds; null without values.
+	Total VoiceTimingP99 `json:"total"`
+	Turns int64          `json:"turns"`
+}
+
 // VoiceFeedback defines model for VoiceFeedback.
 type VoiceFeedback struct {
 	Accuracy *int `json:"accuracy,omitempty"`
@@ -5912,6 +6025,53 @@ type VoiceRelayInput struct {
 	Transcript string  `json:"transcript"`
 }
 
+// VoiceSessionAnalytics defines model for VoiceSessionAnalytics.
+type VoiceSessionAnalytics struct {
+	SessionId openapi_types.UUID `json:"session_id"`
+
+	// Summary Every turn of the session, not only this page.
+	Summary struct {
+		Answered int64 `json:"answered"`
+		BargeIns int64 `json:"barge_ins"`
+		Failed   int64 `json:"failed"`
+
+		// FirstAudio Percentiles of one timing, milliseconds; null without values.
+		FirstAudio VoiceTimingP95 `json:"first_audio"`
+
+		// FirstToken Percentiles of one timing, milliseconds; null without values.
+		FirstToken  VoiceTimingP95 `json:"first_token"`
+		Interrupted int64          `json:"interrupted"`
+		Repairs     int64          `json:"repairs"`
+
+		// Retrieval Percentiles of one timing, milliseconds; null without values.
+		Retrieval VoiceTimingP95 `json:"retrieval"`
+
+		// Stt Percentiles of one timing, milliseconds; null without values.
+		Stt VoiceTimingP95 `json:"stt"`
+
+		// Total Percentiles of one timing, milliseconds; null without values.
+		Total VoiceTimingP95 `json:"total"`
+		Turns int64          `json:"turns"`
+	} `json:"summary"`
+
+	// Turns This page of the session's turns, oldest first.
+	Turns []VoiceTurnAnalytics `json:"turns"`
+}
+
+// VoiceSessionAnalyticsEnvelope defines model for VoiceSessionAnalyticsEnvelope.
+type VoiceSessionAnalyticsEnvelope struct {
+	Data VoiceSessionAnalytics `json:"data"`
+
+	// Error Always `null` in a successful response.
+	Error     *NullError                           `json:"error"`
+	Metadata  ResponseMeta                         `json:"metadata"`
+	Success   VoiceSessionAnalyticsEnvelopeSuccess `json:"success"`
+	Timestamp time.Time                            `json:"timestamp"`
+}
+
+// VoiceSessionAnalyticsEnvelopeSuccess defines model for VoiceSessionAnalyticsEnvelope.Success.
+type VoiceSessionAnalyticsEnvelopeSuccess bool
+
 // VoiceSessionMemory defines model for VoiceSessionMemory.
 type VoiceSessionMemory struct {
 	// Entities `type:name`, e.g. `disease:hypertension`.
@@ -5970,6 +6130,61 @@ type VoiceStylePresetListEnvelope struct {
 
 // VoiceStylePresetListEnvelopeSuccess defines model for VoiceStylePresetListEnvelope.Success.
 type VoiceStylePresetListEnvelopeSuccess bool
+
+// VoiceTimingP95 Percentiles of one timing, milliseconds; null without values.
+type VoiceTimingP95 struct {
+	P50 *float64 `json:"p50"`
+	P95 *float64 `json:"p95"`
+}
+
+// VoiceTimingP99 Percentiles of one timing, milliseconds; null without values.
+type VoiceTimingP99 struct {
+	P50 *float64 `json:"p50"`
+	P95 *float64 `json:"p95"`
+	P99 *float64 `json:"p99"`
+}
+
+// VoiceTurnAnalytics defines model for VoiceTurnAnalytics.
+type VoiceTurnAnalytics struct {
+	// AnswerWords Words of the stored answer (for an interrupted turn, of what was spoken).
+	AnswerWords int `json:"answer_words"`
+	BargeIns    int `json:"barge_ins"`
+
+	// FirstAudioMs From the turn's start to the first audio frame; null when nothing was spoken.
+	FirstAudioMs *float64 `json:"first_audio_ms"`
+
+	// FirstTokenMs From the turn's start to the first answer text.
+	FirstTokenMs *float64                  `json:"first_token_ms"`
+	Id           int64                     `json:"id"`
+	Input        VoiceTurnAnalyticsInput   `json:"input"`
+	Outcome      VoiceTurnAnalyticsOutcome `json:"outcome"`
+
+	// Repairs Repair strategies applied to the turn (0 or 1).
+	Repairs int `json:"repairs"`
+
+	// RetrievalMs Knowledge-base retrieval time; null when the turn did not get that far.
+	RetrievalMs *float64  `json:"retrieval_ms"`
+	StartedAt   time.Time `json:"started_at"`
+
+	// SttMs Speech recognition time; null for a typed turn.
+	SttMs *float64 `json:"stt_ms"`
+
+	// TotalMs From the turn's start to `response.complete` (or the end of a failed turn).
+	TotalMs float64 `json:"total_ms"`
+
+	// TurnId The `turn_id` of the turn's events.
+	TurnId    openapi_types.UUID `json:"turn_id"`
+	UserWords int                `json:"user_words"`
+
+	// Variants The variant each `backend.voice_*` flag served for the turn ("on", "off" or a variant id).
+	Variants map[string]string `json:"variants"`
+}
+
+// VoiceTurnAnalyticsInput defines model for VoiceTurnAnalytics.Input.
+type VoiceTurnAnalyticsInput string
+
+// VoiceTurnAnalyticsOutcome defines model for VoiceTurnAnalytics.Outcome.
+type VoiceTurnAnalyticsOutcome string
 
 // VoiceVocabulary defines model for VoiceVocabulary.
 type VoiceVocabulary struct {
@@ -6238,6 +6453,12 @@ type OpenAdminPanelSocketParams struct {
 	Token *string `form:"token,omitempty" json:"token,omitempty"`
 }
 
+// GetVoiceAnalyticsParams defines parameters for GetVoiceAnalytics.
+type GetVoiceAnalyticsParams struct {
+	// Days How many days (1-90).
+	Days *int `form:"days,omitempty" json:"days,omitempty"`
+}
+
 // GetVoiceFeedbackSummaryParams defines parameters for GetVoiceFeedbackSummary.
 type GetVoiceFeedbackSummaryParams struct {
 	// Days How many days (1-90).
@@ -6335,6 +6556,15 @@ type ListDictationSessionsParams struct {
 type OpenVoicePipelineParams struct {
 	// Token Access token, when the subprotocol header cannot be used.
 	Token *string `form:"token,omitempty" json:"token,omitempty"`
+}
+
+// GetVoiceSessionAnalyticsParams defines parameters for GetVoiceSessionAnalytics.
+type GetVoiceSessionAnalyticsParams struct {
+	// Limit Page size.
+	Limit *Limit `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// Cursor Opaque cursor from `metadata.pagination.next_cursor` of the previous page.
+	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
 }
 
 // GetVoiceVocabularyParams defines parameters for GetVoiceVocabulary.
@@ -7149,6 +7379,9 @@ type ServerInterface interface {
 	// OpenAdminPanelSocket Live admin events (WebSocket)
 	// (GET /api/admin/panel/ws)
 	OpenAdminPanelSocket(ctx echo.Context, params OpenAdminPanelSocketParams) error
+	// GetVoiceAnalytics Voice turn analytics per day
+	// (GET /api/admin/voice/analytics)
+	GetVoiceAnalytics(ctx echo.Context, params GetVoiceAnalyticsParams) error
 	// GetVoiceFeedbackSummary Voice feedback per day, with averages and trend
 	// (GET /api/admin/voice/feedback/summary)
 	GetVoiceFeedbackSummary(ctx echo.Context, params GetVoiceFeedbackSummaryParams) error
@@ -7335,6 +7568,9 @@ type ServerInterface interface {
 	// RelayVoiceTranscript Answer a spoken question
 	// (POST /api/voice/relay)
 	RelayVoiceTranscript(ctx echo.Context) error
+	// GetVoiceSessionAnalytics Per-turn analytics of a voice session
+	// (GET /api/voice/sessions/{id}/analytics)
+	GetVoiceSessionAnalytics(ctx echo.Context, id IdPath, params GetVoiceSessionAnalyticsParams) error
 	// SubmitVoiceSessionFeedback Rate a voice session
 	// (POST /api/voice/sessions/{id}/feedback)
 	SubmitVoiceSessionFeedback(ctx echo.Context, id IdPath) error
@@ -8476,6 +8712,24 @@ func (w *ServerInterfaceWrapper) OpenAdminPanelSocket(ctx echo.Context) error {
 	return err
 }
 
+// GetVoiceAnalytics converts echo context to params.
+func (w *ServerInterfaceWrapper) GetVoiceAnalytics(ctx echo.Context) error {
+	var err error
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params GetVoiceAnalyticsParams
+	// ------------- Optional query parameter "days" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "days", ctx.QueryParams(), &params.Days, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter days: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.GetVoiceAnalytics(ctx, params)
+	return err
+}
+
 // GetVoiceFeedbackSummary converts echo context to params.
 func (w *ServerInterfaceWrapper) GetVoiceFeedbackSummary(ctx echo.Context) error {
 	var err error
@@ -9345,6 +9599,38 @@ func (w *ServerInterfaceWrapper) RelayVoiceTranscript(ctx echo.Context) error {
 	return err
 }
 
+// GetVoiceSessionAnalytics converts echo context to params.
+func (w *ServerInterfaceWrapper) GetVoiceSessionAnalytics(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id IdPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params GetVoiceSessionAnalyticsParams
+	// ------------- Optional query parameter "limit" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", ctx.QueryParams(), &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter limit: %s", err))
+	}
+
+	// ------------- Optional query parameter "cursor" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "cursor", ctx.QueryParams(), &params.Cursor, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter cursor: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.GetVoiceSessionAnalytics(ctx, id, params)
+	return err
+}
+
 // SubmitVoiceSessionFeedback converts echo context to params.
 func (w *ServerInterfaceWrapper) SubmitVoiceSessionFeedback(ctx echo.Context) error {
 	var err error
@@ -10035,6 +10321,8 @@ func RegisterHandlersWithOptions(router EchoRouter, si ServerInterface, options 
 	router.POST(options.BaseURL+"/api/voice/preferences/reset", wrapper.ResetVoicePreferences, options.OperationMiddlewares["resetVoicePreferences"]...)
 	router.GET(options.BaseURL+"/api/voice/style-presets", wrapper.ListVoiceStylePresets, options.OperationMiddlewares["listVoiceStylePresets"]...)
 	router.POST(options.BaseURL+"/api/voice/sessions/:id/feedback", wrapper.SubmitVoiceSessionFeedback, options.OperationMiddlewares["submitVoiceSessionFeedback"]...)
+	router.GET(options.BaseURL+"/api/voice/sessions/:id/analytics", wrapper.GetVoiceSessionAnalytics, options.OperationMiddlewares["getVoiceSessionAnalytics"]...)
+	router.GET(options.BaseURL+"/api/admin/voice/analytics", wrapper.GetVoiceAnalytics, options.OperationMiddlewares["getVoiceAnalytics"]...)
 	router.GET(options.BaseURL+"/api/admin/voice/feedback/summary", wrapper.GetVoiceFeedbackSummary, options.OperationMiddlewares["getVoiceFeedbackSummary"]...)
 	router.DELETE(options.BaseURL+"/api/voice/memory", wrapper.EraseVoiceMemory, options.OperationMiddlewares["eraseVoiceMemory"]...)
 	router.GET(options.BaseURL+"/api/voice/memory", wrapper.GetVoiceMemory, options.OperationMiddlewares["getVoiceMemory"]...)
@@ -17745,6 +18033,148 @@ func (response OpenAdminPanelSocket431JSONResponse) VisitOpenAdminPanelSocketRes
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(431)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetVoiceAnalyticsRequestObject struct {
+	Params GetVoiceAnalyticsParams
+}
+
+type GetVoiceAnalyticsResponseObject interface {
+	VisitGetVoiceAnalyticsResponse(w http.ResponseWriter) error
+}
+
+type GetVoiceAnalytics200JSONResponse VoiceAnalyticsDailyEnvelope
+
+func (response GetVoiceAnalytics200JSONResponse) VisitGetVoiceAnalyticsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetVoiceAnalytics400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response GetVoiceAnalytics400JSONResponse) VisitGetVoiceAnalyticsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetVoiceAnalytics401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response GetVoiceAnalytics401JSONResponse) VisitGetVoiceAnalyticsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetVoiceAnalytics403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response GetVoiceAnalytics403JSONResponse) VisitGetVoiceAnalyticsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetVoiceAnalytics414JSONResponse struct{ UriTooLongJSONResponse }
+
+func (response GetVoiceAnalytics414JSONResponse) VisitGetVoiceAnalyticsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(414)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetVoiceAnalytics422JSONResponse struct {
+	UnprocessableEntityJSONResponse
+}
+
+func (response GetVoiceAnalytics422JSONResponse) VisitGetVoiceAnalyticsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetVoiceAnalytics431JSONResponse struct{ HeadersTooLargeJSONResponse }
+
+func (response GetVoiceAnalytics431JSONResponse) VisitGetVoiceAnalyticsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(431)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetVoiceAnalytics503JSONResponse struct{ ServiceUnavailableJSONResponse }
+
+func (response GetVoiceAnalytics503JSONResponse) VisitGetVoiceAnalyticsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetVoiceAnalytics504JSONResponse struct{ TimeoutJSONResponse }
+
+func (response GetVoiceAnalytics504JSONResponse) VisitGetVoiceAnalyticsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(504)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -27820,6 +28250,163 @@ func (response RelayVoiceTranscript504JSONResponse) VisitRelayVoiceTranscriptRes
 	return err
 }
 
+type GetVoiceSessionAnalyticsRequestObject struct {
+	Id     IdPath `json:"id"`
+	Params GetVoiceSessionAnalyticsParams
+}
+
+type GetVoiceSessionAnalyticsResponseObject interface {
+	VisitGetVoiceSessionAnalyticsResponse(w http.ResponseWriter) error
+}
+
+type GetVoiceSessionAnalytics200JSONResponse VoiceSessionAnalyticsEnvelope
+
+func (response GetVoiceSessionAnalytics200JSONResponse) VisitGetVoiceSessionAnalyticsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetVoiceSessionAnalytics400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response GetVoiceSessionAnalytics400JSONResponse) VisitGetVoiceSessionAnalyticsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetVoiceSessionAnalytics401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response GetVoiceSessionAnalytics401JSONResponse) VisitGetVoiceSessionAnalyticsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetVoiceSessionAnalytics403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response GetVoiceSessionAnalytics403JSONResponse) VisitGetVoiceSessionAnalyticsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetVoiceSessionAnalytics404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response GetVoiceSessionAnalytics404JSONResponse) VisitGetVoiceSessionAnalyticsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetVoiceSessionAnalytics414JSONResponse struct{ UriTooLongJSONResponse }
+
+func (response GetVoiceSessionAnalytics414JSONResponse) VisitGetVoiceSessionAnalyticsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(414)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetVoiceSessionAnalytics422JSONResponse struct {
+	UnprocessableEntityJSONResponse
+}
+
+func (response GetVoiceSessionAnalytics422JSONResponse) VisitGetVoiceSessionAnalyticsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetVoiceSessionAnalytics431JSONResponse struct{ HeadersTooLargeJSONResponse }
+
+func (response GetVoiceSessionAnalytics431JSONResponse) VisitGetVoiceSessionAnalyticsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(431)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetVoiceSessionAnalytics503JSONResponse struct{ ServiceUnavailableJSONResponse }
+
+func (response GetVoiceSessionAnalytics503JSONResponse) VisitGetVoiceSessionAnalyticsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetVoiceSessionAnalytics504JSONResponse struct{ TimeoutJSONResponse }
+
+func (response GetVoiceSessionAnalytics504JSONResponse) VisitGetVoiceSessionAnalyticsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(504)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type SubmitVoiceSessionFeedbackRequestObject struct {
 	Id   IdPath `json:"id"`
 	Body *SubmitVoiceSessionFeedbackJSONRequestBody
@@ -33296,6 +33883,9 @@ type StrictServerInterface interface {
 	// OpenAdminPanelSocket Live admin events (WebSocket)
 	// (GET /api/admin/panel/ws)
 	OpenAdminPanelSocket(ctx context.Context, request OpenAdminPanelSocketRequestObject) (OpenAdminPanelSocketResponseObject, error)
+	// GetVoiceAnalytics Voice turn analytics per day
+	// (GET /api/admin/voice/analytics)
+	GetVoiceAnalytics(ctx context.Context, request GetVoiceAnalyticsRequestObject) (GetVoiceAnalyticsResponseObject, error)
 	// GetVoiceFeedbackSummary Voice feedback per day, with averages and trend
 	// (GET /api/admin/voice/feedback/summary)
 	GetVoiceFeedbackSummary(ctx context.Context, request GetVoiceFeedbackSummaryRequestObject) (GetVoiceFeedbackSummaryResponseObject, error)
@@ -33482,6 +34072,9 @@ type StrictServerInterface interface {
 	// RelayVoiceTranscript Answer a spoken question
 	// (POST /api/voice/relay)
 	RelayVoiceTranscript(ctx context.Context, request RelayVoiceTranscriptRequestObject) (RelayVoiceTranscriptResponseObject, error)
+	// GetVoiceSessionAnalytics Per-turn analytics of a voice session
+	// (GET /api/voice/sessions/{id}/analytics)
+	GetVoiceSessionAnalytics(ctx context.Context, request GetVoiceSessionAnalyticsRequestObject) (GetVoiceSessionAnalyticsResponseObject, error)
 	// SubmitVoiceSessionFeedback Rate a voice session
 	// (POST /api/voice/sessions/{id}/feedback)
 	SubmitVoiceSessionFeedback(ctx context.Context, request SubmitVoiceSessionFeedbackRequestObject) (SubmitVoiceSessionFeedbackResponseObject, error)
@@ -35071,6 +35664,31 @@ func (sh *strictHandler) OpenAdminPanelSocket(ctx echo.Context, params OpenAdmin
 		return err
 	} else if validResponse, ok := response.(OpenAdminPanelSocketResponseObject); ok {
 		return validResponse.VisitOpenAdminPanelSocketResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// GetVoiceAnalytics operation middleware
+func (sh *strictHandler) GetVoiceAnalytics(ctx echo.Context, params GetVoiceAnalyticsParams) error {
+	var request GetVoiceAnalyticsRequestObject
+
+	request.Params = params
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.GetVoiceAnalytics(ctx.Request().Context(), request.(GetVoiceAnalyticsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetVoiceAnalytics")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(GetVoiceAnalyticsResponseObject); ok {
+		return validResponse.VisitGetVoiceAnalyticsResponse(ctx.Response())
 	} else if response != nil {
 		return fmt.Errorf("unexpected response type: %T", response)
 	}
@@ -37252,6 +37870,32 @@ func (sh *strictHandler) RelayVoiceTranscript(ctx echo.Context) error {
 	return nil
 }
 
+// GetVoiceSessionAnalytics operation middleware
+func (sh *strictHandler) GetVoiceSessionAnalytics(ctx echo.Context, id IdPath, params GetVoiceSessionAnalyticsParams) error {
+	var request GetVoiceSessionAnalyticsRequestObject
+
+	request.Id = id
+	request.Params = params
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.GetVoiceSessionAnalytics(ctx.Request().Context(), request.(GetVoiceSessionAnalyticsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetVoiceSessionAnalytics")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(GetVoiceSessionAnalyticsResponseObject); ok {
+		return validResponse.VisitGetVoiceSessionAnalyticsResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
 // SubmitVoiceSessionFeedback operation middleware
 func (sh *strictHandler) SubmitVoiceSessionFeedback(ctx echo.Context, id IdPath) error {
 	var request SubmitVoiceSessionFeedbackRequestObject
@@ -38345,798 +38989,821 @@ func (sh *strictHandler) OpenRealtime(ctx echo.Context, params OpenRealtimeParam
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7P1tdiM3siiKTgWLZ79lqk9KpSpXebdVa6/zZEnlUltV0pFUdvex6jDBzCCJVhJgA0hJtF+t9ebwJvIG",
-	"cP/dCdwx3JHchQCQX0Qyk5Tsdu+t/uEuJTPxEYgIxHf8OkjEfCE4cK0GB78OZkBTkPjPS6rhjM2Zxv+Y",
-	"JymoRLKFZoIPDgaX8I8clFaEZpm4h5QwTvQMyD3jqbjfG0QDlcxgTs2XermAwcGAcQ1TkIMvX6Jy+EuY",
-	"U8YZn66ZIoOJ3n58BYHlX0EieKpIzjXLKgMTad5X3eODlsvDiQbZPrYW5J4yTcYwERKINJ8wPu0c+/r6",
-	"6h3NsjFNblcHj7XMISb3M+CEcgJUZgwkWUhxx1KQZEJZBimhPCV6xhQRHIgW4paIO5D1qYHn88HBzwMz",
-	"4iAaTGimYPA58ktSWppjcSu6cBOsruh6BkQtAJJZuQo9o9r8leYJpAhemqdMBLden+dHwRIIT3JnfiK5",
-	"gnT9OF+iwYJKOgftcPkol0oEVn6+oP/IgST4M5lIMSfxHDRNqaZ7CzplnJo39zg86JF9KyZigvtZSLhj",
-	"IldkQadg1sPMiP/IQS4H0YDTuVmS/aa22Dl9OAM+1bPBwZuXr0LAfpfR6Q+wvKDmnRAcJhmdkltYRiT+",
-	"NaEapkIuv+z9qji9hZGZ+UtcLGhhRinWY74cRAMJ/8iZhHRwYI6+ZXUvX+1Hgznjxd+htZ6mfpmB2Vi6",
-	"dq6JkHOqBweDPMc3V0dvYT0XdApEsV9awZ7hd9W5UpjQPNODgzdmU/SBzQ3qv9q3W7R/lRusEuMHUIpO",
-	"Ye1G5/ad0aM3fE3lFDTj688/50wjDhqSliwFQheLjAFynCE1FCIJS8l4Sdy+d1rwQfv5Rrew7IsYr958",
-	"04UYX8xQaiG4AiTA72jqmLn5KxFcA8d/4sITpLIXf1dmh79WJv03CZPBweC/vShvqRf2V/XiREohT/gd",
-	"ZGIBdspVSEk7KWGKzGlm4A/pAVFLrulDRCi5l4JPiVl9ZJhpzm+5uOdkwiBLze9zphTjUzIW6TIiGh70",
-	"DUfWxhThQpM7mrGUfLp+t/tnMjSgjQiiYkTcTUok0DQif7k6/4iD7JhR8S8x/jskmtwzPSP0hqe5BQQY",
-	"wiZCEg5KQ0pSgIXlp5x885pkcAeZMoOYdWWwe0ezHFI7Kym4HpmyO+A3fG7uHfxW8AT2Bl+iwZHgk4wl",
-	"/6SDSNzsym7cIHGSSwlcE6XN7oeUFKDAbWqaAbkDqZjgO7iDd0KOWZoC/323kNAsA/mVIlJkQFIBFgVQ",
-	"/HFX7QIkTh+ZAzR70+IWuEEW5EjmJhSEkgVV6l7IlCQzyqdAhvHF4dXVT+eXx6Oj94cfvz8ZXZ78z0+n",
-	"lyfHsd3x91TDPV1eszmI/Hc+ueJKT1lqN8zVveEvnGg2h2Kr/oT9a0pTqQkzAqL9wBw44yQ2ezu5uh5d",
-	"n344Of90Pbo6OTr/eHwVk2HsHvldCw6/717tccEDQ9Ib55oklBMuSCb4FCQZW+mDDOFhYdhkRCTciVtI",
-	"DRBoZmh9iW/YDby3POBaiDPDZ/85FOcZETwkAKnhIT+w78gwfn9yeHxyeTW6Pj8fnR1efn/ioP5R6Hci",
-	"5+nvt9qPgqg8mRnJW+QyATI07M9wV6bYODPHYhkFEqBd5flEwuK3gi8O/j1wkDTD1W8F43KdT023vdcH",
-	"5nbAGQqyNMNloKGTHN9afYVQo+OQGPWdXVR4YqKsgmOEiqrGWL7StgP39ouK9oRLxx19kswcpbCq4D/n",
-	"JK1A5A5SkT+XB3kHMhM0hfSfxH6Z0VXpHWUZNTQhJIE7c+ffC3lrfx7navm2eVJ0qayuqIU90Kc7tAu6",
-	"NBD557I3I1QVx2W4hNEL7HWL53YhEVeZ+fQdqsa/9zodU7N3fWrktgRwpU6oIUYWR/NJfDrZ/UB1Motx",
-	"6Vcg71gCn8pT//2WfkhSWABPgSdLwgFSJ7u4u7+Gi55TZFSDxJX/UwSVJxVA3hKmb/icLs2db7bHIF3L",
-	"CsmVlkDnilAJBB5gvtBPR2nXQnygfOntYb8fXC+NSI7E5GjMml4ev6to8NfdwkS3W+j5az+vGyQbQ9TM",
-	"iL2GKb9YGcpZDHsOY95G2H3iNNczIdkvvyeX+WB11IgwjupoRJx0au4IL58mElLgmtGseWv/9NNPu4e5",
-	"nplfjdIVNjnQ8g3DsnBxKJjlCjqMcQiYhRQJKGXYxQnXTC//aXaAe8iyXWsJQAn/jgnDuBShROaGmcVg",
-	"RtxDG0CMzNleLPgA2dsnrvLFQkgN6QdIGb3GLf/Tbr8ZNYs/spPvmsU01NGKspoksLAX428gbW20dCdp",
-	"odUErdVowtipi15kGH+6PLU6yvnH71FF+eKxDdH3cDyWcMdwuRciY8kyYDJPMsZZQrP4gNwM3uzvk/mU",
-	"XJyT706PbwYRuRl8d0Fevt5/8e0+mc/fT28GBgkeFpSnkFY/GS/JXOR6RvQ9S4CklGXLm4FBf29J9xOZ",
-	"R26AgEE9GhziOZzyO6Zx5RXjGE2tsEKzC2lOUDNQgwO0zUeDReXRrwNvR6jZFouH0Yqpea3NLhqg9ru5",
-	"ra9qNfzZDRKVyyi3by1euP10zjgyzgv32nYAmIsUao4MmC+EpGgKtgtZAX40eNg1r+/eUYm0bb7DpXwQ",
-	"KVxXBigf2pGaO8XJW3f3aZFSDZ8UyL5bmzNeffqyudlJnmUja7dd4dCSzeeQGkFsYg0Ur1+92rEmNkPZ",
-	"UmTmMmDca9QWWzTjUyOXSppokHgxVI9+fz+AJEyNaKLZHVR4/ViIDChHXFiFBl/+SLM8sOpDvrSmULRh",
-	"vkVRzXxO5rnSZOJs3OjsMI/N8nieOUFYyxzM6Av2AyDJ14GVSKAa0hHVNeIwZ7Kr2RwGga3Za1Ot+6Y+",
-	"fwg8aQ9DfzTIqNIjc1KPmswjw8oPCwkT9hC+yRf5OGOJk46dLwt9SaggJmLKmQLCUHpdGdiJE49atRRW",
-	"kVl3k1yad5oEh6DEPRc7dKNF1fOuHWQD1LUdBGkX8enIjraKVnTB0FPSsXyHlV+igXt59RjuZyJDwO+R",
-	"q5m450TwbGl93EwR7zx5S5QW0hwH4dbpvZ77Wi+OX2XnBou7emWjKdW03y49rAwBoYWl46uPeeZNMdHA",
-	"O1s78cHB4wNoar5TeWLEyQrvN8hW7rfgSNHAoKXSdL7oywgaIPVTRRYmfpeVtVfnaAf5GVO6G95Mw1z1",
-	"Ry83F5WSLp9PoP0E8pSJd27mUly4p3dmlMXXg2ggFrmZYZHMwwJbnjJ9wrUM3DXmPrRi8spnNNFCjoyi",
-	"ma35PXxpdDJS+7Fnpys/p6Apy1S73FEbtgRWYzWM629eD1Zd49GALYLzigQ9epvdvU4rcKAI/GytaJ2/",
-	"a6eKrbxRwddVDM0VyBGdOgVoPTbi2VT3WDnF+oHXTijyaNJcbH1zUQXbKzBBYNfWWZ5vG8Lrkwejoz4V",
-	"zykJ4HflO5Wd/Muynur6VyXVGWV8NAOajmZUzYLIW3mnN3Xab5SmOq+CaoA2okE0GMuwgmQ+FTkPhN2Y",
-	"02eg0FJt9h7vBSfOvDFv9ae1VN4AfQ37a5tpwiNagaHfgl9M68GcielT3sv/JBr5l7+b9Y8g2cQZnUIk",
-	"AsmtFcfDGOleMPjYgzImTCo9svjfRk8tl29llBrF1pf1Hh6I+cWqV1QTMDixRy4hETI1wrzItWKpdQMZ",
-	"KI2pAiPhu7BN4AeEWn/KDb+rwMaqxkqzLCMSaDKrjO8jaqjGySNyP2PJjKSgIdFGpZiLO4p2AHrDE8EV",
-	"Uxq4JhLuJdPgdUEO96DskAzU3g0PXdcVVrSq2hiNizCuaeJXNtx3PsgZGGVGES447PQ8LglUtYhXlpeF",
-	"DRFVLPU8zyPSKg4U05R7qx5xL8R9pDa1QgfPPKONZ3yXZ7efFMjD5PFwr491CSrP9DPoe4J+O7NtqTB5",
-	"oQRNilQDirWVP6zT3ErQn4Nqg+cNzcwBw2mtVx3ZpJGcv1IYhK6JdIx2xpQWNiKiaioP2j37W62cmM5S",
-	"VRMcOm2Cc/pwal9+6cKS/Z8NWSIa5Jz9Iwf3M1pCG+dc6BrFUvqcJaL+GvX28adlZlC95Sm/vpIomzKV",
-	"yudzanXyMP6FpNDGZS3uyZxyjNuTigA3aINXKSKOlTkrkq4HXxvE/SbLxa0DfRvQE+fZCMR0GYol5ncy",
-	"hhnjqQ2S1bkiwtyvNtw3FrcxGcZXJ2fv4ojEnz7awNJj88fpx6tP796dHp2efLweXZxcfji9ujo9/3hl",
-	"fvt4fj16d/7pI754dnh1Pbr6dHFyeXj84fRjHJG9vb2dvT62CRcRH1bFV3QScWvAdcsWC3s5FwG+0YAL",
-	"PZpgPKJnVv1cOgbAVzjRuRm8/POqmKZ89q4yYfm0iISsPrTc/nNJ5f0C+6uo4j8sIBHZ4y6hFsKYI5rM",
-	"4CgDKh9335XjPN91HXddFVTb3HOIjAsaSmc659nSmvqLl8gQ9qZ7JL4d7ymgMpkZEoT5GNJ45y2hWeZy",
-	"vsYKOHpnFlRrkGa0//0z3f1lf/fbvdHu519fRt+8/vJvQfCs3WGYEaHaAP2MDisavP20FbSnNmCFatjW",
-	"/+0A0ITu95kYY3IMiQvwHtzCMo5IA8YHf4ob1//X+/ubebz9Krq3GVRuJxmdep/SqoJjQwTXpIFJuGMY",
-	"RWijQSVg8AaRkAmKKYi9tKzGloo1lSvotbsn4Ew1YD2zprWs6YwuQZprSa0CfLzUoLY0bTjdf9uvzV5U",
-	"Tysl3DEUnPq+P2N6JF2UmvuV5/Nx8WPfcTIDuqoIkr0cRIPsVVBunTOloO/IBcNR66TSTjr46Iex5xti",
-	"3gp6breBfXbvDlzF7tx4FRC34l1jbSu4t8E5bADaxi7qq29da8sSEQb9NZEmua2oIiEQd63qCbhlsZpn",
-	"NhkGNmqkjwsyc/mJoyeOtuNw/7RDNoC3suzGlC3g0kcuJDFkhs/57ahnhFMqknxu5u/5PnDNCvRfEXW4",
-	"+Txjv0BK/Is2JQyTKnFhxMxmbhIytCKyFZe54IAx+ZjZa/Oge1G8A4OLVg7YHmZAUxdvXoy4GlPZ+KhF",
-	"lLN3mE0upIrEP/PPsS94YbMXwr62hdOxu29lxY3aq8OLZDoYQ9DAKKMdV481KjHCj1FCpZyxDdFswsTJ",
-	"HfBgeQ55B3IXzxHMKyrCShbV1OmFke8NGziIScY4HNzwGN89IE6R3nNhYTGJf73x2vXN4IC4pP4v8dvV",
-	"b1LINLVf4D/N+zeDvb29m0Ht/cRhiH3V/2XerpJReArBodeakOG5CUQKlaVEpPZxscAWh00DnVdouyWu",
-	"ojXCkMPUR8g1XHKohjhaJGJCWFG5xZKpUXntxxWUrl4aLoJjHXF+gJQlNLObweh7oyuJhI7zzJkD16Ny",
-	"5d2oFleInwUxVnCjCrWwRqNKMqcmr25pLClPZpCOJlLMwwzAHaU1CSSVucg9VcQPgCVKagpd31ihbeJh",
-	"JyJz9V6eNOzVF8t4TAypH6OIVFhleG1MLRrkGJq9CSxCIUCe4RVH31xVIyi1MmsXfj1SMKxi6rNo2Coa",
-	"VsB0yhf5pmJhSR3VmjmdxqMKYjZj7buku7VbeMIwliYCPQeybIxQF1Qns0dnfKy/VUoEDJgG8be3WCBs",
-	"vtBLYndtg0C87Fy9ZbD2FdPKfdmwib4MukSfEJGRUdqw5u2UNB/yz/gopUvlVmXrOn39zZuOMk+loLMh",
-	"LW+dy4DzhbDouEi7PpqBrf/W2Kmnvvqp/zRb2miiMm3bShKKpSAhJam452TIRTUV1CYFaZCcZmpnL3xl",
-	"azPYqOHETkU+zipUVRrhVr17+QIVh3vUHxjmgKbhMnM1grTjBGHEEivNHi7MZh93XTYGe3aKdbC5MLwC",
-	"mTKLjFnW1Rf6+P4XdPlC7+8+mpeNJjxjI5qB1AELwini+4SBNPwt57bYglvhnoYHHRfxaUSBQn/KjCqs",
-	"/MP4LaRkQTVzbrded+jF+9NDs5pg0IKdofcWr9z7ZihJud1Z76+vy09WkMENHBWnVYNj1+n7821GLszn",
-	"lKf9bavFkEf2y/ZoDzblQoaUzgsGCSiMYIQHTVIpFgtIyRgSmisgqZ8BlakFRTPLeEkocYv1FTr1DOZ7",
-	"bUGI6ShckPO6WsMM0JvxlcKFRM5ji0XgiPm6mFBS3iuOwgzTdsVjCiekds80dSU6MIZTaIgMkguZgozI",
-	"3wXjdsvWM9GdSIbzRuVhViFQHsR6DMlTJgrJusEdzG/hfUkM3TLCyvCnwx8Jze7pUr0l599//+J8kauI",
-	"/ATjD+6fHy6+jsi7s8OjiHx4fWijdiaT+QKm9eDSMeMuKXgjB6tnBb5Qi64tjykypgaTBG/6WL9+Neis",
-	"K1kLHkJwrHe2NslkG53FHWcoHAGIWmD1M/eO85TfDKbCYNUio9ymum8k7NUA/BgI+ZVvBqMfmN2sl0Ss",
-	"AVzSqaSLmTOIZ4yjyQEe9MiRr80vxequlUdTMdKi8ncKGWgYoU1DATdiEmBsXiqa5MIVSD3SMF9kNlIO",
-	"eZALFsNbW2lhpCRF78Khcy1Mct21Wz/hdwYfylvO86EZxWI5M4PQWhCaaCI4GZpNWHLiwodJ1ipk2i3t",
-	"hE14VE7bCCrxZsG4Bs44wlXZUfHnBsziXtzy1p33JtcN4shKHi1DXDMbKS/HDoyTEpKWEA9n9gtUXOg2",
-	"VeLH+Ora+d8xjg6SJxKG/XDP4nBfcdhDbBu+/ERMshdrbJzsCppsJX1vLdK2SqS4jLUbOUUOce2Zal+X",
-	"hpeotvWC1Yy/ONjaVX4UobXNqbxFjbjF26mBUEU+uLciQm3h391XxPnX0Pnl2alN/IGHcM0G99YWAvmV",
-	"Y2gBUbwnsDyciv1WltMJtvajffSWiqE32Fo/11R9B+iaasLEZv160GwADze9l2aUoEZmmC1QXhFTaTkZ",
-	"ltpKc9khSFy13VZ/DLppHlTvZW68mo5lFIytIWhV6k6NFkXhqbUZXqulqjDZtjTDblsJYBvvno8PUSUe",
-	"rHIilvq0QM9rSl16KsDHl666Dt0lk/4exXQMuxxtSZsYRc3a41Q611hlRSFPeEXkxYLgDp8ryjlyb6x9",
-	"ZPR4JciEyt52pj68urTI9hvJvr6Vo3SNQn3KEwlzoyehIcKGK9uMobeEoi3RBsPXaqPqGSwxfGetqt0h",
-	"F9mTLLAkChJvNRujQRqVUy43uEq5NVxq9/42qKMP+3kiob5iSHyW5nsBfhth/re8GVatNo6vFM0Jqh+p",
-	"UKjIb8o+A+XG7O+FWZIwRehY5JoML96fEmtqRgrnQhNJmSHziZBG5K2Z3nd6bKbpZCt21uesn9CDHjTd",
-	"P3vRN6PAFT+iqzvorGdplZGuF3W9EBmIA7dmpi0UiYb2GQr1FG7GzQauaT5dceZ2jqjYxlqIFmB4ouuk",
-	"BOszOnei8zU86G1uE6921c3umxne+3k2UPx8QqeGcyH1Mkpd1/yaTaeFt6xu5VMszLIBEp1UuuytYs+i",
-	"0vFuA8dc6aN1BePLYFNS2UvknY7ex4YlCcrCrL19dMUyK/uJalALgf5kPob0O6qT2bZYWT+NCn7+uQ96",
-	"9q52ENr1mi09EY312EPoNFqX5TMFGuyWzYErj9mB7Ljqp80kgzLkponWc5FC1oq1o8xtqYm8dqulpvqA",
-	"kdtYaWAhGNdqr1vVKlfslxFVd1lfwVpofedD6LYEWR09+wOvLzDbNq7CO+/e6+Nu5Qbcnm/kthu5ANQT",
-	"wfsZ1O2gxvyMkwctaYutuZr11etir2V+BNUqO1v3cZz4F0/5RFhnrLgdBZlEk9T9oquzld/3gcQjca8J",
-	"12cU7IuC24gHtoLeCLOWConatZO1VuFGQxYqb32OU0RynoDUlPHIBVIY/LWyHp2zbFnJW4RMARb6wGW0",
-	"BFfMGR8lgk9YigEnK7f4sRSLMklyDEV3yvKjt66ICBGS7JM5UG4jwgts/kr5xrEkyfWumEzIMOYg947t",
-	"0w+MHxWjxRFJZkIBJ16RkLavjpF2F0LStyQViXoxt6S7S9nePN1xoUSFMlEoFvuBmOKAgPamlxJkHqjW",
-	"6iugADsLqJXyKthebb7Qy96G+GBKWinkvtm8hle7QIlznB637AvT7JRHKwzswTozjRTapTnS4tkeS7Gz",
-	"tUOBXY9AvmDK8fnp8cG3X795FRvQxHPQhpwZj3dCqQIdp4Is6DuRLvvWvbrS2PNuTpMZ47Argab4wLx9",
-	"QOIfD89Ojw+vT88/jk4uL88v44jE3x0ej1yjL1sA6/DT9fvzy9P/dXIcRzc8vj7/4eTj6OSvF9hmNSLu",
-	"welHHKx8cHny4/kPvm4W/jY6ujw5Pvl4fXp4hiWz3p1ffnd6fHzyEcddV1yrtctrs/DWh5Pr9+fHI/Ps",
-	"8Ozs/Cf7ytH5x3dnp0fXOM/Jh8PTs9Hh2eXJ4fHfRid/Pb26xjl+Ojn8YeQnspP+7ez88LjS5xPBcfXp",
-	"4uL88vrkePTh5Pj0cHT9t4sTHPjiEtuhnSI43x2entnJLw+vT0Znpx9Or0cnfz06OTm2j69OLn88PToZ",
-	"ffp4+OPh6dnhd2cnFlTXJ5cfD8/cedikVHig80VmUKF5YMEE8n7lyxtRbkKSsn6MTZ9VB5g/a/99Mzgg",
-	"P/96M8BmTo0s2i+fv6wLMysJED9ui1613Y3wFUI1QX4ZEWzRhMnL2O9IyEqvZk7n8MiiaivRkrVyYn7F",
-	"62uG17s3tQomjR4uGJ5LYrN2zFinDupFC4teEO0lvZRs40mlF7xs/6jii23gumV9LGzq9dCZKnBSdIk9",
-	"ch/YxiWtBp6Xr/bXWnSqFTRLI07b5pjgh1pLNs5tmAfly/PJ4ODnvou+SmhGjZjQU4UIfNm0RjWUiu3K",
-	"+LTMUx2gAkcPls9RwMlX6ePrzpRQDzIyHIucu1qn2PzUyJYclGbchsE/7E7Frt8SX9ZBf1TiyOM2WZ7h",
-	"SonN8wXwd0B1LkNbeUti2wuO8ekPsIwJs9JozpkmLI1cWcs5GGnQugqLzSsypJrMhdLkm6939sghrwCG",
-	"KSyNiYmPw3xBtCAv91+9rnS82olc5Y2IOLLHzvt5lmHIHVMYi+w/3bdtqhWepsLG5+YDW4yieO/Vvnuj",
-	"WPHQHQZRWiyULYK9s0diVwfSlvmjLIvx5GIpMohxmwo0GS9d+I28A2nTNGv+Xppgtjl+mlDOhSZjIElG",
-	"2dxWWGig3DevV6yfFeCHur/1yN8sseCRim0xznPccb+bYU3d3klGp/0NK+8yOi3HDFlWfKXBPsUIh1i/",
-	"hLB0xyqWJdHnqned/gIxW8ojrpSbdOtrfhk5UKwHo2PStQuopte8er166a3ak1cdSZ9XeytvyZSCHfBO",
-	"HmwQVSBEUSmmNOVFyY1uHda+5ovbbvpZqM5tKYOuLid4IG47j2QkHijPDKSVgdTsn6sR6t7tEUh2nOGd",
-	"m0LmfUX4x649YIzYUaqfQmO+G9nvWurirI5MJOVkGBu19ejwbHR4OvpwfnxyNjq8ujq9uraXKLWL9K7R",
-	"FlNauJlmnNqSlFQuYzI02xOTScZ4xT4WTpUv/LzBMma2lG8K5r4XksQfTy5HP54fHX43Oj69jH2mKBrp",
-	"pjkm7DMJZjJb1JUmrmyDHwb7hpAJy4wQpG2k1cz21tBEzXyxs44IKVv1qLbyxrGEcMcJc+bO2LQWUkI1",
-	"TIVc9rmPjvy7W4Y4Oxvm6M73H10bg+f7lDbF119DxepsEYPgDttq+Yp73hJLIEWWiVyPFiAT4Nqx3B61",
-	"FmSewWZX/GWeBYOVFM1aovubQkRnibs+oYRmKd5IulWU8aYnekclo1xvBqwf7UehTbZkbLVIMth2l2Wu",
-	"8lrntOXb4f6eBQ3VMTXyqSUePT2cmpRQAYfHoSASOrSord/jscOMWv2rSmj0BpWvapReLRvCBtFgTJNb",
-	"sLmY6ZxxDHXTMLV9zW2rV5BsbjviiYUKBgLiDCgPqKcQk690S8SfS5Qdme8y0BDmD4rxBEYbItAGbzcl",
-	"hdp01UNaWe46QbkCw8eJZtXDeJbO2qQzhJLg1iCzaQB61ZrWVD1W7Ecd5pct3DtmLdR54D0xwz9yminX",
-	"z6P4g/kOH8zlU2jKMEoIu1Or0T3TM+RnafFvCVN4GESDqcb/mLNAFpVpm0w3vwM5gn+U/8YXi39XXsp0",
-	"9d/hbLkN75lmWYfiICpA8YO2nfojqasimT1T1zrqqhg7wjW2Rt4X6XH43dnh96PCTzeIBteHl9+fXJ9+",
-	"/H70w8nfRujp+/i9ef63ixPz54fD66P3g2hwcXh5dVJ4ugo34vnH65O/Xg+iwfcnH08uD8+CGNgmTZad",
-	"r/zyrq4Pr0+PBtHg+OTd4aez69oC/VKuLs5OzS/Hp1eH352dmF3YdX1+Qimrq5XFpleY60RRl12qLfvW",
-	"xRjjWWP/1cA54/NNy6JublfDaU41zDtEyRVn5pzqIkZ7+HKnRwBmeb1XN9d1s1dWuOFds1bZeyoFrH4B",
-	"7UfbaWSdHixxB1KyFLY53XP37Yo3KeBPKlXBZjGdrVXDMpRmf78jmGZ7pXG9l6zQIbsLR3bqlOVMr/Yf",
-	"r2H+7tpi1RUaIPin1QZbE9wCyLldUc3H5HCX91Rni8UVe3/TE9WV8fKI66oy1TevO0P9awttA/17q161",
-	"NCDxOcab6YGZmI5sOfwNPhBZWjbd7tVwV9vYsXXltcuXZiKXLcH4BnqjhC5o4pC95ZWNV2g+UuwXCI3Z",
-	"0gejvBjLr5srXFlOE4C1E1iF1CpY+iDH4/XpGqo9i/3rxP7TuRcFN2OEv7+cWIun2V8rN/Zo56Y6IPJ4",
-	"JLTjPDvueyNha+9XazzdzOqeyuVI5jwsAOfcukM3HNMZbjf5qMl83VbKsaqLKVfdCqitwvX/CUpHkRDg",
-	"ltSqhJRBsKXpeo/D/Qh704tcN+xtr+r2tq+jNY6lLbWJYu0orT/rFs+6RT/d4gkLZjTMls+1MnpfJVXV",
-	"LniNbCSzWI2vxYzyFOrg2m63pa7YrRs+QVefJzVwtnfQbQajrbFjViBcnsXm3lSPE4+X6apWrWci7AT4",
-	"NuJKD6p6jFHlNzWKrAXGU14PDVR8vh96o+bTdCL6gxjyn+3m/6Vl23UVjcpKRky5spLVYkZk+Hr/27L8",
-	"PUarM0WoJpRjfslOz6D0RwnYQQpFLNk4scu+uxmky4CSTlSxptjGBdDV0Xi1h1aYOBeSCekg2ChBI+5B",
-	"kgmTSr8lmMB+C7BwmTgybWuD+5hLbjWBdJ5nmuEb2mKKst0J3Ee2DUieuaScHs1UbDnQ8szaeLUNLAu0",
-	"9qKaKOyWa4tExS/ogr3Alb2wqK5issjHGVMzV1yR4sIPsK6sumc6meGXCCgVES70Dceas144xR3ZSOIl",
-	"mdOlLcWaK5BqZ4/4PEQsO24e2qq15+8uTy6IkDe8uiSX7QEu7fd3chhnEOxHey1zaND9PVXEvY8N0Gyf",
-	"J8GnIAmSdwa2kY7hJJhnFQ4f3yoK+J/Dg3uVzr4HNp3pXqHHIQR3n4eQ+w8VPbtNkGwtALb0JFViXz0C",
-	"rqXtD3SxbaJlKPC0OcOaftrmisSEATHBPtrownqLNHF1dUJcv+nY5a0b2lfkfsaSmUF9waFHRu6VgiPB",
-	"OSQa27h1vnwJySavOx/XKS/CVXt8ZODyCRXmvm+r7/Lstv8n74FKPQaq+7zstI/PtQNr8Q/bYqcjB6L2",
-	"emfj5QhbQ6zDq0BqXROBKvOMtNA060mbKVNbf2q7tG30zcyDe6QM9qQt25vTh5G7MDtfMCrCiC16uNEC",
-	"R1KBfwiGLfBp7r2+4ODqQlv/vJYRPJFruYqkz5r2Ok272Z7DLzDy00b++owGf7f2vqqk2Zq58GMpq27k",
-	"BdtQ8bZCwYJqDdLcGP/7Z7r7y/7ut5/d/492P/+6H33z9Zd/GzxG9t9YnimlkkbPR6vZY+K9EWUjl3//",
-	"NUkhYXOaKXu92e+xOaQVionK5y6hv6bzbW4T2FAKwsMsJZ9eLaD6hMd2Rb+6OR/PC/zin/nAOj7wY01c",
-	"bapyApUrryKVSsmwzJGPnF5lFLbid3sf7BxYPS8hN/n+/tcJobmeAdcsoUab8Q/TOeP+D9/fmQwPL07J",
-	"LSwtKZhXFBE8W74lHO5Auhkg3dkj5RZIKsCmlE5YpkHadF/K6RR7eWBnU0WGVv3DQV9MrC9vF5XBOEIV",
-	"1AbQ7BwQpelk4hpWGZWagVH4pchs2RI6FndGrwbXH8SM8ZUqsmJtCQEsoLGHIrzltBYkRh6vQqORM2Zg",
-	"EOSx3wMHSfVWxntzU2txC1zVHOk2WtGzkVf7+539xxdSzBdNK+DrXiXuYI6pJbmEWtfzV5uwLjd9CKUd",
-	"eIJMq73Q8GLGKr0vAm0h8DfiWiv6vrV2GWQYa5krDalLi44vLs9/PD0+ubwaXV9+uro+OcYsJQW2KYRH",
-	"AwkpTbSRyTKBNbBplol7Q7N2tODp24+grXuFXdA99TbFolUws0+VawodYEbhflnhGt6+YHAFbJWlrT+W",
-	"x/H1yvE+s/U2tv4eaKYDxahXe93P8M1lENU23kcoxm99t/yqcWL9lk75HdMtZE2TBBZ6tKChKuE/Ge7r",
-	"urXeMQ2GXfPU5gwiK7TcnWKthnshMYOwjHqyF0WuZy9YsQL1ws7YHpGwmXsUl9HS+IDxaQa7uXLLdzeK",
-	"+WCPXM3EPcc7kTDnSahWsVsNOVDQSSyfVIDd4od+nQ23fxX46w/ucYRfQYBnwl9LJWDOcLsKfFjXaxUT",
-	"P9q6qwpSLAxpxKgpU9ry4ZpSYgeod91+8zoUWJNn2ai3FmYErs6DM++slrk36wmB6i8//dBVq7PBZbJp",
-	"UHS4bTFP3+qWwB/VoyKm+bhl1Ver9LNS/HAdnMzGu+JgccDQ/D+Mj1rZMBbyHTGewkPYipWKJJ+39y4M",
-	"dGXMwKNIZ6SWazQbKMbrOhoWnWipnkVE5BokFuJD712tbnJnoPHC+edbFlXZshK5TGCUy6zXJnp2A60C",
-	"smxS6iEQ1U4ifIrHboTAZaqNhK5VqCNiCg8Ggv6VopmbTVkh00I2C7s97bLWJOlgsj/XoxlVgZv86v3h",
-	"7qs33xQdPrWQkBL3TURm8BC89fyg3pP123Qndd+Ml1t15Sy6cYwKFaX7G38FNuUdW4Exo0oT1jgyMqEs",
-	"swXtukMfN6E+v+P1rOeHsc0R3qBZKu5glDpd2vU7aOyYZhkxB+MxA7fuLtNJnpVQkDkPhk100zEO8dj2",
-	"sG4ZI6wW8cjBquLMujtshfYN7woA8YJOgdjSnMOL43coVe7s9YJN0cu58/Qv/JtYVuYXGI2XrudcD1/K",
-	"hqy0XxfZkhOWbWS3KCHV2oJ78yjfdW2o3fdFLaOKXFgBZ4OPVhvFVhhwVHL6zSJ2S5A9TqCvXELPAn2b",
-	"QF8CaStzX08m0ai5+2Y/sJI6+ZV8W7KGuL//+s99YgHXo8Y17RMfGOxpd5FRow3DA3bF+OA6+ZOhE48U",
-	"GUMi5kASr037ZsnN1hDYsqOPRdNTfzO4eaN2bF2d5ktMeMJA5ToNPocpb0iTqz1fF8CdDL6Qwsxj/3Di",
-	"A7Y8NAJY0N5WSEeV8bQ1t5ovZ3qOJtd04h2yLYPk3gRXGJrlpPD0tc59yqegHs3S7SjPSbWdKGQB5SvY",
-	"NEBdUc76U2+aLzL0JLVUwbUyAXoBaCaBps5qCOSWi/sM0qntWv+WxH4BRXE1eGC2JLzgEHIfNPXTYiml",
-	"0r8WDm2pxav9EPugX7hyUVOwwhHDi/qLGLcqxmHN1f34SKF+q6Kx640qnXMW3xfXWD/Nc5Nj+YsYF/S9",
-	"0tPW98R+nG7VtxTHLeNpWyrCqGr7eDI9J5lBmmcbnqryodWdgHVBliG1AffqxypwdNDYa3GeDTWgtvBW",
-	"OjnxDL5JLP33upawigtkPUsu92ZzEfGr1kU/qQRlmMWz8NT/5itwduWaumR3IMnfxZggyqqqs5zeUWZZ",
-	"QDRIKE8gs8HQPro2dcGLVKb471IQk6Dl0n0pc87t0wK7W8ShiwqxN29nDi1Rqj4ytCMACkfwr4eBdAko",
-	"Mj5WHHPDPMtjnVhZh9QKuP+RQ15LnWg7W/di2yRaMrgDeZUIGThUSfntKlm83LVZYebXiqPXDfWVwnSj",
-	"sMVd+XnqI3734dUbgr+R4S0s74VMd4yynAjFOBDF5iyjEnsu3kGzgUBLSA6u3c8Y3v4VUPnYvtF+lGeU",
-	"7kRpC6j3TLe66vqZ4JOKx2/90RxVPfSVVsmr2kizuydz3SJwYdUWs7b1JxQNcQktvRo7vbudHhUhCG19",
-	"mB0Z9GGpNRo25+aotjf5Yf+h3JC0pUHGyWw5lizF9iERwb66mLVXIXJ8dW+wpttsIBqnT2Pp1S2to+yo",
-	"xJ3IR4MVCLIODz80qhN7gBfLjAYWCC0Xsif7bcIaGjpSexNadCAxRfwHNW9RG31YHHVjd/fBPj228Q+q",
-	"F0k5a45rPtOXOyKwv0TmNpLL1QiLHjZNZ64NgMrDRpGESrlkfOqCXwX3HjiDvnSqepNnwN77MmTvFYvR",
-	"baMCVGv4+8uox1Utl2txtk0aCLhrAwEumx7wjOlNlOqSvQfY2aOQJRCg1rPVvB3CTe92VH6+6ucOA//a",
-	"tulZm83dnvixN9r9/Kdg0scP40+LTNA00FSDNWslFFQ/ZpzK5SDqKl4wZ9yjbqBkwtM4TxrXCJ0qMhHS",
-	"kV+Oe4MUeyyRoYQFUJv8bZMkzZvKvEqzncdQ5qv9DsuaBWboaM/ElPFHRqY1I8s6GJmP6qzBvXhY9/e8",
-	"fLWZz8YHuxXDhfbsGq0fnrYF5SYzGvBixa6JV0yGXvi5AxTSY7EATlkcDHZx3bbkugE7x/Btw8KSS10k",
-	"w+b71X5c2AnUYmI40Hw1CFncYkLyVJqPVq//aPCwa17dvaMSM33NNwVYz83HxV/HxSitEcfl9irgiuwx",
-	"9DjAx6kvTWx41l/a9BcHKSexBxrv8wlLgSf1LJKXHUVxgIckwMlEgSZ04hOGMIAoESmQhWBWCgyMWhH0",
-	"J3TOspbUEafMYPkWX+sCX3cNd7G6BXEd8VhrfobtfmRAEi7gwGHqi58GfizULRvJmvXIj/9YfHMkOIa7",
-	"r7YGxUo2nviXJLEvRtj9s6xi4SGQiDxLiWv5Wy4p2CbU3pgBNoaCQ2zvPa85Umww6FoPtzR39Mym7JZY",
-	"5LF8DhvgpW5FFRdohqGjGyFKq67Wp85GjSSKdnQ8AakpC5bSDWfvuIoSdouWJmooUiJTdfgaChYoH1Up",
-	"sTi2ToJuJh+nTAFV6C+UeeE+T3PUOCmnWszNXBkd97wf7DTHxbDubzu4/eOiMoV9clhMZP8+M9OVS//g",
-	"hf2Gr6MwTYeST7AZOHblXLjgWEX0jGrCAVLCNEkoJ5Sre5BkSImEudAOiZFlKJXPISXFJJasyr6bLb1C",
-	"UzYHrnwdhu4gPu8XKxpgeUndX43Vi7PnFW32cFIZBx8c2cHsj+WIlZzsQP0l2xa1p1BDhpQvyfkC+OHp",
-	"riEjqrFGju1J3qPLqPObFdNGvu9oedJrEBx3plqSD/sreDWc63Jmu7E7V/Ukwovb4LPo0iG6WO36HeYh",
-	"q399i9Uf0CT0pQv42wRN0mwxozUr0/7em6bg8xMGU3k5wFow0Q9jizg446YtBIeBV4rEL8kuwcHjvVrV",
-	"hg6RdVIiUA/irCPdo0yAv5e17UPZtr0h4/t8y95M01wuVSdE0w7jgqCCt0wi+B1IZfMM+rpGtgjY6Z34",
-	"oEHKfNGa6+1kBtdB2/vBya5P9U5y7KsttW23jVXwxlROjdTBI5dCI4HO7dvep25uUhukiH2/8TW8ON2E",
-	"hriZJimDdAffYBqT2zXLMjIG87OvzPCWxA7gMZmJLFXk3gg+mIdOGc7kXyVKkAmVe+Sw3Inb4IwqEiOl",
-	"xmFRZ03rdytGobh1LwWOWchacWlXsepEtXW6w/mdvX49o9B/YjWz9beaexF72PfMa3TkYdMbq4pRj4+u",
-	"7MttBR5r+O5WUxJJVCHAYt46YtYoYA1tP1busAziWeJolzgQQttcdxWWWLkh/tznhnD2iqCM8r0UuasH",
-	"4xmVi1xwX32liITEXJJDBUDiKegL+4ulxntXekYCNWrSW/J6//WNrX17zxTs7JFr9JDiEBgQQVObyh8v",
-	"crkQCmJboiVPmbaJy7E3sJh347eGc0mgyQzUDS8sB5jhTNRSaZjvYqk0cjNwK/PdiG8GBGt24ASGAbuC",
-	"NJiQyLzRA49E2aKinezerbl23w4Mc9SuWXg4y8/tqAmHoQNEcUBxM7nh1aYJCh5P1qDfE4bVVUj+ObBu",
-	"ExZw6W6Uoiu9Ld1gzWG0dn4l8tVvizUlNBxSk4TOgUykmJNhnMyoI1kzblogvq8HxbzkoGrVb5xR4U4w",
-	"vFVSlqwEEZQLXLVFthSJDca9mw8IS8kwPj4/PT749us3r+K3hJJU5tOvlE1bZomtIMw4ybCoc0INk1lX",
-	"Oy5UfgcmIA0TMO8EPy6tpQFrRipYGpPh+3xOOXG2K3LOtcjEdLkTkXiS0pgMzbptzdOdQkazJacnJPa1",
-	"o15wkPZYClOaiogzpeHZZHTcoxh0ZcGRFRxw/yEULIlutZF7dk+XisRGlooNkGk1QbdataRF2ipnOZ9I",
-	"WHyXZ7fvKMvyUBgd0s5RI96k3tS6rRX2Zs2ucaJj0JRlqjtGuVzW53XbCueE1Pa06ULayzv3ZY24ug/+",
-	"5fW9b367LjVt7UsL2HkOHoDfHeZrFTVWQxzOlrHzZj/DGLQvzc+FZhOWOPst40qba1ZMyEJkGePT3nYN",
-	"XOpJuZhgSsRGnRjriBOKBdnujHs3ZXRb8uUA//Bk+eTUECzb3YPaS5hVYiIC0vlDZyZYOdKR+yBoG2vM",
-	"elXKNyv1ZP6TcIuyWrpbwprDKGlyFXV5ig6+QMi2PblPknUvqPJuaBmMozWC6eUxZHR5Bcm6YtglCSkV",
-	"KsbbdP21dcbDzb/L6PSj0O+MztaTcN+dHX4/+nh+PXp3/unj8b80HdqagllLKlP3JR8e9UPP5PuGoCTH",
-	"TEvqaokSDwkyLGRwV2PUN5AxklxCNUyFXFbl1XI1F+9PDzOQuiuIYl1l4W3CKo5mVNJEgyTCes0ZJ7Gr",
-	"oLlnmBSWy7S1KbEk3xAekixX7K4meFfjqcNO+d4TYRXAFLi5y1Fhp1Kr8FSeyFaF/MoA5iUyfH96cXhI",
-	"rugEyHsqx0LuRAT2pnskXswEhzgisRGZ425ZO+iYrxxSCIMv6JTxlopcM6pGcxeCvqqzZmzOWrLuODzo",
-	"UZJLZQmiu26Vz3xqgMs8JnOqk5k1G8NcRc6BPQOK9a+xGsled9Vou9qo3FMYGByyI5rM4IwuIUDMM6ZH",
-	"0iWfrWCxD8Dt06feD7/Ku5hSPWvaNHeIYxZRs26gqFxz+47rXRca/iwsKtzBSXGYK5HcApaXMCO7al4b",
-	"ejckYOp3f/EVZ760X4WkV6Wg2huh0f6oLDVty0RnRpm0K2hpvYT2hs2hcQ9jhQ82/rZxyjWwVuBV32l1",
-	"wtJIYo+yDxo8zuC+glTPZrc2s5sDVb6u4UG/9iJ1McDV4lqAJLewJEMpMoiIDWKNigs/wisoIminbrn9",
-	"zQKP6fLQyZZBKaBwBPVeLV2ugDwYI++MgdvwQzNH1FhdZcTW0ziGBXBzYYYCMuktcGu5NMIAh3tQtio8",
-	"46CUUf7HQKzvYihz7q35Y5rcTu1jG9nwcp9YC+d4SeIXWE4j3rGhnDhGikfnJP63JMZ26Uj0MVF0qchM",
-	"3BORpSTGXGfrq4gzqs26R3MVEyrB+jjQLfGVIjbgywZYM61slKoYo3c2xc5feyvty8ppg0YP7suYj4EM",
-	"hayPtkMk5W8rsZzWzTGMc37LxT03gk3KFLaliuv9CDeq3dCW4m9uWQ+O4H0dNsQuhNJTNHZKSJmKyD9S",
-	"Sbn2qazWTbMTWbBGBHnr3toaDA0rbb7AnTchQIbWD18E5mFMmoeV+5Wii33pKsGvZ04u6MyXb6gAo+RT",
-	"lfNtpYcPoCVLQpnsdNlS6mK7u1+BZLDhze8Wd0yXnUFuuNyoeYG6Sbt2f0yXIQCwbDlyfZKwd+DqcR9j",
-	"5ZtEN1pX4Ntk+H65AHkmpmdiSkBpNqcaInRDMu7CvV/+v/r26uzLVPHwCzG2vlxby4O88KxHkeE+rscs",
-	"xT/bCeaRlmVdGmUZ/EjWjQOpr5j+5uGh586wvXjZMaTvLbPR7RENJJ2O/pEjPozMEke1AKItBhC53nyM",
-	"Smns/t9YCG9/SwYwubmUCjjXgqoLDIHTrOygUk2mgqZd1PkE4qrncs+i6lpR1WtaYTVxZFWOlltBlt8G",
-	"eD/wzS4LBaPxctQn76EiY68qhKvLLDSnkQKl2loRrthm7d7KnTQVsuqCg5NEDRi2nsFVoUiuCOJO4+od",
-	"f9gds9gpfvnI/4aUU2wwJsP4xb0y0m2MwpINtse9xvVWSguzO3x3b41toAV/EIrbbqJHSeVgO4x+gA7n",
-	"B9SPqxwvqiJTua4OdEBjwWrHlgoG9xeqHIJ1t3LvW7HI930sltO+mXw+d8ENgQahwSZj1z7j7t/Jp+sj",
-	"YsS8yKhGECzO37n5qq4bCgGmyQw2A2fFoBiOKe4wvvXiqi2/dnI7JMm1nO5xHHGNZarK+hrL6MMLU6+n",
-	"b6w0VDT8de7z+lGMlyNvNtnswtnqlurfJbaF1KrLLdcQguN2ylpR9HM0pqGAiTFNbjMR6KdxXCR73FOG",
-	"RUEnQmIgOC8r7Q9d/TXy30lZCLevHjRejvpVb6+CvAHGcoyo2EoIeGWVQ9eZfhUS6AxJ82BtzEYZCSMY",
-	"tzk1e17p29SLDIV3F2vpUcnRF8vbAl3LOnsFmEIzFMp1qGt0Ty1pvBz1iZev0yGH+9Gr17OeU5i3/71v",
-	"KdFHk7jbfbmzcrnFUlaBud6f4HW/4rpdoXTPIEO4X7/N/GXZYNVdd/8TKHNeinhW5tqVOVtz5BJUSJWo",
-	"t6FriPbYxy1GA+hBmaVvm+EpLRaK3At566LatmxP0ogW0TBfCOkK6WAbuX45xLg9W4bpujJE9bEdDQGs",
-	"QI9amunVN63rrfXs1s01Fl+cX12TsumfL+3yAgePyVC5nnsJ9MsN8hLRyNBPGupOZX/3qYSYpoXv2noG",
-	"tqcftNR3LMA6qta5ae7cv1TdvX+faEFmlKdEoG1/0+1trUOVypKrFdUAVCfOP5bLVMnnmc20sxnMIAn3",
-	"3FQ9BDT8/NC+/AVb3IKcujH6fFm8bwQAJvVslDq7d6eZ/DdMzszouO8OzsyriC6pjx/u+eWHyhdmABlg",
-	"ay7r1+f/WGN+L8ptrbYg7nlfmkb5d5z1UttwSxf+deSMDz2/uoKH7Xop1RrSNpvZJRJbgltGa526Vgx6",
-	"6zJBbByZndWnprUElTBNs74w+NG+HBTaC9gXJScqOG9BVoF5HamqxFUsyaFq5Om12nB3k6ZPdUIOuJJd",
-	"qTl0cEpM3EvFAYlxQ8657SyGCGo9Y3wakfheMg2xTVrDSEY8gYjEmKKHz6tJQzhcpVE6fm6De8N1Q1fY",
-	"SKCAARALuCW67JmGeVR2fJfg6s6yCfbJ4GQYL4CzhGUZ42QoqZrtxPWCehul2VVtdG8CJjq3g8ded5aN",
-	"P190HRfd95I++rbDMcorb5traGqGKNpJNmlNEPe74VFoOR1WC25RTWhiw4fuqSIpYH38nVBlkM5bop7i",
-	"23kdbC0OVuapGtILrtWRZh6AfMCjYXkNmy8yBsqxmHpDfpoWTGUNN8FpnoQgLbo9U2Ufqtyqlssj6PYJ",
-	"VBs3fdfOnjBvuolXz8nTm+DZduWCnkyjaTZd1z76cJLrXELkSidOhATy8tv9/d39l7v7L1eMNH8whWVt",
-	"GedWtWRDGer31EOeQtpvk+7XIOeZO8JN+MA5xnMW5ZA6vMGBYwyKyyVmNCXmVChAOX6CAUE8WRKqiLlQ",
-	"NRjJeQ7aoCrj5M3+PplPyXenx08lPK/bUhUOXeTdDMTG4yaKTTkRkmR0TCQaHleDbT3uwgOdL4xQNfju",
-	"ol51owcBaHq7YSRNzm0aTzntfP5+Wp/461fRmtTL8suXr/dffLu/4aLDuO0TL4sNrcHtC6qTWefJzBmv",
-	"Pn31G7LiPzJDDZUYDliB3hLKCcwXeknssrG26B0owvTe6gn/S3LiNusO1iV2CZJoQ3dp/EwR20tJ8FoN",
-	"vlcvX//76z9//c3rf19f0+5pmL9f9jqCqEDxN7UrXFmYexVoAnPqUj/x/7DeEpYBRuNHT69NOfY7P175",
-	"6EPzwbmbo3zyyc9WWWcZV9Rk0Fj6xADpbSU3U2EHeyMykSRjHMnDlTBaZdxbGrN7KsVPY2l9pPWzwyXd",
-	"Yn0MWA37GQrdcT29ZlPxDD/rNpvoNj8WjOtJBMggSwE5p2aYYzQ5bdfoAxNo5HxUNPxoODxyheXjsbCc",
-	"tXJ9pQi+TIZY7Fli+pKCXcYVcMU0u4NsuVL/rEfvkLJqRbOze2eptMoWgmcyY8egbZxFKA4451qtyydc",
-	"f0c1cmQZt33vFy5j/S3+V1mJnQsOmFFGx6ree6Bc7cSNEPKi+Eb7KcioyDMRdyAzulBvyVjkvFKbnxkF",
-	"mwypJnOhNJYHNqsqK+j370xzMWNuZ52JQ8X6Iw/arjN5pHGverrPjKmVMZUn+DtXpnh8w4/fuD3E2qoT",
-	"1EjwhC4WQKXyJiKkrGDUfa/Y1Rmz/ST6FKTwXf866lLM2DbmNA+BCsd9ub/fq161YWotBcpdAXLzxlss",
-	"EoCuEsvyjFaPatImrMd336iYH75tcCFUzP+Rg/sd+5qE+nG0AO8SUtpyP7Tz4598fWUJi4wmkL4lakG5",
-	"+XtiUF1UuLCZ/Em47Vq0xanwpgGazIhberE+TJ/++fpvFyef+9RHsZhX7L8LdI9m4+UhPLPxNWz8Olgs",
-	"55CsVMZpFs+pet+cyjEFMZV0MWOJXZN5hnV0sOfMAzbtsm3XlDL6yFxiaxpspzVaZJRbtQXjf6NBxhLg",
-	"GPR6BzOWZDaY9c6W08ilGYYt0BAr5phAaGfTwowyhZGRZEZ//tZrwqOW9qSXvoBAqL0bJLeB5z5NvQs3",
-	"ylyHIzMSlvRPvZd6ww8xIX6L73oVTVn5runi9Rv26yg2EozLLxIAmjVSXYe3+MAF7fg5SBGkvCRMkXxh",
-	"yz9zIhb27kFxc/g/cU6X918We9wh2ETjnjcdwstqb7powIUe2cchPHg0NfqUBYc1XbR3iRrKNvfsnD6M",
-	"ZmKhagWnv27qDh+ErY6hBLeF/WGhyFDl411U7ZjgaofMaQo1a9qbLiNar54Ub4JpfpJqmC67Gapb8pX/",
-	"oH87iuLb36khxTZt7CaM02xk8/HDF685Kl93mSRiPmYcGzL8zD/HVhpQRhyIiy2Fe0H2661QFAbQbmbV",
-	"aK/g2iqE00Lb+87iUL1hXTl0WARLST0x9lRG9GttHE29hUKtU1p7A9xi+seJLyUeP8su6/mnR5kOLbQR",
-	"uD+j0jc3IlWO+JXyhmaiQc4VmWDZIMaxaA/c2QE3agHkP2qpOk5dwXXfLj4t2plU1xU5v5DthZBgUwTG",
-	"XcHwOaSManB4G/dvrN/B3wKDt1J6t2FL5eOR3053uVUcs/FRBZbhxXXqtavModbGUJrXosE8zzQzFywO",
-	"OF9QSV2uV0JzhdlfLi0jaxEoJxLUlu3upf24TIWpXLOv97/9ZjN3bn20MEimTGmQj+zs3KAv200Di/Hv",
-	"Jui0K4JyUzGnmG2KJHV6/PGQHF4dnZ4avJ+TYTz+P/+PZAZyz/m1YzKGRMxB3fD4ge/ujs2Pu7d3tHjh",
-	"LQGGjRrVArCeN8nEVBHGd/bIJUxyM/vw9atXO3YNhr6lyIiQN5zxO6awv6DlYJgRm/iKpIoMsRToLyDF",
-	"7j1L9WwnMjIp43c0Y6nfidF9sJQ/veHuUUbHkJE5w3RaCxg/GCVHS8myjCUk/r/+/zGhc8Gn5Ixq8xlo",
-	"ja0W6m1HvM7UtIAH2tZn2ailw4Fkc+zqJNdBhHQAJNSH5I/XtRvzgsokoW3wmsP96En34TPnmk3QN6Rn",
-	"O0hUX18LDMqbfVV/rdWdXe9KKt4sax05t2evgtl1rbu6wGo7rVUzmcgycT/KF+Hyt177CasnzZoELWbV",
-	"Zov/gMZ64a/nKbsD7m1wKP71KHvr1+LWW84TBIjIWmQEKTIgGU1TkAc2x/Am39//OiF3DLAbmtFpdwXP",
-	"lgRzK3b87/iX/0PlC5D4pKoluxYzdqRKckb5dvCKu/LZx0cYmxEIurcVnNd5vDvj1/0YayNFsNJ2GS4C",
-	"BL/yEW5SpHliu1SvJHp399Ut+uo9ahuV2gTrKM12pTxyL2+Ze+C/GS9LH+zKSzUgBn6f2CYQozWF/5+i",
-	"WALWRASlRqHiwO/FPcnMzWj9PNUqCL5Hoi8Svt3ZzkXKJqwLVNsUdKjav9YdeIOGruxHTrX6RXAIs9lt",
-	"okk2qTFRn79E3zreRBVzVxPnQsBtz1hrkFlUZR2rPKCONiu4GmKsDTg/TjFvMr5n9bxNPW9Aaqv2hlty",
-	"zgaDa7gje9RtadTQfHdEvv7662/J8NX+qze7+y93X765fvn6YH//YH//f9k2XplIaFZ7Yf/bg/39HdcC",
-	"kZMKUeH9W0TthsasS5evG/7T/RbjdYVnlMMfzkGyhL74CPejvwl52xk82kSEOm/wR9LjxJ8wfixAdc8B",
-	"ZNtQ4Vax2i//MHT5OKLoxPtO6EkwgnJA2p1MIDH3GVbwGakZlQFZ/uSBJpoob3t0VYhdvWFtBf1M5HqH",
-	"3M+EAuKaJbn4Z1XPFdo4mKZyaAXNNY41lxK4HmHPcx2O3VkZNmWTCcj2YJ/Vwt9wv9kMDgy9lM7Ku1Fz",
-	"P7WpawsPEU6oMN0IOJYLD+uka2XiLQXJRpGnvvHGjxJAWy+Acg3rpMdCLqxBrCpHBqnlc2/ye1IBzpP0",
-	"8w3S8wa5KlDLmxDKKnJOWK+K9E5Eh3DoxRXoS5FtGWzcp56cbbzetEyZh8GtsjnLqAw22kjZHPiaMp2F",
-	"s3WVGGujNrpfCcU4kPIV75TS94LAfAwpBku1Opx2X64wzCYClLP7RUbVzayHwyNprZz7mb5a6asA0rYh",
-	"ly+36f9uPny1+YeBoL6XAz9acHsKXDOiUAW1OPG/xQeVsFts+Io9oQj6r1ybqEppF3e3o/lPBVqnZJXK",
-	"F0HrVeft+C6jU8Ps4ANdbIUptRSeTctMlhuo5u/44o8dGKWgpZNzjNjpQG1h6rr32Sp6tvJgahRaCXfi",
-	"FtKIYFMZSdQs16m45xHRQhCVifudVbC7JgVhm/sjKc2P3WP35ug+LcKZ+TGKJdb+FB9gWBmakK14kpIh",
-	"04rELD2ICVMIJ4uMLA3s13wZbo7p6rIXDdOt8au0fKE5DWu7DKKBuAMpWQojhR3Dij/LN5zL0X05Y2kK",
-	"YcM8xuYu20TUbXC4T4vXglY6Ezs9MMlwmokxzbzpvl954UBb40qyckknvTBEfZdnt2vRRI3GeXZbIouC",
-	"O5A0s0yHUI21FvfIiXU/G1TC0IHdCkKRIeWEzRdC6gOsWqMEP3AP4rekRDassuV2gP2jLJvDQb5y/aI8",
-	"8CJilxeTmchSVXkzdWtrlPNSABHOwDRhLsB8iZm0iet4Y9ZmHx4Qc1nGhs4J9UxCgsrnZnQp5r6KBdNl",
-	"B/tJnmXEZU8UHmQLJbTfU7KQOYeUzJjSQi7JsICFezJi3CCWQfi4hdI2ZtmlA6MZab9snqWU7A78kZJh",
-	"7E4oInHb+n4H0vtdCUltRkHvgUo9hmCN2pn/LT4gtwCLXZoZ6A5tzO/V1cno/cnh5fV3J4fXo6uTo/OP",
-	"x1eBI/99L9xytmhtjrfZusWI0wIhQiBYxRp762Jn0NQenyL3IMGRxltCSYDrEOsJ31jG8caPTUASDQyb",
-	"GeHamqaGzkZPv8mlXxWDSgGgvsrVvfZA30tI1kilEqpyKSYalflmls6tdNpgj8hJz6jSu9iRfPf0eNNj",
-	"s3gxCvCSCsQ9clXx76k5ztMIrM3tBNbeeVhLrmegmNpGPfK76OhQn6dMvLOvGvVxASGseGmuTm7eyt4S",
-	"F3ZfdqNcYFw28ATq2vqrqll2703AvhnImnvTR4MrEjtWit5gdgRzt3X8/Ykrio3P7X9V3GsL21aRac2N",
-	"w4LfjzMq4BAXlMlnm0IrzZQwaqmGWYaXrnIgV32e8VDB80QYdTHnmmU+jR+UIlX1saV5sw9F3Wx899Um",
-	"E7RvDX8p+sF43WwMVIIMalMYHdWBKJ9UgBvWoNxcWm0hNYAHoeSWETxnSbmF3xVM58Fa39smY7dE0Kwk",
-	"Z/dw4BT51j3e9cxw5SjuhUz7p5OUgPlJyLSzyIDLTa2nStsZ14P9Jxcf+seFeZjACp6P73mjMzX3YNjN",
-	"uDKBj4xdz8pcqGwVsOsBGsyZTnNZBKuG92OEsQ0WP6FZNqbJbeD25ASozBjIIr0QEy1+PD89OhldXV+P",
-	"Li7Pfzw9PrmMiXVsVJhR5Q7IKJ/mbVKxH7klJcTPi+lZ2oFmDCkZxi4Xy+ilYgGcshZdVFl2EIpolYDy",
-	"LCbRx8U1omIbU6dubQZK7ySSVRa0Jse8V4Z4AbqoPPgKzCqn14lKj5Q0alj5LG20ShtVOBVSekPsMNTZ",
-	"Et6Mhe+w8dhPhz8Smt3TpXpLzr///sX5IlcR+QnGH9w/P1x8HZF3Z4dHEfnw+tDqW5PJfAGN/mRjxl2/",
-	"mtWo05IwG7xkgTKGf4EYciDfHV2Q1/9ONJ2SYQzYNBz47qereOctskxHkLiJKWfKpqHQW0VO+DRjaoal",
-	"zBri9MtvsDi3Bmnm/d8/091fPv/6Kvr6y3D358Pd/0V3f9nf/dY8+fOXnf/xby2tG+aLAH+/mEmqgMwY",
-	"14oMsaZbRFKZT9UO5pUVKdOOudBbtDPOmwsMh+OU3KKWeRysvXkJOpeceEaE1ke8UQsfDpMYFGd/Kq/M",
-	"ED9tSleITCFUtObcCykmrL9buSvc6Y+QVhOKTvrkpNOG8LFF2HgRAL2Sc7Q+x2jb0G+mRmX3uNDlqfQo",
-	"E1PGHxV43z9A4Kliqj3USiC5VVS3vC4Uur7zzy2H/rhrzSosz7dZy21mwOMsvCdct3XDtcJoGWaLoUx7",
-	"5qxdmFQQ72mihVyTbmB/37KNcgqasmxN6Tn73eoFbNipJlLcf6WIG4QMY+vliV/EaPmMI++9Mv+ai9TI",
-	"oHt7ezvBonMsDV/1dqZMTAkY0PZsKdruTDV8VXsJsQL8Igyt/LuSuFdxvGL10n51UR1OHBWTF26Ayhrc",
-	"M8NVjvzM7pkNnGo+vSiX5Z4cF6tzD2yJ1c9fooFI0NL9WC5VHSby2Bz5ztgFDtbRtcSvTqJ5kpDvFTJ8",
-	"jvnehIM9YfC9vy+eod8b+j+KhI7zLNxLPQ32krzGchNoiGEKffdWREcPIYf7sM0zY3Om20q8KF/Egtqs",
-	"0Tldkhm9g7Z2lHK+UdrsivYu57Z3uC22ZJfWDaHHCzMVaD+jZRta/mh9co+DthsEU7afQd0B6nBiO12w",
-	"9QnNMeMTsVdEAnmOcHhxSiovB61+45xl6Qh3GQwJEHPHLVZ7lonRar3xdbXI2/IvygaFdrLaomrzRDVQ",
-	"BOEoWALvAFJvql3xZOWSJstQa/dALreYewdJw+KriMJyJZHz8V+8PyUqkQDcdVHuzvC2Y48kVpyEFuHX",
-	"jJtiaWEMr3Q1NKtV710akBsubFjeRr3HlNm+gOJU55JmviBi9weu+W/f3BQ9y+fjWgJBvjDE5joUrAd2",
-	"UDKv4ck1Dv/JDBl4fuw7Ezxa36/sOoAAmzXorC30mC63wvVKphfWz+wXvJPa2Xq0TOlCoUqGVy8Mqvj8",
-	"8GhGiAE9u/fbL/LFpu+P0J+wSp/5grwgw3xB/jvWkdx5S2xTRlcT3X6/hhe0JF+kWErY1zMtV13f8+r6",
-	"6jCMyuMvD6ITjx5509d47/Nd33rXV+HUL0Kpcf1okgF19fQnDLI02OKkoP7+hTorN95Kqc519N1/hgah",
-	"9/+w4w7YlOcj3NsYf+VHx/2/dJ1jpV/N78eGW/LKfkvGq1ZLJfXmCcc0aJL5p/Dy7htGusiJZk6fLNt4",
-	"eExkc3SSIeKlgP2H8N9KUxtNwLjKJxOWYLwjMol+KHttFnFaGR0fHFemwAdXfh77fmWyY5zL8GIboRDq",
-	"KE85MWDhUx/TIbIUJJnRbOKf3DOeivsel5nhlUlQZg7Mw7EU1VbzNC/N4lTKnRZLWeXBq1cuVtrylbd+",
-	"k8vXY9TnnpzkCe/iSg+l5yu5/QDCynfhsl4Xd4NeEBsai7GyYT1sCtxF8HSqhy2h3mtDhFo9rNXYoUDe",
-	"/9K6PDvW1KzuXsbWVBuIVQNxHOBa4X3GVCDqowg3CED8+qoSjeA0X2xFZP61tBlQ0tX36l/Jz0Y3b3al",
-	"eXPWWvOmGziq7GktMJ6A5BGmz3S+ls4/wFyEJLWFDQFxnUXPJ4ODn3tA3I7mwkcGX1bMEaW1Y0MUu7Jf",
-	"udV24VoxR1TsowMAT4Bt5dqe8a0T3JIqSLuB3ixYca9Gto9ruk2KTe370AqfD67r4C5KttCUDDRl2SiD",
-	"O1vFo0gOkAwmhfPbwn0LE6Wd/RgH+c4NWX12XAzfEAw6hQuMNmR8aoRXGN0v5oF0Vwy7W4Akc8ZzDdji",
-	"jygb7qhzyRUZ5lqDpDwBkqGhoGkBo3zZS2PA4cKabM6Zrun8RdMeNl+AZLaa+tbA/WSG/+CHrDw7LUbf",
-	"thNr4V8cKfYLhHdX5CdsStUWLA1pq4KMHqZ+itCRr66xn835osz4CoXsajFaZHTZFqS3VYS7nVJCSqoS",
-	"IBnGZrqY/IfzgPAJm+a2FEUKsiXI3efpbZBsV0jI3Vc2vrmCMs1McuDN3DnrsseEfetYcqTk+zo4WbpR",
-	"z22TwMaWzL8StD4D0M38H26JTf2mh3OrXVOwi/CnEFXQpYbLFuAbo+MTCDRV5H6+HNdejhVQ9bNhd4VM",
-	"b8A7njouvuA7/poxaxlEAxepb/6FmTPBhL+W1N+jjM4XkBItyP7em//7//v/e7W3X6/J5fJ128svbsF4",
-	"HpvgS7ntjUns/shUgCJjmtz6OvZhjrB5mUyHQ3awskBcSMLqJdPAg0EBGmgsgpnaJAN6B8rGRaSwyMRy",
-	"DlyTYZKJPCXAU+zYSrjQJIUkw67SWuZKQ7oTtuY0Q0yVRpthrdvwirMkWLj82KUseSuo7U5LsyycmtYp",
-	"UGWCBuPFPogUMkWGKSTC9sCzb1pTClPmcA1r2OtVDb3V3KR0S3kcyjLGp/EBlrApNuly4t6SOOe3XNzz",
-	"+ACPAWvRpEQxI2FiNmC1CYG4dWUCrYiXc3pHWebM4G6gwEE0eKGzWrkwVrvwCi61Mr9LyOhWtdcSwe9A",
-	"KjzuvtEPC9uafRSKkP5eYrMpzMTEhkblWdqvvlIuWSoiVJG4HAvDhGIFPP1gi2TEZPh6/7WX3m+4zUd+",
-	"awOwbRMp//meBJrGrgjQIpcLoSB+SzigkmAb+TjznKvAsdKgpnWzdrSa5XWgJVCNjskoUJYH2ZJdmNur",
-	"LVhEU1spt7brnVDiTFfduyJZ7dHF75rnXxu8Fd3qpqAVNglcs5Jl1mjOjHdgsDyOCPYSilOmgCo4mC3N",
-	"CLakY7yZwdRchkWLrU3bpmwY+SMWLNlwiqeN03EriEoorwCgn6TadsnhDTSiWSbu2wpBeYbddrklgmvK",
-	"OEhF4jL5F3+LsdzCQisyAwmbnbPNkgwvqWam72/UbNz4XVbNcpYKEIqFRQ3YdYD+CfSDctnPqsE6cDu5",
-	"tWj1DLmW2AQvodkczw2oGXcsmTIX+T2V86DYVI6HSeg6JCOu70xjGU1/CbpdrPFy/npXdNUb1uh+ggOs",
-	"h5rd5RNmYqwA8DkrYyNcXpeWMc5ZphkfbZwGgbiQMJrpzduOuQ+XvbSiXIEcPTZLo5yyvu6oAYDadD0A",
-	"+gT8+DmNY3M83q5kdBOFNqn0hQL3qf3SWz38n70yhEK7qncKad3O+lo6nSaYurT1o+uuwdCsw+Ge2NYQ",
-	"ZLgAmQDXEckX5qevSQoJm9NMhZJdUQxOcsn08sogWJHl8QMsD3M9C9lvFMg7lgDmdNzC0plxLs6vnB2H",
-	"5npm/rF7C0uFVWIJTbSrnGD0bXHP0WojRQYRwUwra50yP6pELGyNLGammwG1Blt7GQ7+unt4cbr7A1Sq",
-	"Y9jVYgYJ1sLy67Z/vfMw/8tP1ys62yGvlwALbgUT2mMiJInLh67SVbxHsOW5WTS2UkVtk/Ibbs6duqbM",
-	"Do3QzOPKMhsxUWnbHNEJjWQYG64V+5aHsW1rWP6NDQ3LP8smh7FTaZFHINHbomAFiGZaLwZfvmBXZBtZ",
-	"hHJ6gsTnIIu0eagUUxjzLzP3nTp48WLK9Cwf7yVibu1zFF97MaUa7u1lsBqQVBkPUeV7+/IBMfAzGozt",
-	"chjZTjIRqeqjDllsp+jLw+99O/nIwO6GzyFlCc3ILRf3GaRTIGOqICIToDqXvnbv0DaQPLw4jcj5Avg7",
-	"++uL83eXJxcE7miWuxVQo6JnyATJ1dXJDfcF24vmIOTwxXe+k81O5Gq7mctnDuQnGF+J5BY0lgKxQVc3",
-	"/Ib/t/9GjsyeOO7ohu+SE6wg+5er849EOjZO4MHoRGQhxRgUGcYvZmbcWRyR+IUEmi7jHfNP621UcUTs",
-	"8s1UdpXKoJTBOEL+9CdwF9mf/nRA4l9vPMu+GUTkBrm2/RcybvtPz7tvBgfk15tK31P7c9lr9WbwP76Y",
-	"JwWHvxl8ifdwW2Y0RRIq5dKVRjHAIe+vry+IzWTH9VJOXAl3YvmPPWVKbHAqiY1WFZuNDOMfD89Ojw+v",
-	"T88/jk4uL88vDTw+nl+P3p1/+nhs/rg+/+Hk4+jkrxenlyf44PLw+mR0dvrh9Hp08tejk5NjfLy3t7dj",
-	"DniWz830zgYUR2YWVwHHNgAhMYavx7a0lDYqqgGs4K72dOwSyN2W8SSLQzRbZ6BI/NddV7Zl9/Q4JsOy",
-	"kPVXyjZZJlPghjFg+WrYsUP/dfdISAkZwtl8iXNcigyU7SsteNlCdWsmUWVVGVO65FWEVLlVXLLRuIt1",
-	"YZLvnC6t+ZRpy4cylgC3ljPHXA4XNJnB7qu9/RXecn9/v0fx5z0hpy/ct+rF2enRycerE/wGhRedNdhU",
-	"la1U6rYeDF7tvbQfoa9kwQYHg6/39ve+xkIKeoZ33Iu9e8iyXbTOvvj7/a3a+7urtj2FlhBLJNyfYEx+",
-	"gCW5gqLwnL07FJtyg0fmSrQ4ZB4rDAU0v6Hdcjm3hEyzbHnDh/FffroeHZ59f355ev3+Q0xO0uOrQ4Mn",
-	"l1ev3nyzs0d+KvqOu5jO9+YHW/sO8ETQR+JaIsyohPSGK0ik/dGaQRf5OGNqBqk9neKsT9PBweB70H/5",
-	"6YcrjFG22IzgebW/768JF0Nd6Uz7woPKCqVdIiuOj7fPKkwNtBToPXNar+2coaGKtb34jhZNsc0nL193",
-	"f/JJsmshzoQVAF9//bL7k/codijzGZW2Zd+b/R5TXbM5iLwuWA0Ofv5s5HSXlTG4MMeRmJ27OlZ3INlk",
-	"WZNEsE0G1oxHD+DM5n1Y8cMQ8ws0he9mwpaVD6LsR0A6xZ4ke+QdyzRIMjbzaCEjYitnRIaJYV9nZEV4",
-	"oUlzze2Ro1wqIUl5A+ytIM8ZU/rQrORMYAX2BZV0DhptcT//aiW4f+SAtcwcJ6gU6Cixp8P4+iVqHcvZ",
-	"M4qR6mXAeo/kgeCrmj7dgI2ddhbKWmm7xzVeLVTj/eHqeBtWzOZQiMmN2Y0cGwbwWm2vbW7XMqFzWvRU",
-	"bz5piKRKTHpxhqUYerxoERYDX38zXuaxvWYXC/C2Q0M32CgRLBC35nD7PdjVJ26YhJDsF0jtR193f/RO",
-	"yLFtxbIlI331qs/KnCfXSHgnXLtuWtsz4R4bu7IK6qeKI/aR/PvXmmr5s284//lLjbFfAZXJrKhFi6Wi",
-	"qnzcMO7dBeWQrWHnL+BhIWzx2yBXv3JCP/b2cfRpqyHOrFhXk+UmyPUVUZBBoiPMc/J3Arphj65+vOFD",
-	"J13sGBZjpJzI+iyLOrtGQTAqlhEYx1QnM6OqWOFiBhnKkXP0CJL7mcjAqKNHVz+SBLLMrY4StTBjqhmA",
-	"Jvciz1Iic27LVBpGkWeUDNG3boQo6yz9DyPX/3fzn13zn/93HBF6wzUdW1EapW5DZRKrNe6gqLWQMGEP",
-	"vptB/JUTe5MZZdwrIz7Fy6zVHNIN15LeQabQs/zXXSTy3SPzya71s8RkGGMPI2sHGEtzSceF+F794D06",
-	"pIeoqGJkAUNN29YMwwlYejCjamYUO+xqg3qJ1cJijLMzRxCS1U4QNTa8cB0XrjLm0p2dqLtKJIP96+/1",
-	"VuTt18OhdmV6zL0wp3xZIOTw5e7LffO/nbarwtbXCS4Kv6ybxvZr1rGXoajUZ2njWdronvQ3Fw0siVYk",
-	"A1s++oUhrdpITXHBGjoJluONWRpVytxFHoujSkk792+0oTpRvoZWUQUnImcGikrrTsQWEfpI6BS4jrxx",
-	"44Zro7qivcGsZAHSMq63pQHEKJYlh2pCOKjlOb6ANw7lhGpNk5mvEmN3jsdxZM9h95iphVAsXDU9Lj9/",
-	"ay44MPjwHzeD4g7dtcYPgwL4L9hL1N3/xxzmzQDjS8pTWHV4rDLzsDGgnbXDwy6ydzKM9w9KexIWjvQK",
-	"+85myygDNlYCuLF5W3mbmZndZYdqpUtBLKfyvB5vM/R7Y1eHAL//8iyw/icXWC2zeqzAas0XrQLrTzS7",
-	"VRUMtchpBB8JZnpV7ZyKhGT7xyMmC+SItyQVoDAUc26kz1VDxI+4Bi8ZDX5rLo/Tue/XaYGGUdxV3sVW",
-	"W5kmQ5opUXIGCxKmiCXGnf+EuuK/Nvkgzjepx+JcnXq+UhUO3JOUEprM4IWNQzr4dbAQKkBF1uGASWML",
-	"mgA6EwSHPXJoY2JD6sKRGfLIjD6IvGPnO5Eun4wWcGycpUDCutfcZR3/ZsRYLmAdFf6ElUipIi779A9P",
-	"Xj2+uKDLTNC0SivbkOXLN312pPKF4dSQfoCU0WsjJ/zXvk6D/ADx0PWutTRXp377NEz9ZYfkdhZwidhb",
-	"t/zYqzIu+MLBLSxje0kaLY5MMzEmLimJDOM/xRGJ/4f5z897e3uf4x3COLF9TTO6BInXsvCPJCBdruUx",
-	"p8XCf3NGU071zG2euc1/dW5TUoNlNwVLGC89wW/EgZSmut2XeAHScYihkWMskMnZy4hcQsoUOXu1c0Bm",
-	"TKvItghWEVHsF+tTnDFNJNW+VTclYwn0NhX3HM0LBe9q8U4j1V3h6n5r2sZZuuR5AyimNEvUs5j+L6Hl",
-	"4tFWjq0nWbhgst2id3uQMM5lChJSQ3W3sKy62ROqYSrkMrIt5VnG9DLCZQD2nYcH/ZYkKz52csaUVu4G",
-	"NnNHJGbcZgHGRuRXhPEky1NIDyoj2zBKVQtrM/oyJr5RTqc2hAddMERMzDomEzK0ELPRWWNxBzthH/87",
-	"12G9h7vBb7tmdOpqe3/kP2q1cJc73WjgH8vPWocGbnAxDRnkKi28Viy2MpmxO0iLFvxAZkh6JOcZxnHM",
-	"GIbmGamkzYRN3SBhR4iLf+5eyxFVsMu4Aq6YZneAyOWkwJTQKWVcaYOfUbUIe2QDcW3cB52qtkX+Y62H",
-	"oiPl8F/Lu29Qpr9nH0/+2a//n9FMGtWD4NuuFoMr9ajjlculfo18/hK1aHc/wNJykfhXz0K/7P2qOL0F",
-	"7MX2xSU5+x9JnDOjyI1pcgs8Nf+0YZ7uvphaFh5HNzyGhwVIZi4A674WCxXv+RjWPANyx4QNPsVYYvL6",
-	"1SsjljE+dbZZyNLCjc6nQJi64UUyNk/LCEOjPOInGZ0SbJ+Pbo8hhisL/+vV1YkLXt4J2q2w+Lyhxd9I",
-	"nTRD29yTXhrkyyeduEu+5HCP4PujM5b9b7u/OBJ8krFEPyua/8JmLaRGQmt8rpPNrZGluyKcDrOsyODw",
-	"QhbG2ZRisJeAd6rtWMUdSMlS52bGYG0hyd8OP5y9dWwsAxKzuZm8zEUfUmJAloEGYhcWGU5FiStnIdmC",
-	"ZEJZ99OM8WlARLZ+tA2E5LUxOchSyqAc9+eSzrOQl/a3Fofs3hBzqgPhcrYbKBwhYF2RqUhyGxfwLFX9",
-	"l5WqnFu6VIEfxW0swbeb1S1/U4ZX2NoZqpBgbGd+3kROwmyEDNa3sLE3B4Rm2CvZMYm9G35ohSBroXfk",
-	"aMSrnLsWq+QWYKEw6dGlruyROJXLkcx5TLx1T1Vd5TfcV7S8l0zbeVZN8vMNuZGbczMl9PNvKJrNn4jl",
-	"FAP9rm6CcuZON4FBNIufJGUpGQrpQmNTsfPsN3gW534Lv4FFt37K6jq+WuTG7v4/7P3tcuO2li+M3wrK",
-	"/39VpDqULHc7OTtWzQe1rU488du27GTnjOYxIRKSsE0BPABotXYqVXMP81zhXMlTWAsgKYmy5G673d3h",
-	"l6QtUQQIAr/1/luuLnafJslGpe5UYG0REKJ2XV46GS18SnYDKaFSLMYMmwGi53JNUpW/tLomKUkGfnq+",
-	"Ln8nKMTZ7OxiXBnEc/Js8jQ6WVbtTHuzS36ue5hSYfJrZOquz6KuENq0J3Z3J7pjVKu+f2HVN988fjcQ",
-	"GimpNaiXq5i9hsBbEPsP+78/EZutvft4ikmOv0DZ4W3rEgnjkt8P6nhC15s+RNffOjZjd3jn2VuB4y1H",
-	"1/7oF7a4omZadX4PK7hMcTJfvB9th912Ic17mYm4PoDPogPhzniqSyvYzAyAlp7nt4HCDWG8VRcQyPbV",
-	"9iOKZyvs39AJcBwvlqLDFS4u0tge5F0N8Fa4qH5i5iWOXeezusbRLb5UMWIXcvM7+U4XL2EsFQlPx61z",
-	"aqJpSKQgV72b458fL8T4s8aOWnjvKrx/YubpmJLa7VjhlXLiP4+/aTLhD0y0yWVq+AwyWUgkBWJNtDiy",
-	"+BKXN7j3jBN7RKx+uZCZGgokIz48eFOUHwB6eacUkFw3Ib88zNu4OwblkYwXpHHY+RF/yw2J+XjMFFAq",
-	"IwtarrdYRYKwDzQyCebIA80TcU6PB0dfNrI7k2LNqGaMxDLS+6Msumfg3ZrFlQHCW/DTfTqeBVW4AcvV",
-	"cI/e9PUZGPUEnqmYoNlZyU/m13+TmVfFSf+CrrQrmMsrOMC2QbmjKf46Ip1PRdmnh0Z3wNgrxSIpkFjw",
-	"PbZbqt1wX60KihD2nFFVtO72Xch0c7yjJwgt5655bZIB+4FVJ8cQ+QTTT/ukNqCCSCA10eW3UX1v7yDV",
-	"urLpcuO+foVzaaFqQ7I+xSun2G10e4yf6fgWhUAuLfmRikBvBGLemH24DESqPapUkFKivhY01VNpSAN1",
-	"K/wFtjaJpixuBmQ+5dF0KJYqf4hiVm5oKAmi0dQpQm1yM+XATBhBkRFeRYScr9UOgdnlyVClgoKlXNVc",
-	"YpYZLciUinjHYiNMGsaCoy8UX5ZrlrYUCp9IwWp8qfFlBV/e2yO2fKKIkf7AraHOxzmE93Pn7i5VDsau",
-	"m3FEl13CPqQcGh36ewCy5M4rq0TMqLpHForqwoLLfPhPNea+tlRz/+S7x4jyZa7BovZMPTFPPWWqlWlW",
-	"SpSE9KZnU13y2+7/kYPE3T1bPBpxunGeITJhpog7fWcNETWjScnVjXUsj8WU/HF6aRy58U/3tHjU9ddR",
-	"D1yf3M8u5nFnELp+RHdxIGcVAvuc3pfDuJoptFKAGdEeKUYaUmFQZJYlhoND1ri0x4BQ76FtWn1DCjYU",
-	"S4KfNCgeWw5KgeePDIhMsfFFsiCZMDwhIWoI+o6asEqnv8rMF3B2X8b76h/qCbUmL6NgbPNz+O327WFT",
-	"7R39GgFxAJG0p6PhDlrKuo20U8riErJJAf9hLnmx2rTZnoD4RGR7wXzFLygfrqgyrG2c2sb5pNS5Kuum",
-	"ykWyqSQ3dJeEZEZTnceseayXe25pbPQizZQpDVUdWJGmm13XKQhI/2aZNkRns6Ewkhx0Om0S5rOx2hH2",
-	"8SHX74/J27dvfwTwcU1jEhnRBNHIF4DI8VgzzPchXAxFaL/9lxQMGio3qCCnvYse+Rc0sPHdQ25vjptH",
-	"y/fjQvPY6oYxXST2aVqaPkC/dZpCna9i40yzOMCSlyk1ZErTlAlNzJxHjAjGYpg4zqhNesYRktvbA++j",
-	"WyWqGAEcYfFQ+NQAKSIW+CxH5+NyRLHeBnSxeB+vmituGGm4PMRgqfgY+Gvz2mLSIxqCpsTllftIviMA",
-	"13Tm8xxN8QEX2lCs1aHksPPj5hLlFWh7Bl/08+uhK3N8lbLnlTlsZdhZOcl1fkCtxn6daqzbyIU57bs0",
-	"Rh4wPtF1v16E8wePd0rxph4LjeerE9J4eO76f+SyVBu6AG9BQXdqFOUJpIM1N3nlnhUgtxv3p3GdHv4R",
-	"4FJrpc+VT74qubYqntXRNpGnHOY55WjoYcMQSL70B9QgxbQG8hboIxlnkYu82R8m1DDBtK5MCf9izmfn",
-	"tXSNb1TDqM/0i+d5P/msb8j0vhTJYsU+0ZhkDQblnGu2bEdynZMDxCTh9xZ4rDEKKSTVqdKvec5f3KR5",
-	"lRznJ8KMT3euDZraoPmauaBQK6E5Xj0RBD/aotmPqIhYsjkb8gbwMZIqBlPFNRB35AIh/jphcdhF5/0q",
-	"3kZUkBEj+XWbzJpjuKBWm4qFqhGttqKeCVxgT70GuKSKWU3vUfZz78CBejBX4GttrCIMgMYZdGf4QCOD",
-	"7biJHLvKt4ZFJCykGwolk0RmpunooXLvEJD/4NyCov0mJm2ThC5kZkgDHDVE01mKrTbXcyrweb59mHIP",
-	"ug2t3PutrbzaytvdynN7y3N02RMNAcXnRyUjJ5PkkUqP9wlPNQkdT3m4rpXcwA2+/nKrb7ootD6snxxO",
-	"mXMTTV1Mn0gBPdDG4+fICsrE1rpJTKmk1dWTo4Rtyk++9bf++s+nYtpIVR/Q+oBuymOG/bF2SJ54Qu9H",
-	"+55qdXN23kWpk3257YoPlCC1XECMY7GipaYYwEPPTQKNWIAWWtAZa5Pj3dgFfxmd5NN7CVbB4v5bCQXX",
-	"eaQfv/F7/MHGG5oVgsLH73ZDJzu1I9HZCMkufOJNxeI/tfnIm2+u+Ujx2nevB8vPSc0a+M13a4Yirnsh",
-	"5wmLJ6wFVdNxCYiWIfZ+9EhmY59D2/AQSj9Sqsy+RZJWTA11xEFSwPmcWTgP7SnVIWmEbfPBhAEJ2zNo",
-	"ONKemlkC/0jjMfzf7viwOxTUkJnUhoTnvX/c3V6dXfZO7t79ftMfIJeQNDRpYmoj8PTnzNrhHwANAYB1",
-	"QFwH+0wlAZkxQ+0EAdL1n2F7KLCDCWAI1ySasuiexaQB7e+h/1wA+ZGgndkbNj1PKRUL+wvUZo7gYUc0",
-	"xjthvqNGPw22rHZBrDbp02jqflViA9fk/2YsQzIMwkXMPlioa4QI+0ckJ7UFQTRikZwxPRSaWSEJk5Mi",
-	"YiSEn1oDj/RwKmvc4TSxz7PwfEz5ZgBeInuBkMbNbyhAHz2CJABu2IxoutAkjDPEJ3YEnalCmFNEFXAw",
-	"ofOKayjzybn4SQ/f5lCEv7y7s2/0+PLi+Pb6un9x417uICRZilwBVDHMSqUGnytlCguQVBdWGvYU5Lrq",
-	"OVQVf995C5tuKMJrZtSi1RsbpsI2sdLKs181Qvva7SYrNoVb0VyIaMyxBV4DKQzlgtz+r06n0yGNwzdv",
-	"hmK1p02zSy5uz7DpKRwI+yslE2vZKxpZ5C/yY+0o32nUIuwzxkqm6SaegglbVRNeIhBajODTOoO9iiP9",
-	"lBvewlvcLZr65hkfBJdsmwGSwx28AXcQ7eurOIA1f/q3HQK9fGDKLg6+gJeneonj0vYzsgKAK2VwsPeh",
-	"NZLxogXcnXtHe5k/YRttnp1zOE3pSARIPTrNxD22jGCzEYut3HFZY0Ac6nrE5l2fUQbhmdmUxFmgzJO9",
-	"F3VCZq36Pmd+ZVxsxEptt9JTMHAdBvLmAgEJ3dK5v7ziFZBwDMx6YTOAw5VQbQhTSqoAjxayXlvjK5KZ",
-	"MDogqZITxbQm8ynooV79c50L7PmrTL18kVP1EsborjK5Pre1ybp6cC8F22SxFqnN+ZHJ3WQVZ3uLtNxX",
-	"DG6z2X1/zVrsg7FavbZWYaskKRVrgbBcFqhtclri8naXQxlEyXBDjgPj2jZCd2bF0oRGUPk2852itGHp",
-	"Ogpc45xfBAnefGYk+Dso4DUG1LJ7td+Q3eJwCPKTD46JHY/5P+Vo1xgAOGf+KUcIKEwvDdoFmQ+SOnSy",
-	"21E7w7lGZZlBk9oxVV6YG6IyoTdFAf7dzm3nAAB7gmP93+VoAD/5Cp3Y/y5Hu/uv7eutXdffvB5w6kW8",
-	"fd8+TY6rXHneEQy2CnmQQnjweWlIcEHm8NMYS0XYB0ifc42zIF3HuwZzw5nMZMygq2OOFOBVbm4W5V7X",
-	"eYfugBcUym7Er18mf8Tx+mbFJDplni4oUypYsh9JIRi0I90sMt8DHRjwI2jSGAz6TZSGSO7pOUbtCS23",
-	"nWEPLCnSW39jo4GEjNRGuD/XYTMYigfJI4aBdjsjoiXyDCdc23s3fEDooNMBKuGg6E+B0aC8Hz1OYSg8",
-	"rYO1rKmxshiCCOB7u2Yx1261DjqO5MHl/FPyttNytA8Jo5q5fs4xo/FQuNt/V/jCYq5pmjKqugQfwk89",
-	"kjNW5OC675iGSkvFJlwbtajy/v/ETM+uwZV9Kceld/KCYnd1rG1Ge8IfILDkr69B4isJAT+w/PTaw+b3",
-	"qhxDhzjPn7KGGQAQG2Bjxozi0SPkv4LBYVmAGL29OSYxXQREJnGufJe8ZWFMFzq0l2hHAwxyVcZ0cURi",
-	"ypMFoZHhD2woXF58DPHGyBC7S5gwEJ2MMWs+IJT8vEiZOpOTMzlBQU4hAAoY0Az8UUQm9KFoeDjLTy4O",
-	"Y+xbagZW1Bsys2oX0hpIxeKgiEXCzgZOdQQTEXvGnaGIuMFRgqXGCfiJi++51wLhTvQcatKAqYTw8Hc4",
-	"PaVDR7mOKJYDE6FxrJ1bpDVjM6kWubkifUtsNveQ12wT4BnH0FcBhVtx6dy99DXzZfnd/yznZEbFAt9n",
-	"46D1Y6e5KVXHXlLdQ/p/B3sz+oHPstne0Y+YtoN/FEk7XBg2YeqFucjKj77Vrwl7dcwnmaqbcv4FbJQT",
-	"eN+jTHPBtCaz/IDsjqT5zTYg6a2DNIt/Vq9y2XCAm/8bjliwMcFnKbcRSVpdPGMoVksSdIACfgdJEWAH",
-	"CDLlhijfbn4oYmZvzkS0IFNGEzMNvCsTkbJNjn27Ca/ZrWljMOqUIm98DnCamKmS2WSKAN51xetIKYNi",
-	"pmEBx7cZxSdqkqIxhoVHn1zSHopwwoSFOUeiBlkuvj3ZnOq8L8ZWSBy4t/fS+OPG2Y4/ejqSVNUG3NeB",
-	"H9AvCGyf/M09CTxATdkfZcn9I72bgPQFHRwUNHerFRy0rFXl+utB5yZ7RDUoS/bTIxLKe8icuudpyuIQ",
-	"+QojmiRMfaeJnIuhoBGoGUA4KKSZotbmj19AwrF/6SFp0JF8QG6//CZKJqzrQMARJ97Zz0LXLwqZ+fBy",
-	"pNbTmT2LdgXs7YU0d9B4KsTeg6A7hb4v/FlvcHM3uL3qX/dOzk8vwqZz9+ad+YYC2hTPRQ4cRlGhcZG6",
-	"1vizoOuI5EUM082rv5kzbO1ifae9kafbBJh4aJIMhdPBIKENzHKr6l73bvp3Z6fnpzd3MK2720H/+q53",
-	"fHN6eTGoZLt+lyX3Vgr0YF4vlBa2PEiOCJ+XIGN5Eo+B3ZWn+UV+E10nbr1+4tabHcrfb6Q8p2Lh3oD+",
-	"Znt8IXAAi6oDEUiNzunzGIKJHKOlBDj8EcjPxQM3j9SfIeWoxs5eaEITB9o5KSwlGbxJklKt51LFrvRF",
-	"czFJmD1lBIahTnTcM2BMpcb18dHOHx6eXvx6etOzOHZ3c3N29/Pl7fUgJA3PI/u/3zTb5AZ8d/dW09KY",
-	"kcw18WsONBtD0bCoPPi513rz/Q9FxnWzS4QkM8oT+IwJcwTNv6zKJh+YKlyNuCjwoCw12qcJX10Obgiu",
-	"Y2am+8Uz6X28MmwTUOy0uwMJ7SJjsnOI8jv0q6e7JITXEaLuGxaCKSwtlwam2yW5RRqHnbfNNukJwuBp",
-	"nM8gfy9cOwJZ19SMNGAeuo2zisNmF3t6sxiktROPjS2SpbmhORo3zELuC4mVYoAniZSD553A1lZqN/m2",
-	"QR/S8l4q7XzS0FOrMFiZ3qwJTGqx9pcSa3iaCbZx+QhxBVlXU24BfbFTgkaJzwSN/UROjkhkpZpXyosT",
-	"Giwp6M5lkl84FEv6fCMPJSlGtRTYKb0ZFFJQMc2caxZyqrkUbfKbVPfQxRI/g5KZKPe1yqpy0GoXgoXE",
-	"n91KfGwG11eW5lF65N0SPdxO8VG32p/6zftTe96chpMMzkBMxJ7mR+WjMKcAicdLJB6kb4Hl5iFTq6rm",
-	"v+5ClAU1AW1kqslcqntI3XaFa43DziG6Es2UKfQyCCmY0329kod8c7lOXujiHn7ynrbL6h/M4k7BRK0m",
-	"OBTKmhbr+mAV7ODzFRrRy5Zm4Gh1emetfjwfVYTdUdA2ZPlYfjos2BkyET+WCr4NG1zze50BUb5gc4cT",
-	"LsFkrJieosm8WLYihgLofK1SUTIDsY63dPucbh+MVRaTBTOrnL85agxFJWxYs9naj08CDbswLwIanVew",
-	"8ux7qY26L4mVsga4wr6y6OHAY3WTfizGpUzNqJ1kq1B7NkFcUSHqUQiKQjHHTs6x7QcWzUO2SUykcl6s",
-	"hg+ABKR3dUru2UIHQxFJ8cCUdr4waOztsmgCUmT/xTxyT4pcDSk1HAu2RUwmikLNHPJ3+XbBwVCUvWxY",
-	"kaOZwbXSza6PIiO/b4HbaDyyuPDGxqThYuN5SHwociMyj6U3sUlXznRQsh/HTDGr+0WJfcWx0/TSlIm4",
-	"BczBIRivd4mceHehHfGOPdgbh1CXfs9S0yUUfY5tZ1yGzuq1a8+1S3ycjbSRgrVJGEkx5mp2B28gRB6D",
-	"EcOgmXuB32n/fg7fvGm2yTU25sq7spTjeUsvPc8x8IlXyx7MH5vobwWh5Q3gDRE+7/G83l3oXPlNmyyw",
-	"jtO5KD9B8jy/bzOfJE7xSQ7OurdM7VSshd5yoXbZ8c4VyALAl4mU8cdKPxAKLW9Ub5Z94UzG7IgYNkul",
-	"omoREnT+kTxRqPiucBE2FDOZEtBFMGLNgMyoul8SoEMRWli+c8kN/pcYVGLCpW162dl1VaEfwNHJRZ6V",
-	"cdh5OxThVW8w+O3y+uTu+OfexU/9u+v+329Pr/snobcxnDaLeRDtmBnKE932g/pJwFVhE9YVme3HUq0H",
-	"yPK5tolfHfghwYfWyyHCkvQlDbsaXWw44u/tp37dH/RvID54fnpxe9MfhE14yZtGxzcYdgvB6xcL62qh",
-	"mHYoOMTNrGjLg3gRFdZcwomtyyiuloTTmt2UrxpO4GlGE0zBWk7mym+9L0x4rc/wlXI+iuE128obUHEG",
-	"nSKztP9qc64Wp39dJxngnXdSpQX+7C5A55sLO64yKK/C5Ae0YEIAcLQSIzmbcQMpvqXkXDkG9jxfrtCw",
-	"c0OLLhiK5eTlkhXmCNEd2Vw09emLuktilvAHhlnC5EpqM1Fs8PezoTg7Hdz0L/YvLm9O3/+OwUNKjOKT",
-	"CVPA4FqOJEKRl89bdNcqmdihRzS6LycK2qeDpBNkjwtdpvcdso+75Ej3Epprac3dXJCHKReT0KekpFJM",
-	"Qit78hoW8CNigBHK5I68MsG0jztA4+YBi1p5SV3rSkkjI5kcEdwgARlmnc7bCJN17D9Z6IEydFIcCjFI",
-	"LnC6BCMyxIprEJJt0iMzDnw3gc+ktjdpYJ27TJlouhQg+NwFJXCWrgc1SNgRS+R8KPD+AYkSqZkrlTno",
-	"dP7WzRUXcC84sT1iOTejkHN/9cHbNhkwNhSxjPR+aSO3Z5W52pcpE6VkbVitbeUrvdJiB3koh+hslLpl",
-	"JlOAhNJUQfHYUOLivTeVjLSHnR9/WCehXXWVHqAwWqEoAmZzl3K7XGLpJ1pHTD89YroMweuVdegSQVcO",
-	"aeTvoLkJcIO9Dy2vXbXs+dg78sHQFSwGB9n+mLHYotHWQpFnK7kjDUr8qKUkZiS6oQtfIwG30dkI8b55",
-	"RKau7suOks1GmmQpuvfkXODI+HkrSyFsyWXuaZox6AUPVb5WzwYuVJElSREZFYtmm9xIQxMNbkDsEs9F",
-	"LOfoiqJDYRQT8dHSHaFuBW6oPQOqAJyb0mTsi2nwNnmONjTmT2J3UTAUIZ+lSj4AdFtkjlmUcIFI7vBh",
-	"QWI+HiOdODVQRGxIp/3m+4CwRDMSaigmDLv2bkJn4zGPOBPmzvHnQntWnNQUAj1u1hvSR361e+O9e0lF",
-	"EcpfqS6vagm2donHy2pc/OYzSWB35DDma4AdgwB9YApKeQF/LGiU0Bpgt6wYZ2Zq/9G6Z4vNevEZ154d",
-	"yPu+IQYCaFPgr4czdEBoFilmoGAZcp6oVdwNnzHSCD11dVuwD+YugvyssFlNK9SD1kT6yT6GLyo9DB9i",
-	"dxogu7z1Qf6GDjIklVYUyOUHygcWy6qV/e1mzvq8/sH+DqwqjY/hbqpJI/xHq3d12vqFLUKn17tULfsL",
-	"Ghlt7TFXJ8aUs9xyqnqsVvM1Dqh6wIV5dRuajuh25MbdGw8+FDLkrqoqSY/zx5PxQhn65SFeKUcfB8eJ",
-	"xNtE+D3zKI6ec7uQX7yTr/bZ/RXACncwocIj1TpQVSoVO3B3Y/IZNNgYr2sZXWA6qspHbW9IAs0hpU4A",
-	"rfk9P/c5KfI4dzsn66V6mwO5V9ko4VGbDJhTx4tA0RjLILHKy+e6oOOWzhhJZcKjhZX2ZXagZjAUvoIT",
-	"SSQwKV1BdNjFIlfqGjEsSjLNjuyQGbi4RfH9YedwKMrlkheXN3fvL28vTsKu/YFzqga5S1WqvItLnv0J",
-	"fIWaHB50hqJRvln/H1cQFA6WKjKv+79e/rL2ae/sut87+f2ud3zcv7rpn4TNNjkrIpxDESWcCUNOr5br",
-	"C28uf+nbe570++d3V/1rKPasLjHswYSX8kdfJJ65MswrRTNv7Dt+1H5x76+bE0D7PfTRMPlk/NphjJ+k",
-	"YHX08JuKHq4UqNttmAPiWhZ9BQpDRspj2aMuK0Qsh6vy+u/vyYyLzDDddAXmimFO/Mp1P3TyC9tDcevA",
-	"E7IYdUDmSopJDuq+PM8jdFwkejTmU2qYdxT7HzTJhBls0wWgj3G5gISHnQNyevFr7+z05O7YAtvFzWnv",
-	"bBAG3msMlxs+Y0sISQqApCIOhsLamGPKk0wxYFtauaKQO2U4Pbv86fTi7n3v9Oz2uj8Im0W88PDNj1Vt",
-	"rtBfzD5EjMUsbpP3bkQn5PwgENPEYOTplV0DY++zOm7v+Pjy9uKmGJ/ELAE/v8Y0JE0aWUqMrPrxee8f",
-	"dyf9s97vd4P+8eXFySBsklFmnNmLfdGA1t4FW0cyXpCICpLI6N4nfcnMtIeiJyq4CYpcq/Wyj2a+TPkL",
-	"OuwctAmsEaxDPONiKDAgvp47EhBKIqkUiyryrciWdKuh2CnNKlg7EBDlRKaDjSlXOXdBA98edhrLBWve",
-	"b46bIg/ZPf/bSil8Bof3ZUQv3PtLlbdncjJhMeGiZoipBe0rCNozObESBE4pZuJjN6D1rJxqkWvvv1NR",
-	"2hLGlMo2loSsHJfzTdtVMGEH3MW6dwfLQnfNNffl29x9iLTz/N1v2XkztjHSVS5jHrEpdyH8pf0nlTft",
-	"K/tYnbO9F+YZ2OZFdg9Qb90vc+sG9v3zX9hi59iQe6FbtvX2QoC+iHXe5xB5253HNSc7LKXL2Bm4Zk9S",
-	"sMDVofn0+LwGeChSylWb9Jz5ErofleoBgN3w8M0bTLShBpvNYu6jy1y3V2CrOdRWKwNGoHuWks5fJGS0",
-	"NMiXqvn5+fkyvy5xpkjxXmrawFop/JLiRwU7YI5rO2qKy+Uy293j1yxmbKbBC1MUTgB7AeRUe+P5COug",
-	"/KkprHGsuSj85EOB/vNmgGWwmmwrfHoMZNvktuw0PxqKw84hCV3xEDifyz7zKod5pll8RA4POqSx9Lvc",
-	"PT4US5+XHOTlj28Ha17xwqMzFB/rFV+qvPmNm+mNyxJ+Cbz++DKfCr0/h1XNTNcKoty84ab2Ydco+vlM",
-	"6wG49ZZgydVBljBtC2468/gxE7tkP2uipKGGHWGiMtflcFzE2uQKKVasbigFQ0VubhU3F72zoDQUqmS2",
-	"z6cyKVoEOXcforGdCBNxuS0J+PhA+Ws6uhlPXV0NMjD3l4UWGOKLjbaVeHhABf+s+l6NO98k7vQ/+MK0",
-	"Fe8akGGs7Lit+GNVKKZ2oHDO6Yi9inRTzm5w5B9F7cHBG2v4KBoZ6B8CzFFQnge6Wpnq2X5ljyN1kS5w",
-	"U3YR4kYKnkRlCWQbuM5sXJCV4Ad2LQrbQ1EdHFvSk677P50ObvrXyzoSBIDQRQq46TFzSnU5pjXx+ihg",
-	"YfimcxDmUTwkos6/nEt1HwyFlnjDsrpaVIc/MJr4rkoQYyRTWrBk66O8QJAXnZ8gfpgXpJeImzNHHBMX",
-	"bNSOpd7xBDQ82zOPvTNWzkWTxJIBu5e7LfaRxozTRGLpCpTY6bW0FqpJpjOaYEIBNYbNUlMSDFZHtVut",
-	"7bfanZ+4443ZoJ+6fflSYgNv/0oJp7t4CKHBTNHfolQJ6Nz4+faMve+H8BjLOJNWIiWm4cHOxLBwaRPn",
-	"igGcPUx8ta/hI6VTLWi+SUFT5JNu9W4Cg9W+Y6161HXv/ZXQXhpq7rA/XEInpAH9OxPmK0rRC9HMibIA",
-	"X4ci1FxE7O6BKau0hgHoukXpob1Vm4SOsvXOPn7CDAMf55gmmrnsBSyZrL4nmTPFSKoywbCgT7h5+hnC",
-	"fHOJtKFK7n1CJ8duTXbruV2exN4qJJXr4cZSzajBYrcfDvdKdXCdz1wHV3rIbZjm3yPslrp25ttLs90U",
-	"Nwn+WPY02j2j8+0Au55QUux7jzKwUdZgxvWwfIRKsO+uQF0FflUCFDKjC6IZIw3o1xs56lMpFjOZaV+a",
-	"E6z09gQiId/gE4qu7c+w+s/1sBrJBxYQe+yUoAl872uGIDMKiIGaRcoMcL4DS6FhH0ybhMa+VqsbQTmQ",
-	"y0jTy3D4nUadjsdtcgkPTBMS2jFCZAfSqB9iZ6Kuqz1aeXor9+0KQPcTFJVWkwvfn/V+Krk22yRvdJRT",
-	"Hw6FxYoFMjcZSSjJZ706kpwLTRq+yZWbdRe4OHw9lF+fLtJUV78KaFey8hmwFiY7eEXhkfq/9s7ueheX",
-	"F7+fX94OQPFH/qcw8EyN8FYu31/3ryo1Ur+lYOu+kFrqx3gld0Y/7w27DchLXWTrEFatm34VMscfLicO",
-	"lhlI12VOsPehlQNRayTjRQvQZu/oh++/f/vDikhyymbLarWb9d/f0A2QJhRzUKHlctc1+vGdkxXabbGj",
-	"FTOUW8MdtFVri7c3KZqutcUAZvDC+l55rK2cB4Yaa/BHdcP2r/4E2T3ou6IU73Wrwvb4qRi4jr+QXS3z",
-	"nmywPwMycjYXT7hZkIQ9sASdWwkfM+Aq8N3JN54MHOCzHIzSUPW5+Kuci2tGk5bbikIw7HH7pONhN83G",
-	"89EjoTUP9kEEtPDi0CcsfKRtMxRpkul1C4c4Awe/3WzldEtWDswA6i2s4gwgoY+AHdyuBYvDgISKLf3p",
-	"fTNc5N6ZgCApuWO0CxxJub4bZcl9/ikJp4wqM2LUuMaI2HO369ihDM1pnCCj7d8HlxdEjv7JIjMUuKwj",
-	"zDAJi+MKUw7bpA8eHpS0o8zk/XxdBCDk8VGIRFKTRI7co0M4lWtozpM/JRoT4RnVpgV3b52ehNZYUixi",
-	"/IER9oFGJkFjyTmiZlxrBnUmRePxQkuAGpZmm/w29SUcHofnVDtHFUYe4JGIZiLWQ1G10ujOoqRifV2e",
-	"eO6RAw4+moylmmFWyzgzmWJDsfpoSzmCEJIqjoK9iTPOygx7QGefpUBvGHOd7w9Ppp/NmCaJ1DphWicL",
-	"+87y9eViAkR8BHj4tGYb+Pfw/XqT7VF2qmM5m9GWZvYi43xUaLmXXlteJEaTZCN31dgNt4Fwr9NZJ9wL",
-	"1viggQWIas21Kfg9mkflDeNYEkM5ViwNj8hlysR7Ru0Lcq4Va1MbPnbiDHVesHDJnI0IUIpZBHZVwnb6",
-	"TtEcivCPIcxyuHc03FNszEw0LezD4V4w3GOGTuBrJHt03hukexzu/RnmzlhPZNkQEv/GNgtaet7kPGJW",
-	"IvIEoOq6jaOJm0LeiN/+xO5cwkScSi5MgEE09E5wpktagyM9wSeHH+UdX2n8wJThGjxFEGGzGwa3UtW7",
-	"9cyG1dxke6W3thfsMZHNckan/FN4Xda+2LoJoCto7JEe+O4QnNx2jAPcm/ao5JsROWSKGS8d1E278qBq",
-	"U253Gq+JpY9RlmBumx0NGCuAt7IXuKeD6RzTaMpax1IYJZMKqZnM6UKTUMgWkLeG7aWHX33YP2tn9Ffo",
-	"UHghNQ5ACkWiJg07MFOtgd2JqN00t6p03pX9WCTMM7PZwXCf8zyxFTWKvIbKKQPQzWZisUo2N1o7v5ai",
-	"Ry9o6bhhtlk5biFqE+frNnGOXdS2pPjuEK65H+1rRlX0SH5jeM8WeQXKu/M33xfkqtE0E/fEypiAhA8s",
-	"MlYX55pEUnPBiOYznlD7eKDyz0YsjrmYaGsjLEaKx+FQ5IoTwXrlkTRT0rhmEbe4RxNyTcU9eZ/BYRst",
-	"fMSl6W2BKbfqqlLcdZxS9nJgYImkVYO5cJSxzCjOoAs8GGXQ4wiuQW2WintHEksi31Wr4Vs7BcRwk7CA",
-	"aGc6WiHHxWQoUmqmARAONnOPoJBqRhO71Ym13Ax3QS5cLXs/8MqTEL5d3PE4BFVb4xV6KNw1WEBEDd5m",
-	"QRphceu2/ZUckxBe44zFkFRC+T77YBSNTMsPHTbb5BJqybmI2QcWFw2rIECDr786QD6A737x9OvvqGYv",
-	"FFf5ZYRjvVJcxQ+/DSun3OiAjHK6zjq0UodWvpzqINzDgDV5ywQywkO7zDR+PyrJgDJ4WIzeLApQXbAw",
-	"D9BjgT8sUs+h2dwkUxb3AOuZIo2wf/6uf3JyevHT3dX15a+nJ/1r17JAjseJlRJTqqeApfmPCpjHJgEC",
-	"DOfeacsuGDWQ3TOTMUuaATl703KgqK21lQfu4XvoROhau/MZE8jEtdZlDsLeRk4YcGiUHCyr4BqWCDaW",
-	"Itjn/ZPT497ZXe+0HLiujlLbpzzHW96wD+alAtV2mFORZp8/Ru3l/NYQtb+wzrmvMfFzl4bDLsUSHDyE",
-	"HiCL0/4IRO6PqHlMZ74UOVBagEENGTK0Y+hr8whkfmn4pF8SoN7ZZXxdlIIp7AxVOmf7gleZi0Ed1iBW",
-	"g9jrgBgwr5GDTgdwRj8Fy1Zsxc2A9p6LWJOYa0a164oQq2yiSQPikPACY2S0o4IaOVtgBgAdEWNfTAF5",
-	"CbRBgBZVPkC5L5gKm1AzhCqlVQA5WNpULciMui5G4HeQKRPJgiQ8YsLa8A8yoqMsoeABaPyczagYihOc",
-	"KLkURiZysgjI+5MezNg1pwYQHSkw2SW28ORRl4QQrSpWqD2Lw2ZQWPR6KMCb0AjzYRdhQEIOMVN76/CI",
-	"UBjoO+h+zdEr4QZAfZQLksg5dIfSLLCX42y/00NhL16dPOExOBecdhvGzLDI3Ak2AeArBZ98e1FuCHxr",
-	"NeJMREwZykUwFBhqtM8GevUICfTGdMaTBZlZkAPl+4JN+h9a2iwSRnQkUwbVXbpNBikV6DW4FTySsRVg",
-	"MRsKCO/ogIRMxCFhH6Ik0/yBtcml0/GRg9EwNeMCQu4lHb/rHqsko84vT/pnd73B4HRwE2K36mhKTR4P",
-	"gxA6jUv+lUaoZaYidoSK/wrFIHYtl4rgP4q9ZZfEaEfOyz5AqEswDnIWS7nsuycJMFm9umTG0+pkc9+f",
-	"2RcSz4DDbkg7g1cR0iuT2Cqm/XYYy8yeFyuq7VsFWV0L6FpAf3YBjVuXQDMwC7vFDgV5+DTTw3ea3iym",
-	"B8CbEqZKzlIT5lUJhZWxDKONNb9K0xMk6IU2bEbwTlhZEVHFxllC3IzIXHFM83jHxlIxK3USRh+sDhBe",
-	"/Xx6d3V5dnr8e0h8uN/Nxt2yoVhsl2a0GIpcEoyQ8zWntn2Dd3p3dnn8S/8kbJJMJExrEnpf0uDu5vp2",
-	"cNM/gbiDZqaQOQ0hhyJ/1GINgLCGhJdX/Yve6V3v6vTul/7v2LXNffauN+jf3V6fheB+Co9/7t3kzqt/",
-	"s/oH5WETMiP8TL8HNlh3yd3tRe/X3ulZ791ZP3xtofGT2zMv73HyI72KpHCD7yAjXJLVZ4941gKhFghH",
-	"ez9lVMUsRrWk2IpPEAJTRhMzfaSAAWHFeHVoQZyVJxVUw0oauww+pDTIc8xAry9gsk2Opyy6x0aTbCYN",
-	"szidMhEzEaF1h6aUkL5LXZsgeVhAEn7PSOjmGm6ovXWQ1Dv9GR/pBeFhZahdMALugDXQH5/+/TmTFp6p",
-	"pNwtFemdkql/L7vuTbC9thTXeJEJdnS+J1zapPOBBmTd5GtYUey2Mn9goY8fNT3ZxupmB/Yjo5ccBIHb",
-	"+HhG8iRkjwyvLazPuPan4hyX8uXPBA60/UTkKiS+5M8sPD8iue5zy6LXESjHqy/mCcdVMep2zAZrIk3s",
-	"AQohwzYkXBhJdDZqwWpBuvII8+NDIM1hk0X4nc7TS1iMbiPSqPaqDYXPydGE2TMuIpdebI9lHshFFOAp",
-	"s4f9O+0TeSjUGJWgBAwqbqATv7tZI/89LE3XQwbCS4El7kZMNR2b7iyFBvSUjLmgSU7REoG9U+TyaOzq",
-	"TsJZlhh+N5VpSMYySeRcF/I3d0f4wEGq2AOXmSZTmX5Xmm7gHLnhjH6w99Ih0Yaluk2OfW+rnJ/WFUSH",
-	"x1Nq/Ld2bDV7bQi7hj11+cBUnjb0YgxBdqRXsTZw6B1C3MpfaLchF3mKWHlf1WZIbYZ8bqlxbgGrZeGl",
-	"tEXztM6NyUPbBMq2VNIeMVN7ChJOgW6j1N0mT0S1coZgeijANgLWnPHJFIp+IBP0iIQ0Sac0dLUpQ4EX",
-	"+EoMF3tPuMZ2fOEBaRH3C+yug9e51FbSeHf+5vsmXt+YcdGa0Q+kyCsaCsgU1c02Ccc8MUzpkCimjeIR",
-	"9IqCxECk2ijljMpSqmVElVrYVXb8nXQCziUjh8LJklLSJ13LIV1A5jlrT9okPLk8PTn68e33b8KAhDNm",
-	"LOxzETbbZEBnjCCriBURKRsKqh3MFwv82iIC09Sc+vnSUsINg2O+irD4OnJLa7lQy4VHMkhJA0C7+RRh",
-	"kGf/P8ICZQ1+l/QPyQslvb8im7TcPMNMGVcVlQaN1gGkQzSHIr9XfgPU129K2af5VzNGNTTIS9gHjJA/",
-	"MJXQFIlRZ4wKSFJtFFkL8FMLu68LpyXP/qBY8pdB02KAV4HSYvit1A35lTWM1jD6+Z0yFfVPZi53S9BK",
-	"qYGK6kdKE6VmayxuUpGpTGJNKJkoCv2GoCUmckRoBt3hkdDA/lrKZkBmUmOtsjDJYiiwoDJG/aNLokxp",
-	"qUhKJ1xQ5Ak4NWzmlFnHZTvmTLk7N3gcQFAgWCLDGwrs/NUMXEJOHg13oNC1Rggm42Iq0ISZK1yEsE16",
-	"LmtKF/y5dkysTvcZZYQmWhKHRJqEaaZSqRkyUMwVN643PlAeEyXnJHTL3E6wgN/9wpvoQ8Fjzx260Vd7",
-	"5d/UFuaC36YLxxUVYUta5buhsZg0fj696vV8dzSYYDMgqOobxaiZ4Tpcw4+RBRBoCbskliCc0syQq59P",
-	"yZQptonywD3eo4ylpXLzN50OEJbm5eeVxfBVB6tYiH0g+t7b4cJj2Gh7L0qC6t7VAA+pfXuPtwVI6QTI",
-	"b/1prMlQ/zpkqGtN5PwmWKXxsbhVgvMcuf/zz2CTC0QsiOYTweIWd4Sb9kaRI3J2ENFdQ3du2qSHfO1A",
-	"A+rRC38YDkVDyDVg9S5nJeeVGIb00e5kvJDK6O7+BH3x4LnHfuygHztq9bqQ89X1yr+QfuhPuzvF7tRX",
-	"I8mqWrj/B4//RGBJGCYDruTqO95MbA4hiz7npOFUQ8awScZh521AqFgAO3uiGTnsHDarcQYHq0zlOIGv",
-	"ChRZUYW2yP7T+IqaaZXsr2gthkN98af16c3KauH9MicNN8zaScuTQ+A46E0ivNL6WjpeASmOVAOtGIX2",
-	"RrN88rpLp8ydvUOr06PBMhS5xdL1bQ8zMAjGWYLWkTNioIXLuhEDl/zh/rqzdpi7358hcGDYnxlFhcZE",
-	"et/uhsa6ZJhsyNP61JMdPG4O+SZpX7Ux9Bksl+2xZniHNTTW0LgTNF4KtpP+YY+9K3beAoQhYFSYA+KK",
-	"6hFavAl30UCGIszbvDjyQfe3TwkSE/AIjaiGKu4uoUQbmjB08vj6gc6PQxH+2r8enF5e3B1fXrw/Oz2+",
-	"QZ+Qa4Tje3e1SQ/9SAAmyAAeObh1hWBSsLJqZCHbge8SNScwAEFirIsx5y1VOEti9JRVAe0t3ORZtKgX",
-	"M+KuYCN8Zqf/jvDnfZffKAx2dnC6H0sxTnhkaovx27MYfT/Jj7YY952quymo8MlW4wWSJWLsYSmCMBSl",
-	"EMLjrvSfvD7+0armV+iThofe3SONL7JW9Grs2A07fptKPKdQNe8sq11Vv2o2iE/FCq8p8hmWhqJq2B0K",
-	"+DGkwE0oF7mW5hr/M+1q9XFgwVgM9UeIOY3DN2+ansTR2ZZADG8gzjkUB52OOzx4bbWnC66orlmy37gz",
-	"24PZfKF6Gkz0VTI0yhPYprHBQge+uandRk5V/vagrdbFvqUaTkAb6vs2l3x+DqOerpXt/2Fvdveyjv2u",
-	"/W/RpBimjxkjQjrkrUZExR7kfbXv/xq+eh5MDFzH1ZRC0aHz1bmF2a3VapbBldu9cxWxBXyU2oFW48CO",
-	"OIAbxgHBd3q3wz/l+8jftI1ryx7Rg78R9IcP6JiRn6kaSVVKgSJ2n+sSb1YDHE8BmTA5UTSd8ohkQCk1",
-	"YomcY1oTVDQHBJnzpasVpwgJC0ZVQNKpdJRNY/qBiGw2goZDrIVdzeNYMa3tMIPBReDZQIYCNa7AVQ2T",
-	"NKFY7+Q7muc3AuquiAXkgU15lHh2KPtmyzllAbm9PtMBtAstDTricsaM4hH8LJ1KaLAxZsreUweEWn0R",
-	"Sln+9iNcgs+YCf5/s6X7N5EY1ucTF1WHUMqxSFlAdEpFgLX6WBgoxr5WD2jPXE+d1L2KNgnhjYTQ2hWK",
-	"Q5zqCg5JJECB1D171SY6LbKRTetCDgXy2nL71h9k8sDiI6LYJEuoIuxDaheJS6ED4jrWuhJMeA9ijTsN",
-	"EusSbnXjUl4z7FFq6P7F5c3pcT9sQtskmiS44opF2PrATtxlTUNxI5Z5jpiIpkBD1p7FVmZs5tYKHLEW",
-	"cGxRFDwbsqlXOsYCvcyWvOgTOGZXU/5SiS1T/joq9pTjo+1AdlJO0YQi1DrPpc6f/vIlq5WAJFXSYLsx",
-	"J1G4QD3PYo9jdisL2ylfkbNIMLVZzuIpgpZojlPxaspDEksHmF4yOOGKZRxAGVFIYBcogn51Xm4AuWWW",
-	"po7hEe41UjS6t5p5I/yPi955/z/DgIT/cfXz5QX8s91uN0vk5WMugGyWNDSICJBvjj9riLhONdFMmGYu",
-	"c0ghcpDYBZUDC9J+ko/xHAZDsTMYr5S2lBbvI2D6Gt7SNwnT+Gg7wDTuVE8LhBQl1EDfwPzd1cBdA/dX",
-	"YBLBbv007IYGpxvjVC7M5AJMWI0NnSclNOgx1GRQC0Md0AnCwG6RCtTdNjleq2qpDEjdwizWfBlV6UR2",
-	"6KXWdY9yR0hsi1Z9K67vkJOkqhXeSMqEUVHViPCYatbiQjOhOVCawMMDczKL0ZmujVsJsOyyBLtjbEqR",
-	"cqX8j3Uj/KbKQ+zr3j0EB1u0rgj5hhw/2D+5Cufyb5aQzu4V3AYlHMO/V5Bsf8YebTLoy+SInAvvU8YU",
-	"lirOvMWVkmOesL0XPgvbVJYUp1F3DfzKK5vy3Zfm+2p1N29MADwuRWfz+8RcpwldOGHbtxInAOGMXflQ",
-	"PlurREhDNEvGLY2L0t6QEre85Z/fQHCJdzjGK/Wf2+XE+QS3r+Xk1THPr7CFHB6G5RO9GRmW5dy2uqQT",
-	"BqotNUVCBwQGGqVaAF+XgSUORll9VRu6QGY+YDe3X2vn53buZWi87bj8dGYxBKKiro39iJE4HzomjcPO",
-	"jxscxv4iexyfsZDp8+JE+Vnti6lTYWtF+AmoAEdnvYzK7ykX7qxUEypV3EvhUg1GC8Krldqv+rh9k0es",
-	"PjEvaDr+xMxjp2iDst2z51L72hdfZQKeLif4nOvLeSdczL8Qh22Sn2LkGMS4KshUmiSuXIWrQriSa6u2",
-	"+xzMTDMSXt06vsZC5O9b5T7cXNLy6af7+XV+WMxiel+B1l9L8tqo+GrVB2dV5JlSHrkQsnYyLABlIJab",
-	"VTGV5yjnCuxI38Kaq6RGPPP1eKCMaOxFJNjc+SZcjyJqiBQR292umMlHbYoBajfXGCH4ojBwwIydVo19",
-	"NfbV2Pcs2FdAxMbyPQeALmK4CfZcsfPGsMGv+H1AIjmbccwYGGU8iYnhM+aBTmUC2KRHXFC1CHLyeV9K",
-	"DZdxTXpXp6R0/0oTzY34klEHN8RjoPAxz/1X6t3zDtaiFGsv7THXzKe0ySSP2H7MI2wfse/V/o277rxM",
-	"Flkqa1faBETCVTRJFsgFKYW3SKoi7uQSk3Ltvv9uKPzQGBcAjkhkXtxULXriZz3wk97CwHhp55QPA4Qo",
-	"XPsJbgqBe+1kt/1bzAl/99WFwFcXdfdweG4x1hHxv2YpBETDV8KAbjPlm6OERQA9j9SXDgxVRhOaq+5j",
-	"SOgR0mDuPLR7pmkYkHAK/02VnCimtfs39iIPu5iuaW8DaXhDYdgsTawpAt2Cwp/6zpuxioX+Oh02rUnA",
-	"jUac83dyuZpekh60hyKko5FiDxxucJfKhEeLojU3CT03Y9gkMYt4zDSZyjmJJVQ1KJkZl3b6wA1NEArn",
-	"ihvDhL17JIUdDe/O45DMMg0miAVazzTiF798se7mhVzwO4A9IDShmtChyGsn2mSAn3NBrqQ2E8UGfz87",
-	"IlQsIAuRRxSqCrjIPDEKvp3NzJKriPJCEdzVYV6Fa3J1EtuMG2t6+gWsQ7m15fH5ejxYcCW0QOgKYN6m",
-	"I+4Q67WfL8FEHts17IOB3uwWWbyO6OtOgcYWz2OzvYFqsgJWas7JOsbzxXFOrulAlSrQxsRAf27yokSn",
-	"fEDFipkyODwibpOekLk59V2eHGElvWKIk/YXQhpfA1Zh4L/gmeq8moz9SuRrfXS/JE7EXU7tTvJxn2Yx",
-	"l5vrz7BtaEqV2R9LNWvF1FBXZmaV+hB+HpIxT3wrUykM5QJ6dYsYy7I0keOhCIHbNVJ8xHrwq2bu7fNo",
-	"kDMqYhUY5ltxMQGCxfzXcV6ENhS5OZF3UF5YHJlidbJgVLVmXGuiU5YkUK4mx9A2ShDD1Mw3FFcKKkGC",
-	"orOGHy41jt1RuPhL7BqH0zRlIs5P+w0Wt2s6y52XAUlp5mrroJkm/xcbCih2buIDwurlq1AasuRjgoK3",
-	"KvOltzwBWNOXid9U7IGPwEOY4KuUuRVTgCXbEZEJHRvXbBLfdVBUvPmtsP7q6hhQbYl9mrS5fGDKLg6+",
-	"4p2kzE/UsDldvICwwRPj5I3d8A5lVoRNsPehNZLxogV4v3e0h9ftKIMiOZtREetHxJC7BFxD4LZP5T0T",
-	"xH1sIX+smKsoawz3hP2/96jtBWS4N5HESCD8wL91pKiBNoLUDPeCoRjuZSKW+CUQJo1odI9/cqGZMq7f",
-	"KWEf6Aw/R3jPn8r/VmeztU+1kelQrH5IH6DEgA33ml2cO3Cec1SEaf54XJPDN29IeHvxy8Xlbxd3x5fn",
-	"572Lk7BNQnvjEAWNxlZTbm27JLT3D3PRownP85hx46BYi6hS3JnBdjK+R6t3HDp2Dj0UlTKvCzx9mWZx",
-	"DpyG3vtGXrgaThIGxM42IPnyYrkFfWCVRdeZyEc6xoX40tITVuf3dUq3/BD5mm5uSMxreuJakn1bdd+Z",
-	"IJSAJPJb/qOtJo+pmyXWcSL1im8Rem+0ABbh8M2pipHhqdwwFiNIVJNzqu5ja6g0KJkyCnZQytRQOLnm",
-	"rCD2weA9qCbaqCwywHX074PLCzJaeCFIGj7PDP900RgfQwoIm6VmMRRSMNffFj7A228QCGSjPPDLE5f8",
-	"PENx2PmRhCenxze9m9PLi7v3pxe9s9P/07dirORZ9eEzEA1WbAWk7G6tEBTv3WjP6x56QWnhJ/y64sLP",
-	"YpvAWH+Z3kluX1YtJWop8Y3ROsFuz6H4o2UE8IdslA+orOXETQ2LeUDSqlgkJ4JbfZolms2nTLGm41XK",
-	"ncXk17IY04QLzWNGuBkKsH7mxMIa8CuiqbFuEK0YQBvNnHa73cRmsM7nwcVQSBUz1XUi5IMhI2bmDDlb",
-	"Z9ZaweQuyIsVsVMz3dy/06SchUAwCwElWByzeCjcs0aZUkzks26TtX4rHo+W+q5gP0rIitZ0flRuujIU",
-	"jnj2R1LRcaURxsxQnui2G/nOj9fc1I1l2e4ZipLhU1hzGhNFQKhSZxDlOndjRShe9W4H/ZOwuSxFYe54",
-	"czf62g8LadpskzCd8juaMGV0CFlqep1lz/fd9Itu55vz7vqVnUJMhiRc3LPY07Hv4Iy8Qe6cL1P82sl9",
-	"zX7IZfItdyxrOVzL4W9JDq86HlfYuLaJ4jw57lFam1HGE9PiwmXt+d+smiFLcW0uStE3kINFHAslaJHC",
-	"B+3gc8E6zDqdt5GgMwb/YsO9wvUSx3prHvFN/kyfA6Py0bbBVP6wNc/OcyTLf8qhuQDXAch22HGmtGMe",
-	"PzkzNpNq8Vi21DWbyQfm69XweujvuZTYSRo0SYiZgjM+Z7B2nTRB8xll47FVQuQY3NVcOZeMzmmhUVMS",
-	"pRaijRCuaeOobaaoZnHY9CqMtkdKlFqHtslxKbuUzCyQTlhB6eNm78h+Fm1yGrNZKs0G5aZvxwON+xyX",
-	"6SUrTIphYNhHtYSf5ZzMqCi/Dk3mDOhU7duK6yP5FYtAeP+o6C0fEft22WzEIEF6JLNyWvtT0rfyQxr4",
-	"LG7MOV/K08ah0T05n/IELeNxQickHNHonom4Ddfc4SYMhwJidJAPD/Yg+D2hnF/ExJ5d+++5VPfwbJDl",
-	"4G/ZPCJ6KgG51Ay4fHPbqmFkyiPtOHYMN5zpYrrwyYKwD0bRyEgVENjLLhPtnsVdX0vLtCHfd4p6nsD3",
-	"XiJvOoQbNkOufGs1NbFzQDbD6TTSgsMfckIxD11LPINzqWJ9NBTQzSAgCRWTjE5YQNCsJAl7YEnXeU9z",
-	"KnoHbLEzMhMpJm40WPIAbxsMhU4Zvbcrp6hh2DzABUHdhaUMGM3/xcAMRFYkMJhFliRkxMZSuTfIlTZD",
-	"UdpK9j4b2iu/Avht0TqcKKjx7Wvu+fapyLasw6Q8ZQkXrDXfrPXfphNFY6aJkYSS39hoIKN7ZvA8ISc5",
-	"JVECXefgxGnSuDo+P/iBHPxA7n/+F5lJIQNCsa3vD4cYZ5FqKLCSk4wV9NUNOx86ByH5X2TEJy0mYk4F",
-	"0Xb/iYi5LiPkf1nFJU2Y05GmjCrHU4jdjaAhB5x8OOaa2RMWMYzquH8XiIxNN1wHdm5Iw03IzuRN6OdF",
-	"Daa3hTIzaWbucAZ3CnoDyzEJvYfRYvYi9ITvI7vNWly4YBUoclKUy24goW1ozVYjI5mQ//mv/zdXFUH7",
-	"CghTSipsHwL+tERq103EXsyrQLFNjuFdDIXX4Y6KKXLBTRiUp2znZT+B7JM2F2lmVv5s281tFdwwGIrQ",
-	"3dReA094x4X9txtexvBNysUk7BLNlN0j7MEejKPVhbJ3K8+rTaP74lYgLOyfpTyxmCWGrny2NDl/9oor",
-	"80/y60gj4miuaa8Mh8dTao7dpyF4Ypv2drgI+NqLRcG/2zOGI9g9aEaMwhWpFBP7f3hvS0+IK+2fceVT",
-	"Qe8homemViijHIAEHalIuD/X4VGpVeJQGNjc9tUPWNTKT2Tryu2kI4IIEzj7Ga5HAzokrtlYCB+GBIpj",
-	"Se5S7BI6FDOurcIREC4eaMLBx96IM2VFacnV2STsQ8pBDGJmEcZvYfcfdDp/a5PLB6aGIvz18vS4f3fe",
-	"+8fdoD8YnF5eDKB9wO2gfx2SBo2U1NofCt20o1X8JCQNKO511zVd5g5i0fLQB29LFhTVUpDw5vLy7rx3",
-	"8XtxO3AXK2AsWZ3l++veef/u3e83/UGYP86P3QLmjJREQ+sliZk5kLAL+6KYQ5VecJkyARL7ygHvtgJn",
-	"7L2GCxyUnM3ZKIeNKUi2EntJplm8qfgZbrSJ/vuw8+MP27usHaAisFLaOecmAi+7C0UUcsJPtK4i/nS/",
-	"5CMkAVbD85kaJUM+fw/VGYjek99CHh5UOlaVhEKHf9Q16OpP03LbLoc2rlxW4w4W0IhM+V+0N6rPV6WR",
-	"X1qHLo21nSQ7v7TWpr8Vomw8O+nSjqsobM8qO/uxJNYkYWNjpQC5Zyx1pHsPNMlYm4Q6ZQxTcaOEzlKQ",
-	"maTT/v5//uu/37Q7VrSg3uMKwNkHrk2ueUZTqZmwQPrALdQ3Dt+8wf53c65ZczNHX+Uhev4w4eowrxIp",
-	"/IRDjHlgCEV1yXYdsPtc+HNckH4+CYY2imc7XfZYC1KpIJ3DVErrbrmpJXYQXpLdjdAxt91RE4JzrKKU",
-	"+9rO4EsW3p65oxbi38Yhekeje290+Hf79EOkWEIXmw8OaApTaoh3mDnqGufpz90RR3isdNlFEQIjS+5c",
-	"BwNxKEItMxWxI7xFGLhzB34oMCELLwUWT2om4vPc+VLOgB5JM80Ddu2hqG7ut9TBD23d6/5Z7/cdOvkl",
-	"dAGn7CZ/ppdUJGC8V+F66X/AhLVtEJK/Su9lwHf37dWj183/6uZ/ez1UCKiPnfndvxVTV+o/GItHNLp/",
-	"DGSz2UiTLCVSkVjORUAO/ue//vt7ooDaHN2hgppM0UQwrQNCoyhT1KXCJtQwETlCTCwEBDd4Iw9WBp1O",
-	"x8K4opFhSjcDJBLzHIdklIHNlTCqDZRMTvgDE20CLINL+bhDIeeCKTKjCwwuckMadCNfR87RAUmqmkVS",
-	"xERnI3C0SuG7gbpqRAgzYrW7ewiSUu1LY65+PiXYmVUqH5zkpuD/CgDyQ+jRenl2evx7eASe8ZhGJvTi",
-	"yQuZcopruedt+B83v1/1/zMkjdBN4c43Mz0iFoZDcJCPEhndh0SxcaZLd4XCSzuBd2eXx7/0T0Ii6Mw7",
-	"j6F/bUBCmiRyXp4Q1YRb8fWOTbnD1TGzb7s6dO73U0iYNbIhtOzi506bPiJyPCYNqXKPdjOXsoedQydm",
-	"ZcxI+L7fu7m97t+dnA56787sjBuHnbeQ6aKdqHe3AI7Xak5o+z5R9XXVNO/9lv/C0nphjn5yr2es+xls",
-	"raZx1309Znotaf/aZZPIir8Up98uLZFedpODvW8lVSTFmE8ytNudM9Ci/b0FzEaoDQQhjdFhs0QvZXJm",
-	"TPsnlHkoRhNAyaFohBJCkmPKEy4mYTMgYVasY4gue258gEllgkyZYqSR0ugecgTzeKGQ5J4tAhIlMout",
-	"1BsKgHkWY1QvE8AjExZyyxNw2rl07VAgQVGesQ+GKUET9Es48U7kOH8M5LLJtXAI52uCRBA5GbDbjG3S",
-	"S1x3AKSQKbHurNHsDAWNIpYajU+KxQM4tfF4ljJg10kV00w4QQ0kNopNuDZqAYilSbiPge7HEoQGnoz4",
-	"ZaEWh9laPeF4k2tvyOTVuwkNUsaiaX7MdeACCq7xtt/zMbMKjNKkAL7tQLNIWAt2r3mkHzedsdjqnyNH",
-	"7g00UBDGcEnAi4QVEfGICqttgZ8Bvgp9knPJC9OsbsntdugiYVduUi9/HPLBtrFhu1CBnVZ9MF47WX/g",
-	"EjpbuPvSfLts2fELa1fpR8kHrpmIURZAcSlFzhwUFdCXNQ/Q2d3v43ne4ejrL4vemvmmtxJ2hZC69G3Y",
-	"bJMrf8YhJm4UZ3mlIRTLQJIZeuxubgZ3V9eXv56e9K/D7lCE/2jd3Axa/g5gaDk70U4fiinR5HHH1v3g",
-	"PU0Sq1I7Y45oa+dQQRhVCbcjCjYUViNgcZuEs/Ste2yZZjokwoKAE4SNw4PvQdeQmSHcdEk4pw/u6jSa",
-	"hYQmc3vzuVT3jsLNrvBQgIOSxAxrel0pahHi/H7ZVrfgknDBAnLY+fEHMMkuUyZ6p9WmWP7CEUZfyF3p",
-	"h/mkgKfdYfvJwQ/Lw2I18N7RHqYk7lU04nc/tW/hY38rJx/90zl9eOpPK7EVc+r2gj1MY4JVWt6jm96C",
-	"+8H+zc0gv/TPYG/5ROzw4/zS/McgI3b4JV4HD1bHjGtyuc9BLncDNfISFDHAtV0l3742itHZZgF4hlGm",
-	"FeQMA/CKFmYT15BJbQVUNM3EPSRPOP+jh0MWB+XU66HwfwREA6HcAtw5VmeESv9yjcV8KhPHkADJnlYq",
-	"WyH0HuBFHzmp4hsw5Gm6+2cHP3TBF/tvBz90Op0ukA8Iluh/OwCbdlWINVBQIU/cEdiULpNSgPUGmTcJ",
-	"ZEY2gbjAiyYQqlY26rXaEDJaWFObJva7UlwSqCRApjaqBXCzWypZL92KwkCZYtgjG+P29j2CpF5Uyj74",
-	"vpZ7zyz3NguvAA8C5jHWUqyWYrUUe5oUCxymse3kcoWj7nn4t608yMN/oa8/dO2GZqkJSSOdQk2po8ce",
-	"SwUVO85gA1lg6D3IgBkWJYWGz5g2dJZaKaPZZGbXFZ2IUsWuSgEuwqIeKcY8tuKx6SqCctckisCc3Cj3",
-	"4RYSAhi7H5gqyjrtg3+nSXiMWNuyOzM8Ir/1foWyrKH42//8138f/o3c//yvAEqzsGMrU0w2nbHWJZc/",
-	"/bR/mWY6IL+x0bn75/nV24C8P+sdw7TPD3voGs49okPBhTbWBI7Jms2LvkVPrVN2XTXbBPqlWdle1GD0",
-	"bk9OL30NRuPw4C0EHFe/H/SPLy9O8iv8DQY3N3c3p+f9y9ub0iXfdw4ftbYdR1PJ3Lb3yc3tJ/KPQwtv",
-	"5Ojr4t2xOD+RE8fS7rYPLd0FCYTSlAm7hlYNC0icoXQPchWk0ua9WfZh770YO/lNebavEj1cmsFWro2v",
-	"hme8FnHfkIhz/ntrAFTS8OxG/10UqO9GyoMNGhpyjKJOpyziNDGLECpx5Ni3zvafF1Qjuesy7/PQHop3",
-	"0kwB2ICzjWonsFtGtsBCA6GIt5C+JURlB4mcAcjzoT8WE/u1eOit7T8ZVuC65+FMh11Ck2R1RUBQ0RHE",
-	"6za1BfVrsqk67ofDYG/Ghf/zYHul3LPHLYqV2YZ6xcapy+7+olkIFrQjmpS2whNadfbiGDLxjCQHnY47",
-	"RSmUmSYJaUDe3MH//Nd//3BYctIHRGdKyUzk1CWKpQwOvU4xv82R7EAeHHB20ASC5BaDFCONiGrW4kIz",
-	"obnhDyxZNK0SfM9S18Gf9Fw230GnPK+hsEtwRChOEBSrucySGFLnIL3MPlFBBfnmjVXyjnvvbs9617/f",
-	"vb89OwubJVblSGYW26RIFpXqVi+O18HqxZK1ilFeReG61Uztjj25KHHtggouxjjmpm6MWWdjfd785Th2",
-	"O3E1SvsoMm5SxPb/sDd7tEvm8QqItTHd1BfvO9o3RxSrM6smMjXb1BZzBQBumJqt60Wg0aTUTEul/njh",
-	"Mko8o25zuInwru6pWZ/NXTMlYcN4XaCKSe0JJ5Q/RlDQB8MHUzLzTg4fjDVl9EqqFTCrVORbuGwM0C0i",
-	"KvJMyKFohPmPw2aXhC44FZIZVfcaqwz8Fc7Ecpe0Sc9NisdkIoHmzMihWA/EeSqFct3iBvrTX3EpXtoa",
-	"2SV1Ct9K4JrmrGev4pJixUOdXvXK6VW4b3J20uJ1rZ6QDYdxqT/9xpN4LiEBOWLCJAtCIyshfc3LgFEV",
-	"TcloQQw3CQvImCdWexwtiP2CP7DY5TNDh0iZxEy1yXGmtFQkpROXq7jpYBwvTXCLc2FVihOdjVAc5gBi",
-	"57jJn/B/N/kR3nQ624RtsO7oSEor0LCSHDKqsTMOLmFjTBPNmkv0L7qL1aE7+D/83Zem7SY2kjJhVODM",
-	"qn6Mb2LTEx/s9MRbamIgRrC3w4W4G162Y3F5I22DwZ7dmCB0lt5M7Zf5i+o8dr8saznRCix5bF3+fLOz",
-	"ZoDtMqhwHajKv+vmyZkU8col6wjI70bbvAgp+trOdVvkWDFqWHnfv5C/ozzEq1SBlyfw2LnGFfnyjZ26",
-	"KcRfGW0AG6AceunkboKYNTUOircfc3Y4j2mVyoX+ixXM+IRK2G3uBxyvdj/Uh2PHw4EbZuV05P1LPKXK",
-	"oxK50sTpLTMBLN0dKUwBzwgtUQNsiIi+0OnpfHZxiXQGxbX1Ka1P6W6n9FKwXcWXPSAmmla45F0nOiqg",
-	"gth5F3KLuvAmdAs1Gj9wfUE04aa9gWbx+c7oy6rTV7A2nzl2+BR8cPxy3zhO1Pr1NxXBsJZ0DiVEKpdZ",
-	"/Gka9z77YN/Jo1lfS2pFTvdQ8MYB7VzeEjuWUTYDvoJHNPY+jPqZdA7DPpj9mZvfMqDsVH2x/mi1SlGf",
-	"2t36RME+L7eMf/oJzc2DTWf0MomZNj60sXOQ4rwwOz7u5H1lvnT3vLu70XOqy/q418d9x1RI181QjncX",
-	"zJu97cBYZ0pEoEvsrXkWw72Q84TFEwaNj0hjuhgpHhMNMc6AUGtgJHLeylKimFGcPdAEInUlGkCXvqjJ",
-	"nNF7nwKQ849OqSaaPTBFE6j70Y72yaxoB99pMuXaSIXsiENRTR2LBS5I9xi5pkiaIFEtqBPhf4j/DAOo",
-	"4cGqmTDXNkIo0YXW4VjLNRTuTplmJLy6HNyQx1DU1SdXkiUNCurbL828ctOq6Wprw6qmq/0y0j31fYlt",
-	"++PVul0JE5ZouT1Xgn9Ci9wUOYX2oQ1ay8HcEfGd1NoRxhGhv5Wn5R8K/wBAXeCuxK5mpOGA1d41sCiM",
-	"LbWDAo1D0pCCYb4+pLMjhjchD0sUXdzasRRsaWCHDU3oLyeV72TWJseJ1J7CNZJCYG9vElERsUSXYWUj",
-	"J8E3A+GVhmz59T7BOzalBlenb3+/CcLh5k601rhd4/aL4fZL4bCv8fcQ4iCsMRj0m5+A0X+4f919apD6",
-	"U7FpuyntYaYOaNeG7ksHtK3wn+U7+jkO1/5IUYGBtWptCLOhrLYj2HzZNT2VSezPvb+5qy2EULuIksxd",
-	"AG3QWdUxfQfjP4tn+hnO6sGrhMdWV/abw4Wn56rVQPJCXZXguH1yFEuxCRP2GD/KvIrNLxzLtza5cuAr",
-	"5hTYUVIw595CjNkAFNf5kNi45BkDWAfPbXPscuC/UWfNl37Ua0fLjn2B8lNbuBknlG/DipjNJJbsbQyf",
-	"9YieAZWHknPNFIZ/oPgOexPmDYmWlA35wBQJy2TLrmNba67DoWjkbbPXO+c3jwg3JW4mRmY8UjKdSsGA",
-	"0DLW5OAHcv/zv8jV8fnBD9g+XAdDkSZ04dgZcUoOwYAofSrneoUsKijbQD7dMHelt4l90SweCgglsNmI",
-	"xTFkC2pmNGnMpbrPCZGbRV2xfRpga2HC7o2YNMKTy+PBXf8Ce9o00fcf9i9+Pb2+vDjvX9yEvjtRmCoZ",
-	"Z+DTCbtFb1ly2DnEsABUGuVurflUajYU4RVTroeRbl3JhEeLkEDHh9X1I42w+OPfGpol4ybwLZDw/wc9",
-	"yf8NW9XTUr9z17HeLgMFEjUy5kmSd+03bqVj74/ShDqSiOpUyhM2k0h2uJtHZ2pmyUekJditDZv14zH7",
-	"M9hTr1CauF5ruHx084UrYYfd02uQsf8HHIU/N0LHwJ0yJGuz5yVhptS2QI5JWLpfGBSHzG0u5AHt5oX7",
-	"QOyG9HoTq420H91gPTu9nYr0qbtyc5V+So1hyv7y//mPXuv/0Na/Oq0f23et//zjIDjodP78/+99DBER",
-	"bPBI68f3d4DX/ZM+UNf38enHAZ6wCwhnr3dBTwwt2kX4ok/JqxgLz3TCelApyyN8A75mFYvNtx01+89N",
-	"h+tUGKZczanPvHIEhRrkFtlFbFUeoMGcTiZM3Z6+LEK7YcjtaY3T23ZRsVabt8o+vuL9P+x53obKOkAQ",
-	"Rt44PvN5GSHcylF07ysWy2gjLlejr4z07sAL//v8uAvPu5+Kj6CufhHIdpeniVXZa3D/ysF9CY4B23T1",
-	"qcUuUptNL5fN9KbTIfMpT5hvzgLKucqsjXI8ZdE9MBhhDxcmoupz+TOO9YIZhG6Ejd2bcNpcE5rwh4/f",
-	"k18hep/xBybsw6dKjsrC3m0A3A0zZhR/ROJfKTljZsoyjY0Z2IdUamByIwhcbXIhDaEkzUYJjwgTcSq5",
-	"MEforgvP+zfXp8eDu5vLX/oXIdEMDeChtYZpypSzrbEHbNhzvijYCUfkHTgoCJqHZbuwu3L33snJtbu5",
-	"eyBrDA+FU0qgwxA1RDMrHKBDujZMME+iAblRXBMlM8PKfWLdOIJxaxUHWD8/FO5ZZWY0j2GXOfsZ+w+X",
-	"+sxyUfq28oicuxewm9bzMWDtRvhEN+LzpK0pJdVjns/V/QItR0yeveZyQEjMocUkiahSC6jOKgTH55no",
-	"ebHNSMy1d7r46Tu/y78BL0vYzNVjKVY2LZDz2kdxe6pR2kyevWFlUZrtrxWSSmAyy7d9JSzJsWLp/sPB",
-	"vm/wvD9O4LpNkQTk+IJm0Q9c85GVW2XKv6DUKrqcJ2tPFXq5wv4NnYQkkg/I7o+tp4dCMXtDa+Is05PZ",
-	"UXjCzYIk7IEVrUjdTbuE5tvVRS5m1ERTLiZDEZ6OWxdSsNa5/SgkE2slve0cVnmvLu1S9N3k38MqVCu5",
-	"2NejUHOXxniUkahSl33+bKvyk3ApcoxxiVcvpCHAqO+y5P7ajbA50crPTK+0c7E7Y33L/UoTHlOD5Noo",
-	"P5jOEigVfQSe/wz23lYlfFw4flpM7I2J5iJC5csOX0bv512W99hlaNOq+D3MNZnRxMp8ALqr3vWgf9e/",
-	"vr68Dps+Od1tfcLFg10b0ghPL37tnZ2e3B1fXtz0/3HjsesZRQo8x08Q9ksAtTfwtUC3e5poMmeKYR8r",
-	"6PmvmJ9uuxT/+nxTu8nd2TO6QH1k5EjXjXSbwXkftZ5LhYs/GPx2eX1yd/xz7+Kn/t11/++3p9f9k1w0",
-	"vMIz+H0ykvHCbhYjJUmsBNldWsFYlVl7n/dR/CNYsfzvg8uLdikq+BlnIiWZUWHVUykWM5npMkL5UhNr",
-	"2cSxsnp+I7zu3fTvzk7PT2/u3p/1frrr/9o7u+tdXF78fn55O7i76l/fnZ9e3N70w2YX6k4WjgUqvLZ/",
-	"tHr2D6tHR1LEqyBYumRbZym4FK/E3lK7KB6wKJvDo59v4UsxVr9KCTUuDr+TLgTDPE/YNfhjhRDh/XX/",
-	"ioyy5L60G0paFChO2GIi3zdLzSZ++P77tz88pmPt/3HPFn9u1rQuUybeM2oyxcg1m0nDSCHTyZWLsbYJ",
-	"rK+GEiCY9Hea6ClN885HMfbHhY16cXlz9/7y9uIkRKsrvOld/9S/Ob346e6X/u9356eDwenFT2FA1gRK",
-	"QJZEETnsdJo7aVE7eQrv2WJXGuUdqB2/PbWqGHWQQfR2u271MopMMZEt6kwxEYI9jqGfMOCo014Cr83s",
-	"oPlUbMhaw/kcGs4zmvrwDBYRCp/y+jNcOLL2zQZmrXnVmleteX3zmpfmYpKga+jTFbCUCZrytl/JjWwv",
-	"0O7+6pS8bXfab/NIDyadMfXAFHlAXwTTrsuXxwTIx9MmIFS7A1Xhgna3t99/aqjGqTxy9E8Wbaxo84/z",
-	"ydwtX6EL9MbiBjx8sSz+5VTH6/wuWVBMeHjqLqGazBU3hgkfSFcMYjhSLUgjdLdfGiZsPrZPfu+dnz1t",
-	"n/ip1/vkk/eJW/yKfQK9tDZuEBeyvZLaTBQb/P0sINcs5mCMBZhHWpD+B+TvsaLCBNi5dsqA0ZKu9gIg",
-	"ERUuxtYm33fe4m2KIawijYNwTWI5F12MKkPoDpvCHpGYTRSNWRzir11Abijy1rxFiJk0cFpH5J4tQFFE",
-	"Pg00KKfUkHvGUsj542LSxXynph98Q2boNSzbCxpKdgAuNthG/RytrYFZflaMIn5CAeDn3PRvP89q9QxJ",
-	"GNXQT7+8Vvn2gm4rJZbV9rOeyXxuj4fUIX9p40G89i1cnjuB7hqGfdHkuWt2IqM6b277PjmBN1EB0vPN",
-	"mRa3KQAhtCqj5Dc2GsjonrkYNxcTUBGQDUCTiloGZfcgn/lyhtBlxrM4DIYidBxA4RqlRJk6ovylFNAL",
-	"3SxSLibYFZ1pu2/h39J+NhSOIqKLdnDCgakAEjrCf0oON0wYfWClO5duivl+8M82eYelHtoKFWv+aWaG",
-	"goqVnJCQoKVDrDQsFikgGm3xcg0BieSM6bzBdzhgUSv/Rcs7Ko8IWgVBRZqJH6yBjZcUi6FMRBu60ERm",
-	"kHt1e32GHs1ETnRzKJzzKIT7hASapZDc09gmPQJVE2JipaMPlOF8IX+EZLgPSJRI7SrjNEx5KEByHnQ6",
-	"f+tirUtEUxpxsyAHnYO3wF7LhWHKSs0xusHsNweV/tCUiWu3Y7Z1w+mVFjUoak50Nsp3oVso9+6ce2dT",
-	"uxm40aaA9GHnxx+2Z1ceoH9tJcl0zjHA7j0zxSHyE607r3x6KuOjWqu1LnBXFatfgkL/JRrIXu9pKZnY",
-	"1w2W95+7me12XLB9q3asnccE+3ujpya3hiChKBe0e8FeppK9o719qPl0s1xn+8FMusA+G2oAAXSZjgkX",
-	"mAXnc79mPtcq3+xONVjv62TnuKbgu3owZTUbUAjLOkLpriBS1u95zSZcG+U0ikROuAgcuCg2VkxPXWve",
-	"Bxm5i+wU7tlCkwZWztktjPafL1PJKqd/C3V5So65z+e2L4bMqKATBkvtbmg/1kt3hE8qbnmMOXpYU+aW",
-	"01EGNMLlEuOl+y0XGVavNI1nXJCY6ulIUnAx49Paj/dTKlhihSYlEY2mLCZuSwckpjxZ+NcakIQ/sKEo",
-	"SJCQVjBJrMZpNV6cNoXrPHMPnIEuLg+Ml78i0uDiwZf+BUORO8CtqDWwyZJ76PFlvycpUzNqjycBrhN4",
-	"fU6uN7t5/tGU6mkrmlIuXMN1YzfCUCw9MXzesiLLPranJUTiYdI4HvxqpZNVOLBL/ANTfOwU+jb5lTNI",
-	"cJzRBZyI7lDAXbWdapfYw+zc+pgfN5aK6MyKH7gKxZHfXfajFryAijfn+1iv0CmubzJ8qvvR8s6Fe9+P",
-	"qraafc0Q8VEyWb4J7ICK+8DnFbfysVBwCa6+3/KNx3hhC6KsFQMsfV810LLPsZQUSZMWIC5MAcl2/NDr",
-	"g226/cBu/CxhMXmgilNhyJzxydTkr3Lzw+z/Yf/3JxhxcIuW+83SwGvfVkxit+CynYqPXi8Ngc7XimdD",
-	"x4VVCyDCB1lKRnqHhl3JmEdm6aVheWD57lizvH73K2pA8/XpT+4GKX6sEVjsvpjRxNUYk0bMZnKiaDoF",
-	"XLEGZcJmOiAz2PIeESC0NOEMZE9kB7F4kTiNk450EzObJ9B6Xfvc4zZxOhtHBVLOBVPf6cCqiPD+vtP2",
-	"gNOhwF5grlnJRFFhurkLmcZQyIElHWmmUqmx+SLXCCwQD3WP2bbXh82lw+1XoGLNTphhRcq0YjGinIVT",
-	"q6uB4UJQdi4JWb+2U770atIp3wD86+qIvcd8eWvmakkFUiRcAAYxUJsI+2AUztVXKHExwfeh+Ywn1Kot",
-	"QYFYLUCskqNqliWGt7Rh6VAoRrUUXEzQ0zbJqIqhB8IsRYD3z4u7ImlRHnah2Lv0SXsWLy978dXen//5",
-	"5/8XAAD//w==",
+	"7P3rdiM3sigIvwoWz/6WqT4plerm3Vatvc4nSyqX2lUlHUlV7j5WHSaYGSTRSgJsACmJ9tRa8w7zIvMA",
+	"829eYJ5hnmQWAkDeiGQmKdnt3kf9w11K4hIIBAIRgbj8OkjEfCE4cK0GB78OZkBTkPjPC6rhPZszjf8x",
+	"X1JQiWQLzQQfHAwu4B85KK0IzTJxBylhnOgZkDvGU3G3N4gGKpnBnJqeermAwcGAcQ1TkIOvX6Ny+AuY",
+	"U8YZn66ZIoOJ3n58BQHwLyERPFUk55pllYGJNO1V9/ig5fJwokG2j60FuaNMkzFMhAQiTRfGp51jX11d",
+	"vqVZNqbJzergsZY5xORuBpxQToDKjIEkCyluWQqSTCjLICWUp0TPmCKCA9FC3BBxC7I+NfB8Pjj4eWBG",
+	"HESDCc0UDL5EHiSlpdkWB9G5m2AVoqsZELUASGYlFHpGtfkrzRNIEb00T5kILr0+z2fBEghPcmt+IrmC",
+	"dP04X6PBgko6B+1o+SiXSgQgP1vQf+RAEvyZTKSYk3gOmqZU070FnTJOTcs9Dvd6ZFvFRExwPQsJt0zk",
+	"iizoFAw8zIz4jxzkchANOJ0bkGyfGrBzev8e+FTPBgevn78IIfttRqc/wvKcmjYhPEwyOiU3sIxI/GtC",
+	"NUyFXH7d+1VxegMjM/PXuABoYUYp4DE9B9FAwj9yJiEdHJitb4Hu+Yv9aDBnvPg7BOtp6sEMzMbStXNN",
+	"hJxTPTgY5Dm2XB29hfWc0ykQxX5pRXuG/apzpTCheaYHB6/Noug9mxvSf7Fvl2j/KhdYPYwfQCk6hbUL",
+	"nds2owcv+IrKKWjG1+9/zplGGjRHWrIUCF0sMgbIcYbUnBBJWErGS+LWvdNCD9rPN7qBZV/CePH62y7C",
+	"+GqGUgvBFeAB/J6mjpmbvxLBNXD8JwKe4Cl79ndlVvhrZdJ/kzAZHAz+y7Pylnpmf1XPTqQU8oTfQiYW",
+	"YKdcxZS0kxKmyJxmBv+QHhC15JreR4SSOyn4lBjoI8NMc37DxR0nEwZZan6fM6UYn5KxSJcR0XCvrzmy",
+	"NqYIF5rc0oyl5NPV290/k6FBbUSQFCPiblIigaYR+cvl2UccZMeMin+J8d8h0eSO6Rmh1zzNLSLAHGwi",
+	"JOGgNKQkBVhYfsrJt69IBreQKTOIgSuD3Vua5ZDaWUnB9ciU3QK/5nNz72BfwRPYG3yNBkeCTzKW/JM2",
+	"InGzK7twQ8RJLiVwTZQ2qx9SUqACl6lpBuQWpGKC7+AK3go5ZmkK/PddQkKzDOQ3ikiRAUkFWBJA8cdd",
+	"tQuQOH1kNtCsTYsb4IZYkCOZm1AQShZUqTshU5LMKJ8CGcbnh5eXP51dHI+O3h1+/OFkdHHy3z+dXpwc",
+	"x3bFP1ANd3R5xeYg8t9554orPWWpXTBXd4a/cKLZHIql+h32zZSmUhNmBETbwWw44yQ2azu5vBpdnX44",
+	"Oft0Nbo8OTr7eHwZk2HsPvlVCw6/71rtdsE9w6M3zjVJKCdckEzwKUgyttIHGcL9wrDJiEi4FTeQGiTQ",
+	"zJz1JbawC3hnecCVEO8Nn/3nnDjPiOA+AUgND/mRfU+G8buTw+OTi8vR1dnZ6P3hxQ8nDusfhX4rcp7+",
+	"ftB+FETlycxI3iKXCZChYX+GuzLFxpnZFsso8ABaKM8mEha/FX5x8B+Ag6QZQr8Vjks4H/vc9oYPzO2A",
+	"MxTH0gyXgYbO4/jG6iuEGh2HxKjv7KLCExNlFRwjVFQ1xrJJ2wpc62cV7QlBxxV9ksxspbCq4D9nJ61A",
+	"5DZSkT+XG3kLMhM0hfSfxH6Z0VXpLWUZNWdCSAK35s6/E/LG/jzO1fJNc6foUlldUQu7oY+3aed0aTDy",
+	"z2VvRqgqtstwCaMX2OsW9+1cIq0y0/Utqsa/N5yOqdm7PjVyWwIIqRNqiJHF0XwSn052P1CdzGIE/RLk",
+	"LUvgU7nrvx/ohySFBfAUeLIkHCB1sou7+2u06DlFRjVIhPyfIqg8qgDyhjB9zed0ae58szwG6VpWSC61",
+	"BDpXhEogcA/zhX68k3YlxAfKl94e9vvh9cKI5HiY3BmzppeHryoa/HW3MNHtFnr+2u51g2RjiJoZsdcw",
+	"ZY+VoZzFsOcwpjXi7hOnuZ4JyX75PbnMB6ujRoRxVEcj4qRTc0d4+TSRkALXjGbNW/unn37aPcz1zPxq",
+	"lK6wyYGWLQzLQuBQMMsVdBjjEDELKRJQyrCLE66ZXv7T7AB3kGW71hKAEv4tE4ZxKUKJzA0zi8GMuIc2",
+	"gBiZs71Y8AOyt09c5YuFkBrSD5AyeoVL/qfdfjNqgD+yk+8aYBrqaEVZTRJY2IvxN5C2NgLdSVpoNUFr",
+	"NZowduqiFxnGny5OrY5y9vEHVFG+empD8j0cjyXcMgT3XGQsWQZM5knGOEtoFh+Q68Hr/X0yn5LzM/L9",
+	"6fH1ICLXg+/PyfNX+8++2yfz+bvp9cAQwf2C8hTSapfxksxFrmdE37EESEpZtrweGPL3lnQ/kfnkBggY",
+	"1KPBIe7DKb9lGiGvGMdoaoUVmp1Ls4OagRocoG0+Giwqn34deDtCzbZYfIxWTM1rbXbRALXfzW19Vavh",
+	"z26QqASjXL61eOHy0znjyDjPXbPtEDAXKdQeMmC+EJKiKdgCsoL8aHC/a5rv3lKJZ9v0Q1A+iBSuKgOU",
+	"H+1IzZXi5K2r+7RIqYZPCmTfpc0Zr3593lzsJM+ykbXbrnBoyeZzSI0gNrEGilcvXuxYE5s52VJk5jJg",
+	"3GvUllo041Mjl0qaaJB4MVS3fn8/QCRMjWii2S1UeP1YiAwoR1pYxQZffqZZHoD6kC+tKRRtmG9QVDPd",
+	"yTxXmkycjRsfO8xnAx7PMycIa5mDGX3BfgQ88nVkJRKohnREde1wmD3Z1WwOg8DS7LWp1vWpzx9CT9rD",
+	"0B8NMqr0yOzUgybzxLDyw0LChN2Hb/JFPs5Y4qRj95aFb0moICZiypkCwlB6XRnYiRMPgloKq8isu0ku",
+	"TJvmgUNU4pqLFbrRoup+1zaygeraCoJnF+npyI62SlZ0wfClpAN8R5Vfo4FrvLoNdzORIeL3yOVM3HEi",
+	"eLa0b9xMEf948oYoLaTZDsLto/d67mtfcTyUnQss7uqVhaZU036r9LgyBwgtLB29PuaZN8VEA//Y2kkP",
+	"Dh8fQFPTT+WJEScrvN8QW7negiNFA0OWStP5oi8jaKDUTxVZnPhVVmCvztGO8vdM6W58Mw1z1Z+83FxU",
+	"Srp82oH2HchTJt66mUtx4Y7emlEWLwfRQCxyM8MimYcFtjxl+oRrGbhrzH1oxeSVbjTRQo6Mopmt+T18",
+	"aXQyUtvZs9OVn1PQlGWqXe6oDVsiqwEN4/rbV4PVp/FowBbBeUWCL3qb3b1OK3CoCPxsrWidv2uniq20",
+	"qNDrKoXmCuSITp0CtJ4acW+qa6zsYn3DazsUeTJpAltfXFSh9gpOENk1OMv9bSN4fXJvdNTH4jnlAfhd",
+	"+U5lJf+yrKcK/6qkOqOMj2ZA09GMqlmQeCttep9O20dpqvMqqgZoIxpEg7EMK0imq8h5wO3G7D4DhZZq",
+	"s/Z4Lzhx5o15qz+tPeUN1Neov7aYJj6iFRz6JXhgWjfmvZg+5r38Tzoj//J3s/4Mkk2c0Sl0RCC5seJ4",
+	"mCJdA0OPPU7GhEmlR5b+285Ty+VbGaV2YutgvYN7Yn6x6hXVBAxN7JELSIRMjTAvcq1Yap+BDJbGVIGR",
+	"8J3bJvADQu17yjW/reDGqsZKsywjEmgyq4zvPWqoxskjcjdjyYykoCHRRqWYi1uKdgB6zRPBFVMauCYS",
+	"7iTT4HVBDneg7JAM1N41D13XFVa0qtoYjYswrmniIRvuuzfIGRhlRhEuOOz03C4JVLWIV5aXhQ0RVSr1",
+	"PM8T0ioNFNOUa6tucS/CfaA2tXIOnnhGG8/4Ps9uPimQh8nD8V4f6wJUnukn1PdE/XZm21Jh8kIJmhSp",
+	"BhRrK3/YR3MrQX8Jqg2eNzQjBwynta/qyCaN5PyNQid0TaRjtDOmtLAeEVVTedDu2d9q5cR0lqqa4NBp",
+	"E5zT+1Pb+LlzS/Z/NmSJaJBz9o8c3M9oCW3sc6FrFKD02Usk/TXq7cN3y8ygestTHr7yUDZlKpXP59Tq",
+	"5GH6C0mhjcta3JE55ei3JxUBbsgGr1IkHCtzViRdj742jPtFlsCtQ30b0hP3shHw6TInlpjfyRhmjKfW",
+	"SVbnighzv1p331jcxGQYX568fxtHJP700TqWHps/Tj9efnr79vTo9OTj1ej85OLD6eXl6dnHS/Pbx7Or",
+	"0duzTx+x4fvDy6vR5afzk4vD4w+nH+OI7O3t7ez1sU04j/iwKr6ik4gbg64btljYy7lw8I0GXOjRBP0R",
+	"PbPq96RjEHyJE52Zwcs/L4tpym9vKxOWXwtPyOpHy+2/lKe8n2N/lVR8xwITkd3uEmshijmiyQyOMqDy",
+	"YfddOc7TXddx11VRtc09h8S4oKFwpjOeLa2pv2hEhrA33SPxzXhPAZXJzBxBmI8hjXfeEJplLuZrrIDj",
+	"68yCag3SjPY/f6a7v+zvfrc32v3y6/Po21df/y2InrUrDDMiVBugn9FhRYO3XVtRe2odVqiGbd+/HQKa",
+	"2P0hE2MMjiFxgd6DG1jGEWng+OBPceP6f7m/v9mLt4eie5lB5XaS0al/U1pVcKyL4JowMAm3DL0IrTeo",
+	"BHTeIBIyQTEEsZeW1VhSAVMJQa/VPQJnqiHriTWtZU3v6RKkuZbUKsLHSw1qS9OG0/237W3WonpaKeGW",
+	"oeDUt/2M6ZF0XmruV57Px8WPfcfJDOqqIkj2fBANshdBuXXOlIK+IxcMR62TSjvPwUc/jN3fEPNW0HO5",
+	"Deqza3foKlbnxquguJXuGrCt0N4G+7ABahurqEPfCmsLiIiD/ppI87itqCIhFHdB9QjcsoDmiU2GkY0a",
+	"6cOczFx84uiRve043D3ukA3krYDdmLIFXfrIuSSGzPA5vxn19HBKRZLPzfw92wPXrCD/FVGHm+4Z+wVS",
+	"4hvakDAMqkTAiJnN3CRkaEVkKy5zwQF98jGy18ZB9zrxDg3OWzlge5gBTZ2/eTHiqk9lo1OLKGfvMBtc",
+	"SBWJf+ZfYp/wwkYvhN/aFk7H7r6VFTdqrw4DyXTQh6BBUUY7rm5rVFKEH6PESjljG6HZgImTW+DB9Bzy",
+	"FuQu7iOYJirCTBbV0OmFke8NGziIScY4HFzzGNseEKdI7zm3sJjEv1577fp6cEBcUP/X+M1qnxQyTW0P",
+	"/Kdpfz3Y29u7HtTaJ45CbFP/l2ldPUbhKQSHXjAhw3MTiBQqoESk1rkAsOXBpkHOK2e7xa+i1cOQw9R7",
+	"yDWe5FANcWeRiAlhReYWe0yNyms7V0i6emk4D451h/MDpCyhmV0Met8bXUkkdJxnzhy4npQrbaOaXyF2",
+	"C1Ks4EYVamGNRpVkTk1eXdJYUp7MIB1NpJiHGYDbSmsSSCpzkTuqiB8AU5TUFLq+vkLb+MNORObyvTyq",
+	"26tPlvEQH1I/RuGpsMrw2phaNMjRNXsTXIRcgDzDK7a+CVXDKbUyaxd9PVAwrFLqk2jYKhpW0HTKF/mm",
+	"YmF5Oqo5czqNRxXCbPrad0l3a5fwiG4sTQJ6cmTZmKDOqU5mD474WH+rlAQYMA3ib28wQdh8oZfErto6",
+	"gXjZuXrLYO4rppXr2bCJPg8+iT4iISOjtG7N2ylp3uWf8VFKl8pBZfM6vfz2dUeap1LQ2fAsbx3LgPOF",
+	"qOi4CLs+moHN/9ZYqT999V3/aba03kRl2LaVJBRLQUJKUnHHyZCLaiioDQrSIDnN1M5e+MrWZrBR4xE7",
+	"Ffk4q5yq0gi3+rqXL1BxuEP9gWEMaBpOM1c7kHacII5YYqXZw4VZ7MOuy8ZgT49iHWwujK9ApMwiY5Z1",
+	"9cU+tv+KT77Qu99H09howjM2ohlIHbAgnCK9TxhIw99ybpMtOAj3NNzruPBPIwoUvqfMqMLMP4zfQEoW",
+	"VDP37NbrDj1/d3pooAk6LdgZei/x0rU3Q0nK7cp6974qu6wQgxs4Knarhseu3ff72/RcmM8pT/vbVosh",
+	"j2zPdm8PNuVChpTOcwYJKPRghHtNUikWC0jJGBKaKyCpnwGVqQVFM8t4SShxwPoMnXoG8702J8R0FE7I",
+	"eVXNYQb4mvGNQkAi92KLSeCI6V1MKCnv5Udhhmm74jGEE1K7Zpq6FB3owyk0RIbIhUxBRuTvgnG7ZPsy",
+	"0R1IhvNG5WZWMVBuxHoKyVMmCsm6wR3Mb+F1SXTdMsLK8KfDz4Rmd3Sp3pCzH354drbIVUR+gvEH988P",
+	"5y8j8vb94VFEPrw6tF47k8l8AdO6c+mYcRcUvNEDq2cFPlGLroHHFBlTQ0mCN99YX74YdOaVrDkPITrW",
+	"P7Y2j8k2OovbzpA7AhC1wOxnro17Kb8eTIWhqkVGuQ1130jYqyH4IRjykG+Gox+ZXayXRKwBXNKppIuZ",
+	"M4hnjKPJAe71yB1fG1+K2V0rn6ZipEXl7xQy0DBCm4YCbsQkQN+8VDSPC1cg9UjDfJFZTznkQc5ZDG9t",
+	"pYWRkhS9DbvOtTDJdddufYffGnoobznPh2YUk+XMDEFrQWiiieBkaBZhjxMX3k2yliHTLmknbMKjctp2",
+	"oBJvFoxr6IwjhMqOij83cBb34pY3br83uW6QRlbiaBnSmllIeTl2UJyUkLS4eDizXyDjQrepEjtj07Xz",
+	"v2UcH0geSRj2wz2Jw33FYY+xbfjyIzHJXqyxsbMrZLKV9L21SNsqkSIYaxdyihziyjPVvk8aXqLa9hWs",
+	"ZvzFwdZC+VGEYJtTeYMacctrpwZCFfngWkWE2sS/uy+Ie1/Dxy/PTm3gD9yHcza4VlsI5JeOoQVE8Z7I",
+	"8ngq1lsBpxNt7Vv74CUVQ2+wtH5PU/UV4NNUEyc26tejZgN8uOm9NKMENTLDbIHyiphKy8kw1Vaayw5B",
+	"4rLttvpjnJvmRvUGc2NoOsAoGFtD0KrknRotisRTayO8VlNVYbBtaYbdNhPANq973j9ElXSwyolY6sMC",
+	"Pa8pdempAO9fuvp06C6Z9PdIpmPY5WjLs4le1KzdT6UTxiorCr2EV0ReTAju6LminCP3xtxHRo9Xgkyo",
+	"7G1n6sOrS4tsv5Fs860eStco1Kc8kTA3ehIaIqy7so0YekMo2hKtM3wtN6qewRLdd9aq2h1ykd3Jgkqi",
+	"4OGtRmM0jkZll8sFrp7cGi21v/42Tkcf9vNIQn3FkPgkzfdC/DbC/G95M6xabRxfKYoTVDupkKvIb8o+",
+	"A+nG7O+FWZIwRehY5JoMz9+dEmtqxhPOhSaSMnPMJ0Iakbdmet/psZjmI1uxsj57/Ygv6EHT/dMr+mYn",
+	"cOUd0eUddNaztMpI14u6XogM+IFbM9MWikRD+wy5ego342YD1zSfLj9zO0dULGMtRgs0PNJ1UqL1iZw7",
+	"yfkK7vU2t4lXu+pm980M7/1eNlD8fMRHDfeE1MsodVV712w+WnjL6lZvioVZNnBEJ5Uqe6vUs6hUvNvg",
+	"Ya58o3UJ40tnU1JZS+QfHf0bG6YkKBOz9n6jK8CsrCeqYS2E+pP5GNLvqU5m21JlfTcq9PnnPuTZO9tB",
+	"aNVrlvRIZ6zHGkK70QqWjxRosFs2B648ZQei46pdm0EGpctNk6znIoWslWpHmVtSk3jtUktN9R49tzHT",
+	"wEIwrtVet6pVQuzBiKqrrEOwFlvfexe6LVFWJ8/+yOuLzLaFq/DKu9f6sFu5gbenG7ntRi4Q9Uj4fkJ1",
+	"O6oxPuPkXkvaYmuuRn31uthrkR9BtcrO1r0dJ77hKZ8I+xgrbkZBJtE86h7o6mxl/z6YeCDtNfH6RIJ9",
+	"SXAb8cBm0Bth1FIhUbtystYq3CjIQuWNj3GKSM4TkJoyHjlHCkO/Vtajc5YtK3GLkCnARB8IRotzxZzx",
+	"USL4hKXocLJyix9LsSiDJMdQVKcsO71xSUSIkGSfzIFy6xFeUPM3yheOJUmud8VkQoYxB7l3bL9+YPyo",
+	"GC2OSDITCjjxioS0dXWMtLsQkr4hqUjUs7k9uruU7c3THedKVCgThWKxH/ApDghor3spQeaDas2+Agqw",
+	"soBaSa+C5dXmC73sbYgPhqSVQu7rzXN4tQuUOMfpccu6MMxOebJCxx7MM9MIoV2aLS2+7bEUK1s7Etj1",
+	"BOQTphyfnR4ffPfy9YvYoCaegzbHmfF4JxQq0LEryIK+F+myb96rS4017+Y0mTEOuxJoih9M6wMSfz58",
+	"f3p8eHV69nF0cnFxdhFHJP7+8HjkCn3ZBFiHn67enV2c/o+T4zi65vHV2Y8nH0cnfz3HMqsRcR9OP+Jg",
+	"5YeLk89nP/q8Wfjb6Oji5Pjk49Xp4XtMmfX27OL70+Pjk4847rrkWq1VXpuJtz6cXL07Ox6Zb4fv35/9",
+	"ZJscnX18+/706ArnOflwePp+dPj+4uTw+G+jk7+eXl7hHD+dHP448hPZSf/2/uzwuFLnE9Fx+en8/Ozi",
+	"6uR49OHk+PRwdPW38xMc+PwCy6GdIjrfHp6+t5NfHF6djN6ffji9Gp389ejk5Nh+vjy5+Hx6dDL69PHw",
+	"8+Hp+8Pv359YVF2dXHw8fO/2wwalwj2dLzJDCs0NCwaQ90tf3vByE5KU+WNs+Kw6wPhZ++/rwQH5+dfr",
+	"ARZzakTRfv3ydZ2bWXkAsXOb96qtboRNCNUE+WVEsEQTBi9jvSMhK7WaOZ3DA5OqrXhL1tKJeYjX5wyv",
+	"V29qFUwaNVzQPZfEBnaMWKcO60UJi14Y7SW9lGzjUaUXvGz/qOKLLeC6ZX4sLOp13xkqcFJUiT1yHWzh",
+	"klYDz/MX+2stOtUMmqURp21xTPBDrSUb59bNg/Ll2WRw8HNfoC8TmlEjJvRUIQI9m9aohlKxXRqflnmq",
+	"A1Tw6NHyJQo88lXq+Lo9JdSjjAzHIucu1ykWPzWyJQelGbdu8Pe7U7Hrl8SXddQflTTysEWWe7iSYvNs",
+	"AfwtUJ3L0FLekNjWgmN8+iMsY8KsNJpzpglLI5fWcg5GGrRPhcXiFRlSTeZCafLty509csgriGEKU2Ni",
+	"4OMwXxAtyPP9F68qFa92Ipd5IyLu2GPl/TzL0OWOKfRF9l33bZlqhbupsPC56WCTURTtXuy7FgXEQ7cZ",
+	"RGmxUDYJ9s4eiV0eSJvmj7Isxp2LpcggxmUq0GS8dO438hakDdOsvffSBKPNsWtCOReajIEkGWVzm2Gh",
+	"QXLfvlqxflaQH6r+1iN+s6SCByq2xThPfsf9boY1eXsnGZ32N6y8zei0HDNkWfGZBvskIxxi/hLC0h2r",
+	"WJaHPle98/QXhNmSHnEl3aSDr9kzcqhYj0bHpGsXUE2vefFq9dJbtSevPiR9Wa2tvCVTClbAO7m3TlQB",
+	"F0WlmNKUFyk3unVY28wnt920WyjPbSmDroIT3BC3nAcyEo+UJwbSykBq9s9VD3X/7BEIdpzhnZtC5t+K",
+	"8I9du8HosaNUP4XG9BvZfi15cVZHJpJyMoyN2np0+H50eDr6cHZ88n50eHl5enllL1FqgfRPoy2mtHAx",
+	"zTi1KSmpXMZkaJYnJpOM8Yp9LBwqX7zzBtOY2VS+KZj7XkgSfzy5GH0+Ozr8fnR8ehH7SFE00k1zDNhn",
+	"EsxkNqkrTVzaBj8M1g0hE5YZIUhbT6uZra2hiZr5ZGcdHlI261EN8sa2hGjHCXPmztg0F1JCNUyFXPa5",
+	"j4582y1dnJ0Nc3Tr64+u9cHzdUqb4uuvoWR1NolBcIVtuXzFHW/xJZAiy0SuRwuQCXDtWG6PXAsyz2Cz",
+	"K/4iz4LOSopmLd79TSGiM8VdH1dCA4o3km7lZbzpjt5SySjXmyHrs+0UWmRLxFaLJINld1nmMq91Tlu2",
+	"Dtf3LM5QnVIjH1riydPjqXkSKujwNBQkQkcWNfg9HTvKqOW/qrhGb5D5qnbSq2lD2CAajGlyAzYWM50z",
+	"jq5uGqa2rrkt9QqSzW1FPLFQQUdAnAHlAfUYYvKlbvH4c4GyI9MvAw1h/qAYT2C0IQFt0LopKdSmq27S",
+	"CrjrBOUKDh8mmlU340k6a5POEEuCW4PMpg7oVWtaU/VYsR91mF+2eN4xsFD3Au8PM/wjp5ly9TyKP5iv",
+	"8MFcPIWmDL2EsDq1Gt0xPUN+lhb/ljCF+0E0mGr8j9kLZFGZtsF081uQI/hH+W9sWPy70ijT1X+Ho+U2",
+	"vGeaaR2KjaggxQ/atusPPF0VyezpdK07XRVjRzjH1si/RXoafvv+8IdR8U43iAZXhxc/nFydfvxh9OPJ",
+	"30b40vfxB/P9b+cn5s8Ph1dH7wbR4Pzw4vKkeOkqnhHPPl6d/PVqEA1+OPl4cnH4PkiBbdJkWfnKg3d5",
+	"dXh1ejSIBscnbw8/vb+qAehBuTx/f2p+OT69PPz+/YlZhYXryyNKWV2lLDa9wlwlirrsUi3Zt87HGPca",
+	"668G9hm/b5oWdXO7Gk5zqmHeIUquPGbOqS58tIfPd3o4YJbXe3VxXTd7BcIN75q1yt5jKWD1C2g/2k4j",
+	"63zBErcgJUthm909c31XXpMC70mlKthMprO1ali60uzvdzjTbK80rn8lK3TI7sSRnTplOdOL/YdrmL+7",
+	"tlh9Cg0c+MfVBlsD3ALEuV1SzYfEcJf3VGeJxRV7f/Mlqivi5QHXVWWqb191uvrXAG1D/TurXrUUIPEx",
+	"xpvpgZmYjmw6/A06iCwti273Krirre/YuvTaZaOZyGWLM77B3iihC5o4Ym9psjGEppNiv0BozJY6GOXF",
+	"WPZuQrgCThOBtR1YxdQqWvoQx8P16RqpPYn968T+07kXBTdjhL+/nFjzp9lfKzf2KOemOjDycCK04zw9",
+	"3Pcmwtbar9Z4upnVPZXLkcx5WADOuX0O3XBMZ7jdpFOT+bqllGNVgSmhbkXUVu76/wSlowgIcCC1KiGl",
+	"E2xput7jcDfC2vQi1w1724u6ve1ltOZhaUttooAdpfUn3eJJt+inWzxiwoyG2fIpV0bvq6Sq2gWvkY1k",
+	"FqvxtZhRHkMdXFvtttQVu3XDR6jq86gGzvYKuk1ntDV2zAqGy73Y/DXV08TDZbqqVevpEHYifBtxpcep",
+	"eohR5Tc1iqxFxmNeDw1SfLofepPm41Qi+oMY8p/s5v9Ly7brMhqVmYyYcmklq8mMyPDV/ndl+nv0VmeK",
+	"UE0ox/iSnZ5O6Q8SsIMnFKlk48Au23YzTJcOJZ2kYk2xjQugq6Lxag2t8OFcSCakw2AjBY24A0kmTCr9",
+	"hmAA+w3AwkXiyLStDO5DLrnVANJ5nmmGLbSlFGWrE7hOtgxInrmgnB7FVGw60HLP2ni1dSwLlPaimiis",
+	"lmuTRMXP6II9Q8ieWVJXMVnk44ypmUuuSBHwA8wrq+6YTmbYExGlIsKFvuaYc9YLp7gi60m8JHO6tKlY",
+	"cwVS7ewRH4eIacfNR5u19uztxck5EfKaV0Fy0R7gwn5/pwfjDIL1aK9kDo1zf0cVce2xAJqt8yT4FCTB",
+	"452BLaRjOAnGWYXdx7fyAv7n8OBeqbPvgE1nupfrcYjAXfcQcf+hvGe3cZKtOcCWL0kV31dPgGvP9ge6",
+	"2DbQMuR42pxhTT1tc0ViwICYYB1tfMJ6g2fi8vKEuHrTsYtbN2dfkbsZS2aG9AWHHhG5lwqOBOeQaCzj",
+	"1tn4ApJNmrs3rlNeuKv26GTw8gkV5r6t1fd5dtO/yzugUo+B6j6NnfbxpbZhLe/DNtnpyKGoPd/ZeDnC",
+	"0hDr6CoQWtckoMo8Iy00zXqezZSprbvaKm0b9Zl5dI+UoZ60ZXlzej9yF2ZnA6MijNiixzNaYEsq+A/h",
+	"sAU/zbXXAQ5CF1r6l7WM4JGelqtE+qRpr9O0m+U5PICRnzby12c0+Lu191UlzdbIhc+lrLrRK9iGircV",
+	"ChZUa5DmxvifP9PdX/Z3v/vi/n+0++XX/ejbl1//bfAQ2X9jeaaUSho1H61mj4H3RpSNXPz9S5JCwuY0",
+	"U/Z6s/2xOKQVionK5y6gv6bzbW4T2FAKws0sJZ9eJaD6uMd2eb+6OR/OCzzwT3xgHR/4XBNXm6qcQOXK",
+	"q0ilUjIsY+Qjp1cZha343d4HOwdWz0vIdb6//zIhNNcz4Jol1Ggz/mM6Z9z/4es7k+Hh+Sm5gaU9CqaJ",
+	"IoJnyzeEwy1INwOkO3ukXAJJBdiQ0gnLNEgb7ks5nWItD6xsqsjQqn846LOJfcvbRWUwjlAFtQ40OwdE",
+	"aTqZuIJVRqVmYBR+KTKbtoSOxa3Rq8HVBzFjfKOKqFibQgATaOyhCG85rUWJkcer2GjEjBkcBHnsD8BB",
+	"Ur2V8d7c1FrcAFe1h3TrrejZyIv9/c764wsp5oumFfBVrxR3MMfQklxCrer5i01Yl5s+RNIOPUGm1Z5o",
+	"eDFjldoXgbIQ+BtxpRV93VoLBhnGWuZKQ+rCouPzi7PPp8cnF5ejq4tPl1cnxxilpMAWhfBkICGliTYy",
+	"WSYwBzbNMnFnzqwdLbj7thO0Va+wAN1Rb1MsSgUz+1W5otABZhSulxXO4e0TBlfQVgFt/bY8jK9XtveJ",
+	"rbex9XdAMx1IRr1a636GLZdBUtt4HSEfv/XV8qvGifVLOuW3TLcca5oksNCjBQ1lCf/JcF9XrfWWaTDs",
+	"mqc2ZhBZoeXuFHM13AmJEYSl15O9KHI9e8YKCNQzO2O7R8Jmz6MIRkvhA8anGezmyoHvbhTTYY9czsQd",
+	"xzuRMPeSUM1it+pyoKDzsHxSAXaLHT2cjWf/KvLXb9zDDn6FAJ4O/tpTAmYPt8vAh3m9Vinxo827qiDF",
+	"xJBGjJoypS0frikldoB61e3Xr0KONXmWjXprYUbg6tw402Y1zb2BJ4Sqv/z0Y1euzgaXyaZB0eGmxTx9",
+	"o1scf1SPjJimcwvUl6vnZyX54To8mYV3+cHigKH5fxwftbJhTOQ7YjyF+7AVKxVJPm+vXRioypiBJ5FO",
+	"Ty1XaDaQjNdVNCwq0VI9i4jINUhMxIevd7W8yZ2Oxgv3Pt8CVGXJSuQygVEus16L6FkNtIrIskipx0BU",
+	"24nwLh67EQKXqTYSulahiogp3BsM+iZFMTcbskKmhWwWfva0YK0J0sFgf65HM6oCN/nlu8PdF6+/LSp8",
+	"aiEhJa5PRGZwH7z1/KD+Jeu3qU7q+oyXW1XlLKpxjAoVpbuPvwKb8o7NwJhRpQlrbBmZUJbZhHbdro+b",
+	"nD6/4vWs58exjRHeoFgqrmCUOl3a1TtorJhmGTEb4ykDl+4u00melViQOQ+6TXSfYxzioeVhHRgjzBbx",
+	"wMGq4sy6O2zl7BveFUDiOZ0Csak5h+fHb1Gq3NnrhZuilnPn7p/7lphW5hcYjZeu5lyPt5QNWWm/KrIl",
+	"JyzLyG6RQqq1BPfmXr7rylC7/kUuo4pcWEFng49WC8VWGHBUcvrNPHZLlD1MoK9cQk8CfZtAXyJpK3Nf",
+	"TybRyLn7ej8ASf34lXxbsoa4v//qz318AdeTxhXt4x8YrGl3nlGjDcM9VsX44Cr5k6ETjxQZQyLmQBKv",
+	"Tftiyc3SEFiyo49F05/+pnPzRuXYuirNl5TwiI7K9TP45Ka84Zlcrfm6AO5k8IUUZh77hxMfsOShEcCC",
+	"9rZCOqqMp6251fSc6TmaXNOJf5BtGST3JrjC0CwnxUtf69ynfArqwSzdjvIUVNtJQhZRPoNNA9UV5az/",
+	"6U3zRYYvSS1ZcK1MgK8ANJNAU2c1BHLDxV0G6dRWrX9DYg9AkVwN7plNCS84hJ4PmvppAUqp9K/FQ1to",
+	"8Wo9xD7kF85c1BSscMQwUH8R41bFOKy5uh8fKNRvlTR2vVGlc86if3GN9dM8N9mWv4hxcb5Xatr6mtgP",
+	"0636puK4YTxtC0UYVW0fj6bnJDNI82zDXVXetboTsc7JMqQ24Fr9WAWNDhprLfazoQbUAG89JyeewTcP",
+	"S/+1rj1YxQWyniWXa7OxiNirFehHlaAMs3gSnvrffAXNrlxTF+wWJPm7GBMkWVV9LKe3lFkWEA0SyhPI",
+	"rDO0965NnfMilSn+uxTEJGi5dD1lzrn9WlB3izh0XjnszduZQ4uXqvcM7XCAwhF88zCSLgBFxoeKY26Y",
+	"J3mskyrrmFpB9z9yyGuhE2176xq2TaIlg1uQl4mQgU2VlN+sHovnuzYqzPxaeeh1Q32jMNwobHFXfp76",
+	"iN9/ePGa4G9keAPLOyHTHaMsJ0IxDkSxOcuoxJqLt9AsINDikoOw+xnDy78EKh9aN9qP8kTSnSRtEfWO",
+	"6danun4m+KTy4rd+a46qL/SVUsmr2kizuidz1SIQsGqJWVv6E4qCuISWrxo7vaudHhUuCG11mN0x6MNS",
+	"a2fY7Js7tb2PH9Yfys2RtmeQcTJbjiVLsXxIRLCuLkbtVQ45Nt0brKk2G/DG6VNYenVJ6052VNJO5L3B",
+	"CgJZR4cfGtmJPcILMKOBRULLheyP/TZuDQ0dqb0ILT4gMUV8h9prUdv5sDTqxu6ug316bP0fVK8j5aw5",
+	"rvhMX+6IyP4amdtILlc9LHrYNJ25NoAqjxtFEirlkvGpc34V3L/AGfKlU9X7eAbsvc9D9l6xGN00MkC1",
+	"ur8/j3pc1XK5lmbbpIHAc23AwWXTDZ4xvYlSXbL3ADt7ELEEHNR6lpq3Q7jp3YrK7qvv3GHkX9kyPWuj",
+	"udsDP/ZGu1/+FAz6+HH8aZEJmgaKarBmroTi1I8Zp3I5iLqSF8wZ96QbSJnwOI8njWuEThWZCOmOX45r",
+	"gxRrLJGhhAVQG/xtgyRNS2Wa0mznISfzxX6HZc0iM7S178WU8Qd6pjU9yzoYmffqrOG9+Fh/73n+YrM3",
+	"G+/sVgwXWrMrtH542uaUm8xo4BUrdkW8YjL0ws8toJAeiwVwyuKgs4urtiXXDdg5hi8bFpZc6iIZFt+v",
+	"1uPCSqCWEsOO5qtOyOIGA5Kn0nRavf6jwf2uabp7SyVG+po+BVrPTOfir+NilFaP43J5FXRFdht6bODD",
+	"1JcmNTzpL236i8OUk9gDhff5hKXAk3oUyfOOpDjAQxLgZKJAEzrxAUPoQJSIFMhCMCsFBkatCPoTOmdZ",
+	"S+iIU2YwfYvPdYHNXcFdzG5BXEU81hqfYasfGZSEEzhwmPrkp4EfC3XLerJmPeLjPxZ9jgRHd/fV0qCY",
+	"ycYf/iVJbMMIq3+WWSw8BhKRZylxJX9LkIJlQu2NGWBjKDjE9t7zmiPFAoOu9HBLcUfPbMpqiUUcy5ew",
+	"AV7qVlJxjmboOroRobTqan3ybNSORFGOjicgNWXBVLrh6B2XUcIu0Z6JGomUxFQdvkaCBclH1ZNYbFvn",
+	"gW4GH6dMAVX4Xijz4vk8zVHjpJxqMTdzZXTc836w0xwXw7q/7eD2j/PKFPbLYTGR/fu9ma4E/YMX9htv",
+	"HYVpOhR8gsXAsSrnwjnHKqJnVBMOkBKmSUI5oVzdgSRDSiTMhXZEjCxDqXwOKSkmsceqrLvZUis0ZXPg",
+	"yudh6Hbi8+9iRQEsL6n7q7F6cfa8os0aTirj4IcjO5j9sRyxEpMdyL9ky6L2FGrIkPIlOVsAPzzdNceI",
+	"asyRY2uS96gy6t7NimkjX3e03Ok1BI4rUy3Bh/0VvBrNdT1mu7E7oXoU4cUt8El06RBdrHb9FuOQ1b++",
+	"xeoPaBL62oX8bZwmabaY0ZqVaX/vdVPw+QmdqbwcYC2Y+A5jkzg446ZNBIeOV4rEz8kuwcHjvVrWhg6R",
+	"dVISUI/DWSe6B5kAfy9r24eybHtDxvfxlr2Zprlcqo8QTTuMc4IK3jKJ4LcglY0z6Ps0soXDTu/ABw1S",
+	"5ovWWG8nM7gK2v4dnOz6UO8kx7raUtty25gFb0zl1EgdPHIhNBLo3Lb2b+rmJrVOilj3G5vhxekmNIeb",
+	"aZIySHewBdMY3K5ZlpExmJ99ZoY3JHYIj8lMZKkid0bwwTh0ynAm35QoQSZU7pHDciVugTOqSIwnNQ6L",
+	"OmtKv1sxCsWtOylwzELWiku7ilUnqqXTHc3v7PWrGYXvJ1YzW3+ruYZYw75nXKM7Hja8saoY9eh0aRu3",
+	"JXis0buDpjwkUeUAFvPWCbN2Atac7YfKHZZBPEkc7RIHYmib667CEis3xJ/73BDOXhGUUX6QInf5YDyj",
+	"cp4Lrtc3ikhIzCU5VAAknoI+t7/Y03jnUs9IoEZNekNe7b+6trlv75iCnT1yhS+kOAQ6RNDUhvLHi1wu",
+	"hILYpmjJU6Zt4HLsDSymbfzGcC4JNJmBuuaF5QAjnIlaKg3zXUyVRq4HDjJfjfh6QDBnB05gGLBLSIMB",
+	"icwbPXBLlE0q2snuHcy1+3ZgmKN2xcLDUX5uRU08DB0iig2Km8ENLzYNUPB0sob8HtGtrnLknxzrNmEB",
+	"F+5GKarS29QN1hxGa/tXEl/9tliTQsMRNUnoHMhEijkZxsmMuiNrxk0Lwvf5oJiXHFQt+40zKtwKhrdK",
+	"ypIVJ4ISwFVbZEuS2KDfu+lAWEqG8fHZ6fHBdy9fv4jfEEpSmU+/UTZsmSU2gzDjJMOkzgk1TGZd7rhQ",
+	"+h2YgDRMwLQJdi6tpQFrRipYGpPhu3xOOXG2K3LGtcjEdLkTkXiS0pgMDdw25+lOIaPZlNMTEvvcUc84",
+	"SLsthSlNRcSZ0nBvMjrukQy6AnBkBQdcf4gEy0O3Wsg9u6NLRWIjS8UGybQaoFvNWtIibZWznE0kLL7P",
+	"s5u3lGV5yI0Oz85Rw9+kXtS6rRT2ZsWucaJj0JRlqttHuQTry7plhWNCamvaFJD29M59WSNC98E3Xl/7",
+	"5rerUtNWvrTAnefgAfzdYrxWkWM1xOFsGjtv9jOMQfvU/FxoNmGJs98yrrS5ZsWELESWMT7tbddAUE9K",
+	"YIIhERtVYqwTTsgXZLs97l2U0S3JpwP8wx/LRz8NwbTdPU57ibOKT0RAOr/vjAQrRzpyHYK2scasl6V8",
+	"s5JP5j8JtyizpTsQ1mxGeSZXSZen+MAXcNm2O/dJsm6AKm1DYDCO1giml8eQ0eUlJOuSYZdHSKlQMt7m",
+	"019bZTxc/NuMTj8K/dbobD0P7tv3hz+MPp5djd6effp4/C99Dm1OwawllKn7kg+P+qFn8H1DUJJjpiV1",
+	"uUSJxwQZFjK4yzHqC8gYSS6hGqZCLqvyagnN+bvTwwyk7nKiWJdZeBu3iqMZlTTRIImwr+aMk9hl0Nwz",
+	"TArTZdrclJiSbwj3SZYrdlsTvKv+1OFH+d4TYRbAFLi5y1Fhp1Kr8FT+kK0K+ZUBTCMyfHd6fnhILukE",
+	"yDsqx0LuRAT2pnskXswEhzgisRGZ425ZO/gwX9mkEAWf0ynjLRm5ZlSN5s4FfVVnzdictUTdcbjXoySX",
+	"yh6I7rxVPvKpgS7zmcypTmbWbAxzFbkH7BlQzH+N2Uj2urNGW2ijck1hZHDIjmgyg/d0CYHDPGN6JF3w",
+	"2QoVewfcPnXq/fCrvIsp1TOnTXOFOGbhNesGikqY21dcr7rQeM/CpMIdnBSHuRTJDWB6CTOyy+a14euG",
+	"BAz97i++4swXtldIelUKqrURGuWPylTTNk10ZpRJC0FL6SW0N2yOjTsYK/ywcd/GLtfQWsFXfaXVCUsj",
+	"id3KPmTwMIP7ClE9md3azG4OVfm6ggf9yovUxQCXi2sBktzAkgylyCAi1ok1Ki78CK+giKCduuX2NwAe",
+	"0+Whky2DUkDxENQbWrpcQXnQR94ZA7fhh2aOqAFdZcTW3TiGBXBzYYYcMukNcGu5NMIAhztQNis846CU",
+	"Uf7HQOzbxVDm3FvzxzS5mdrP1rPh+T6xFs7xksTPMJ1GvGNdOXGMFLfOSfxvSIzl0vHQx0TRpSIzcUdE",
+	"lpIYY53tW0WcUW3gHs1VTKgE+8aBzxLfKGIdvqyDNdPKeqmKMb7Oplj5a2+lfFk5bdDowX0a8zGQoZD1",
+	"0XaIpPxNxZfTPnMM45zfcHHHjWCTMoVlqeJ6PcKNcje0hfibW9ajI3hfhw2xC6H0FI2dElKmIvKPVFKu",
+	"fSirfabZiSxaI4K8dW9tDoaGlTZf4MqbGCBD+w5fOOahT5rHlfuV4hP70mWCX8+cnNOZT99QQUbJpyr7",
+	"23oePoCWLAlFstNlS6qL7e5+BZLBhje/A+6YLjud3BDcqHmBukm7Vn9MlyEEsGw5cnWSsHbg6nYfY+ab",
+	"RDdKV2BrMny3XIB8L6bvxZSA0mxONUT4DMm4c/d+/v/rW6uzL1PFzS/E2Dq4NpcHeeZZjyLDfYTHgOK/",
+	"7QTjSMu0Lo20DH4k+4wDqc+Y/vr+vufKsLx4WTGk7y2z0e0RDSSdjv6RIz2MDIijmgPRFgOIXG8+RiU1",
+	"dv8+FsPb35IBSm6CUkHnWlR1oSGwm5UVVLLJVMi063Q+grjqudyTqLpWVPWaVlhNHFmVo+VWkGXfAO8H",
+	"vtlloWA0Xo76xD1UZOxVhXAVzEJzGilQqq0U4Ypt1q6tXElTIasCHJwkauCwdQ8uC0VyRRB3Gldv/8Nu",
+	"n8VO8ct7/jeknGKBMRnGz+6UkW5jFJassz2uNa6XUlqY1WHbvTW2gRb6QSxuu4geKZWD5TD6ITocH1Df",
+	"rnK8qEpMJVwd5IDGgtWKLRUK7i9UOQLrLuXeN2ORr/tYgNO+mHw+d84NgQKhwSJjVz7i7t/Jp6sjYsS8",
+	"yKhGEEzO37n4qq4bcgGmyQw2Q2fFoBj2Ke4wvvXiqi2/dnI7PJJrOd3DOOIay1SV9TXA6MMLU6+nb6w0",
+	"VDT8dc/n9a0YL0febLLZhbPVLdW/SmzLUauCW8IQwuN2ylqR9HM0piGHiTFNbjIRqKdxXAR73FGGSUEn",
+	"QqIjOC8z7Q9d/jXyX0mZCLevHjRejvplb6+ivIHGcoyoWEoIeWWWQ1eZfhUT+BiS5sHcmI00EkYwbnvU",
+	"7Hmlb5MvMuTeXcDSI5OjT5a3BbmWefYKNIVmKJTrUNXonlrSeDnq4y9fP4cc7kYvXs16TmFa/3vfVKIP",
+	"PuJu9eXKSnALUFaRuf49wet+xXW7ctI9gwzRfv0285dlg1V33f2PoMx5KeJJmWtX5mzOkQtQIVWiXoau",
+	"IdpjHbcYDaAHZZS+LYantFgocifkjfNq27I8ScNbRMN8IaRLpINl5PrFEOPybBqmq8oQ1c92NESwAj1q",
+	"KaZXX7Sul9azSzfXWHx+dnlFyqJ/PrXLMxw8JkPlau4l0C82yEtEI3N+0lB1Kvu7DyXEMC1sa/MZ2Jp+",
+	"0JLfsUDrqJrnprly36i6et+eaEFmlKdEoG1/0+VtrUOVypLLFdVAVCfNP5TLVI/PE5tpZzMYQRKuual6",
+	"CGjY/dA2/oolbkFO3Rh9ehbtjQDApJ6NUmf37jST/4bBmRkd913Be9MUySX1/sM9e36o9DADyABbc1G/",
+	"Pv7HGvN7ndzWbAvijvc90yj/jrNeahsu6dw3R85437PXJdxvV0upVpC2WcwukVgS3DJa+6hrxaA3LhLE",
+	"+pHZWX1oWotTCdM064uDz7ZxUGgvcF+knKjQvEVZBed1oqoergIkR6qRP6/VgrubFH2qH+TAU7JLNYcP",
+	"nBID91JxQGJckHvcdhZDRLWeMT6NSHwnmYbYBq2hJyPuQERiDNHD79WgIRyuUigdu1vn3nDe0BU2Ekhg",
+	"AMQibolP9kzDPCorvktweWfZBOtkcDKMF8BZwrKMcTKUVM124npCvY3C7Ko2utcBE51bwUOvO8vGny66",
+	"jovuB0kffNvhGOWVt801NDVDFOUkm2dNEPe74VFoOR1WE25RTWhi3YfuqCIpYH78nVBmkM5boh7i23kd",
+	"bC0OVuapGtILrtURZh7AfOBFw/IaNl9kDJRjMfWC/DQtmMoaboLTPMqBtOT2dCr7nMqtcrk84Nw+gmrj",
+	"pu9a2SPGTTfp6il4ehM62y5d0KNpNM2i69p7H05ynUuIXOrEiZBAnn+3v7+7/3x3//mKkeYPprCsTePc",
+	"qpZsKEP9nnrIY0j7bdL9GuJ877ZwEz5whv6cRTqkjtfgwDYGxeWSMpoScyoUoBw/QYcgniwJVcRcqBqM",
+	"5DwHbUiVcfJ6f5/Mp+T70+PHEp7XLamKh67j3XTExu0mik05EZJkdEwkGh5XnW097cI9nS+MUDX4/rye",
+	"daPHAdD0ZkNPmpzbMJ5y2vn83bQ+8csX0ZrQy7Ln81f7z77b3xDoMG37wMtiQWto+5zqZNa5M3PGq19f",
+	"/Ias+I/MUEMphgNWoDeEcgLzhV4SCzbmFr0FRZjeW93hf0lO3GbdwbzELkASbegujJ8pYmspCV7Lwffi",
+	"+at/f/Xnl9+++vf1Oe0eh/l7sNcdiAoWf1O7wqXFuVeBJjCnLvQT/w/zLWEaYDR+9Hy1Kcd+68crP31o",
+	"fjhzc5RfPvnZKnCWfkVNBo2pTwyS3lRiMxVWsDciE0kyxvF4uBRGq4x7S2N2T6X4cSytD7R+djxJt1gf",
+	"A1bDfoZCt12Pr9lUXoafdJtNdJvPBeN6FAEyyFJAzqkZ5hhNTtsV+sAAGjkfFQU/Gg8eucL08ZhYzlq5",
+	"vlEEG5MhJnuWGL6kYJdxBVwxzW4hW67kP+tRO6TMWtGs7N6ZKq2yhOCezNgxaOtnEfIDzrlW6+IJ199R",
+	"jRhZxm3d+4WLWH+D/1VWYueCA0aU0bGq1x4ooZ24EUKvKL7QfgoyKuJMxC3IjC7UGzIWOa/k5mdGwSZD",
+	"qslcKI3pgQ1UZQb9/pVpzmfMrawzcKiAP/Ko7dqTBxr3qrv7xJhaGVO5g79zZoqHF/z4jctDrM06QY0E",
+	"T+hiAVQqbyLCkxX0uu/luzpjtp5En4QUvupfR16KGdvGnOYxUOG4z/f3e+WrNkytJUG5S0BuWrzBJAH4",
+	"VGJZntHqUU3ahPX46hsV88N3DS6Eivk/cnC/Y12TUD2OFuRdQEpb7od2fvyTz68sYZHRBNI3RC0oN39P",
+	"DKmLChc2kz8Kt11LtjgV3jRAkxlxoBfwYfj0z1d/Oz/50ic/iqW8Yv1dqHswGy834YmNr2HjV8FkOYdk",
+	"JTNOM3lO9fXNqRxTEFNJFzOWWJjMN8yjgzVn7rFoly27ppTRR+YSS9NgOa3RIqPcqi3o/xsNMpYAR6fX",
+	"W5ixJLPOrLc2nUYuzTBsgYZYMccAQjubFmaUKYyMJDP683deEx61lCe98AkEQuXdILkJfPdh6l20UcY6",
+	"HJmRMKV/6l+pN+yIAfFb9OuVNGWlX/OJ1y/Yw1EsJOiXXwQANHOkugpv8YFz2vFzkMJJeUmYIvnCpn/m",
+	"RCzs3YPi5vC/45wu7r9M9rhDsIjGHW8+CC+rtemiARd6ZD+H6ODBp9GHLDiq6Tp7F6ihbHPPzun9aCYW",
+	"qpZw+mVTd/ggbHYMJbhN7A8LRYYqH++iascEVztkTlOoWdNedxnRetWkeB0M85NUw3TZzVAdyJe+Q/9y",
+	"FEXf36kgxTZl7CaM02xk4/HDF6/ZKp93mSRiPmYcCzL8zL/EVhpQRhyIiyWFa0H2q61QJAbQbmbVKK/g",
+	"yiqEw0Lb687iUL1xXdl0WARTST0y9VRG9LA2tqZeQqFWKa29AG4x/cPEl5KOn2SX9fzTk0yHFtpw3J9R",
+	"6YsbkSpH/EZ5QzPRIOeKTDBtEOOYtAdu7YAblQDynVqyjlOXcN2Xi0+LciZVuCL3LmRrISRYFIFxlzB8",
+	"DimjGhzdxv0L63fwt8DgrSe927Cl8vHIL6c73SqO2ehUwWUYuE69dpU51MoYStMsGszzTDNzweKA8wWV",
+	"1MV6JTRXGP3lwjKyFoFyIkFtWe5e2s5lKEzlmn21/923mz3n1kcLo2TKlAb5wMrOjfNlq2lgMv7dBB/t",
+	"CqfcVMwpRpvikTo9/nhIDi+PTk8N3c/JMB7/3/9XMgO55961YzKGRMxBXfP4nu/ujs2Puze3tGjwhgDD",
+	"Qo1qAZjPm2RiqgjjO3vkAia5mX346sWLHQuDOd9SZETIa874LVNYX9ByMIyITXxGUkWGmAr0F5Bi946l",
+	"erYTGZmU8VuasdSvxOg+mMqfXnP3KaNjyMicYTitRYwfjJKjpWRZxhIS/z//Z0zoXPApeU+16QZaY6mF",
+	"etkRrzM1LeCBsvVZNmqpcCDZHKs6yXUYIR0ICdUh+eNV7ca4oDJIaBu65nA3etR1+Mi5ZhH0Dc+zHSSq",
+	"w9eCg/JmX9Vfa3ln1z8lFS3LXEfu2bNXwuy61l0FsFpOa9VMJrJM3I3yRTj9rdd+wupJMydBi1m1WeI/",
+	"oLGe++t5ym6Bexscin890t56WBy85TxBhIisRUaQIgOS0TQFeWBjDK/z/f2XCbllgNXQjE67K3i2JBhb",
+	"seN/x7/8HypfgMQvVS3ZlZixI1WCM8rWwSvu0kcfH6FvRsDp3mZwXvfi3em/7sdY6ymCmbZLdxEg2Mt7",
+	"uEmR5omtUr0S6N1dV7eoq/egZVRyE6w7abYq5ZFrvGXsge8zXpZvsCuNakgM/D6xRSBGaxL/P0ayBMyJ",
+	"CEqNQsmB34k7kpmb0b7zVLMg+BqJPkn4dns7FymbsC5UbZPQoWr/WrfhjTN0aTs51eoXwSHMZrfxJtkk",
+	"x0R9/pJ863QTVcxdTZoLIbc9Yq1xzKIq61jlAXWyWaHVEGNt4PlhinmT8T2p523qeQNTW5U33JJzNhhc",
+	"4zmyR96WRg7Nt0fk5cuX35Hhi/0Xr3f3n+8+f331/NXB/v7B/v7/sGW8MpHQrNZg/7uD/f0dVwKRk8qh",
+	"wvu38NoNjVmXLl813k/3W4zXFZ5RDn84B8kS+uwj3I3+JuRNp/NokxDqvMFvSY8df0T/scCpe3Ig2+YU",
+	"buWr/fwPcy4fdig66b4TexKMoByQdicTSMx9hhl8RmpGZUCWP7mniSbK2x5dFmKXb1hbQT8Tud4hdzOh",
+	"gLhiSc7/WdVjhTZ2pqlsWnHmGtuaSwlcj7DmuQ777qwMm7LJBGS7s89q4m+422wGh4ZeSmelbdRcT23q",
+	"GuChgxNKTDcCjunCwzrpWpl4S0GykeSpr7/xgwTQ1gughGGd9FjIhTWMVeXI4Gn50vv4PaoA54/00w3S",
+	"8wa5LEjLmxDKLHJOWK+K9E5Eh7DrxSXoC5Ft6WzcJ5+cLbzetEyZj8GlsjnLqAwW2kjZHPiaNJ3FY+vq",
+	"YayN2qh+JRTjQMom/lFK3wkC8zGk6CzV+uC0+3yFYTYJoJzdAxlVF7MeDw88a+XcT+er9XwVSNrW5fL5",
+	"NvXfTccXm3cMOPU9H/jRgstT4IoRhTKoxYn/LT6ouN1iwVesCUXw/cqViaqkdnF3O5r/VKB0SlbJfBG0",
+	"XnXejm8zOjXMDj7QxVaUUgvh2TTNZLmAavyOT/7YQVEKWio5x0idDtUWp656n82iZzMPpkahlXArbiCN",
+	"CBaVkUTNcp2KOx4RLQRRmbjbWUW7K1IQtrk/8KT5sXus3mzdp0U4Mj9GscTan+IDdCtDE7IVT1IyZFqR",
+	"mKUHMWEK8WSJkaWB9Zqe4eKYLi97UTDdGr9Kyxea0zC3yyAaiFuQkqUwUlgxrPizbOGeHF3PGUtTCBvm",
+	"0Td32SaibkPDfUq8FmelM7DTI5MMp5kY08yb7vulFw6UNa4EK5fnpBeFqO/z7GYtmajROM9uSmJRcAuS",
+	"ZpbpEKox1+IeObHPz4aU0HVgt0JQZEg5YfOFkPoAs9YowQ/ch/gNKYkNs2y5FWD9KMvmcJBvXL0oj7yI",
+	"WPBiMhNZqiotUwdbI52XAohwBqYJcw7mS4ykTVzFGwOb/XhAzGUZm3NOqGcSElQ+N6NLMfdZLJguK9hP",
+	"8iwjLnqieEG2WEL7PSULmXNIyYwpLeSSDAtcuC8jxg1hGYKPW07axiy7fMBoetovm3spJbsFv6VkGLsd",
+	"ikjcBt/vcPR+14OkNjtB74BKPYZgjtqZ/y0+IDcAi12aGewOrc/v5eXJ6N3J4cXV9yeHV6PLk6Ozj8eX",
+	"gS3/fS/ccrZobYy3WbqliNOCIEIoWKUae+tiZdDUbp8idyDBHY03hJIA1yH2JXxjGccbPzZBSTQwbGaE",
+	"sDVNDZ2Fnn6TS78qBpUCQB3K1bX2IN8LSNZIpRKqcikGGpXxZvacW+m0wR6Rk76nSu9iRfLd0+NNt83S",
+	"xSjASyoY98RVpb/H5jiPI7A2lxOAvXOzllzPQDG1jXrkV9FRoT5PmXhrmxr1cQEhqnhurk5uWmVviHO7",
+	"L6tRLtAvG3gCdW39RdUsu/c6YN8MRM297qPBFYEdK0lvMDqCuds6/uHEJcXG7/a/Ku61hG2zyLTGxmHC",
+	"74cZFXCIc8rkk02h9cyUOGrJhlm6l65yIJd9nvFQwvNEGHUx55plPowflCJV9bGleLN3Rd1sfNdrkwna",
+	"l4a/FPVgvG42BipBBrUp9I7qIJRPKsANa1huglYDpIbwIJYcGMF9lpRb/F3CdB7M9b1tMHaLB81KcHaP",
+	"B5wi3rpHW88MV7biTsi0fzhJiZifhEw7kwy42NR6qLSdcT3af3L+oX9cnIcPWMHzsZ03OlNzD4afGVcm",
+	"8J6x61mZc5WtInY9QoMx02kuC2fV8HqMMLYB8BOaZWOa3ARuT06AyoyBLMILMdDi89np0cno8upqdH5x",
+	"9vn0+OQiJvZho8KMKndARvk0b5OK/cgtISF+XgzP0g41Y0jJMHaxWEYvFQvglLXoosqyg5BHqwSUZzGI",
+	"Pi6uERVbnzp1YyNQegeRrLKgNTHmvSLEC9RF5cZXcFbZvU5SeqCkUaPKJ2mjVdqo4qmQ0htihzmdLe7N",
+	"mPgOC4/9dPiZ0OyOLtUbcvbDD8/OFrmKyE8w/uD++eH8ZUTevj88isiHV4dW35pM5gto1CcbM+7q1ax6",
+	"nZYHs8FLFihj+AbEHAfy/dE5efXvRNMpGcaARcOB7366jHfeIMt0BxIXMeVM2TAUeqPICZ9mTM0wlVlD",
+	"nH7+LSbn1iDNvP/zZ7r7y5dfX0Qvvw53fz7c/R9095f93e/Mlz9/3flv/9ZSumG+CPD385mkCsiMca3I",
+	"EHO6RSSV+VTtYFxZETLtmAu9QTvjvAlg2B2n5Ba1yONg7s0L0LnkxDMitD7ijVq84TCJTnH2p/LKDPHT",
+	"pnSFxBQiRWvOPZdiwvo/K3e5O/0RwmpC3kmfnHTaED62cBsvHKBXYo7Wxxht6/rN1KisHhe6PJUeZWLK",
+	"+IMc7/s7CDyWT7XHWokkB0V1yetcoesr/9Ky6Q+71qzC8nSbtdxmBj3OwnvCdVs1XCuMlm626Mq0Z/ba",
+	"uUkF6Z4mWsg14Qb29y3LKKegKcvWpJ6z/VYvYMNONZHi7htF3CBkGNtXnvhZjJbPOPKvV+Zfc5EaGXRv",
+	"b28nmHSOpeGr3s6UiSkBg9qeJUXbH1MNX9VeQqwgv3BDK/+uBO5VHl4xe2m/vKiOJo6KyYtngAoM7pvh",
+	"Kkd+ZvfNOk41v56XYLkvxwV07oNNsfrlazQQCVq6H8qlqsNEnpojXxm7oME6uZb01XloHsXle+UYPvl8",
+	"b8LBHtH53t8XT9jvjf3PIqHjPAvXUk+DtSSvMN0EGmKYwrd7K6LjCyGHu7DNM2NzpttSvCifxILaqNE5",
+	"XZIZvYW2cpRyvlHY7Ir2Lue2drhNtmRB68bQw4WZCrafyLKNLD/bN7mHYdsNgiHbT6juQHU4sJ0u2PqA",
+	"5pjxidgrPIE8Rzg8PyWVxkGr3zhnWTrCVQZdAsTccYvVmmVitJpvfF0u8rb4i7JAoZ2sBlRtnqiGiiAe",
+	"BUvgkNNsqVmijinLQn7ZdNnika1WEwGspe3GbMtOjodTF/P0XMEDD2AAJU8HsfUgrmzpCtLHVE5hxLjq",
+	"6eyS2kE6S4ygH/OosHp27ukVmzM+Pf/uu7Jz8Y65WWcJC8pk3/VIn4Zj84l80eeeMymtN5+jKNO/Ybdc",
+	"9oRr9UhXylkP/EhRhU5KDNs1VXFY37o6FfjFtBLqW4DUP0qtvNnnkiZIeT2yVoi5fwpuvG0pojAxU+S8",
+	"mc7fnRKVSADu6sV357KwY48k5taFFjXfjJtiEnV0JHfZgqv1PVzAoxsu/IS2jSETkwP0RRSnOpc086lf",
+	"uzs4uugbhadn+XxcC5XKF4abuVos65EdtEHU6OQKh/9khgx8P/Y1WB5s2aysOkAAm5UirgEaZMg9aL0S",
+	"04qZgh+Xc3eTUCWWtRcFVbwbcGtGSAH9oHY98sWm7Uf4crp6PvMFeUaG+YL8V8yYu/OG2PKzrvqD7b+G",
+	"F7SEmVnG6TM3l1DX17wKXx2HUbn95UZ00tEjiFQF730SptYKUx5P/XwxG9ePJhlQVzlkwiBLg8WcitPf",
+	"PyVx5cZbSUq87nz3n6Fx0Pt37LgDNuX5iPc2xl/50XH/r137WKnM9fux4RZ97bdkvNvogtVrKuTT8s/g",
+	"5d03jHQ+Ys3oZVkWLPKUyOboDoCElwJWWsN/K02t3xTjKp9MWIKe3cgk+pHslQHitDI6fjiuTIEfLv08",
+	"tn1lsmOcy/Bi64sVKCUFlBODFj713msiS0GSGc0m/ssd46m463GZGV6ZBGXmwDwck+5tNU/z0ix2pVxp",
+	"AcoqD15rfviNLl9PUV96cpJHvIsr1eKeruT2DQibGQvnnHUehvjea4MAMCogrIdNgTtfxU71sCWoZa0z",
+	"ZKsvSdVLMpDhZGmdOzpgataxKL0Iq6USqy6HDnGt+H7PVMC/rXCsCmD86rLid+U0Xyy6Zv61tLGe0mUy",
+	"7J+z1MZxbHalecP9WrOmGziqrGktMh7hyCNOn8752nP+AeYiJKktrLObq6F8Nhkc/NwD43Y05yg3+Lpi",
+	"jmjY9/qT2KXt5aDtorWKpc2vowMBj0BtJWxP9NaJbkkVpN1Ib6bmuVMjW7E63cYMW+sfgvBp47o27rxk",
+	"C03JQFOWjTK4tfmKijAoyWBSuPlYvG9horSzH+Mg37shq9+Oi+EbgkGncIF+1YxPjfAKo7vFPBDYjw7G",
+	"C5BkzniuAYuZEmUdu9GUT4a51iApT4BkaChoWsAoX/bSGIo3hlXFLedM13T+ojwZmy9AMvsKsDVyP5nh",
+	"P/ghK99Oi9G3rTldeFKMFPsFwqsrIrE2PdUWLQ1pq0KM5WuLnSK05asw9rM5n5exraHgBC1Gi4wu29yR",
+	"t4rlsVNKSElVAiTD2EwXk/9wLyB8wqa5TbqTgmwJ5/ERyRuEFRcScveVjS1XSKaZMwN4M0rYOidhahL7",
+	"sOSOkq9g42TpRubKTVy4W2KcS9T6WGc38384EJv6TY/HrXZNwQLhdyGqkEuNli3CNybHRxBoqsT9dDmu",
+	"vRwrqOpnw+4KDtmAdzx2BFDBd/w1Y2AZRAMXk2T+hTGCwdDmliQHRxmdLyAlWpD9vdf/7//+f7zY269n",
+	"H3SZCdoTzW7BeB6ayoByWwWY2PWRqQBFxjS58RU7whxh84TAjobsYGUqzJCE1UumgXtDAjRQQglzUpAM",
+	"6C0o6wGWwiITyzlwTYZJJvKUAE+xNjXhQpMUkgzr52uZKw3pTtia03Smty4MulZXfeWxJFii4dgFZ3or",
+	"qK3DTbMsHITbKVBlggY9Yz+IFDJFhikkwlb7tC2tKYUps7mGNez1qvvQam5SuiURGGUZ49P4AJN1FYt0",
+	"0b9vSJzzGy7ueHyA24BZt1KimJEwMe65Wm5F3LiEqFbEyzm9pSxzZnA3UGAjGrzQWa2cw74FvEJLrczv",
+	"AjK6VZbJRPBbkAq3u6/3w4LqSqKbOlJ/kFhWD2POsXRbuZe21zfKhYVGhCoSl2OhQ2SsgKcfbDqgmAxf",
+	"7b/y0vs1t5kX3thQE1suz3ffk0DT2KU7W+RyIRTEbwgHVBJsyTJnnnO5hlZKcbUu1o5Ws7wOtASq8WEy",
+	"CiQgQ7ZkAXNrtanZaGpzgtdWvRMKEezK8FmE5T44zWdz/2uDt5KbMwUVDnirnHJDhxpVvlY2MqtjYjEM",
+	"OPVFHe3IEZ5JYcvII3lNIfDq7Eqg9nyX29Rn0CVA7tl4S8fB1w9xHHxdlHuU+UL3hvX3cDV8vY3v4Ovt",
+	"fAdfP8h30CuvBTXVUVrQwW/tTFgsoPnw4+i/cUS+UdYyEuEDqtI2BW/v/A8WgbmsHPOeRl/HSBzW/Nnu",
+	"zU0eQW9aYVBPytNa5alu21/BO3DNShm4JkSZ8Q6M2BJHBMtgxilTQBUczJZmBJuNPN7sBcxoN0V12E0r",
+	"/m3oyikW7gLrP8XjOl46CKISyysI6Gd6aNNaUKUY0SwTd205TL0E3qatJIJryjhIReIybw3+FmOmsIVW",
+	"ZAYSNttnm+AjDFLt3bU/w2qocF0cq5ylgoQCsKiBuw7UPwbjKsB+Ylfr0O0MEV774pBriTdrQrM57htQ",
+	"M+5YMmU0szsq50E9uBwP8yfpkNK/vqiiZTT9TSLteqo33Kz3Laq6NzQK9+EA67FmV/mIQcQrCHwKKN6I",
+	"lksRddUYDjIxl0IGGD8sOBCNrSMyZ1nGlM2R1njmwqTpgazCi9f74RRznfabhQVu455NXvt6f2AH60TG",
+	"d//5kGF6fve4aLRDtiOzJruvvo2hNjMqHv1CD65eobAmFGfRGU6EtNXSCx0IFY3INL/D0Haq3Nvszl63",
+	"or1WVQ4aKN/6JIdm2m+Uy3XoLMK20Ah2JhNJ5+BJYgaccKFnjE8rEG5p06xocFuDaNGp4V5vCUTvTN7M",
+	"mwb9helfvhr5fDvd1Q1NoZ3xsxug/vUKhzMSfK4TMa/d0V3a84ZQnNkZDstRmz+d1mZp/vq2dFaoWDua",
+	"qc7MD0RpSTVMGRSlif1GomFquE+EJM939tYbR4Jk8iMXdxmkU9gdUwWkaIwJ1KqEW8yWshRNX1PQNo/E",
+	"hMotyQdpcuMKyDq4kMsFQDLz2fLw9aCyBOQYxAxmWcWWAKNpZLPjFksnIewV6frJ0L1iA09dKSKkBey7",
+	"0zPRqGk7asuGFLtf46Lol4XKJk3f62N3zlWVN6+SlauHuCYpVFd9cITUV6IEmsxIPKbJDfB0D7nD6E+x",
+	"LaCDdYLS4u3f0vz1QPDrQUSuB2IyuR4Q3GA/GktD2aNCcqxHY40YPb8q2UhBd43ztMKHV+6OCtG0mecq",
+	"qI7qt2IFza237LqMMOOcZZrx0cYZWFCWTxjNdDO4pXfHZa9nSlz7QxPElFPW4Y4aCKhN1wOhj6BPP2WQ",
+	"6auHlJjarlpdk4Q2KTKAL2Cntqd3Q/B/9kpOFFpVvUjxGja5Lo13p09EnaV+LhiguXs43BFblZYMF1Z9",
+	"iUi+MD+9JCkkbE4z1cIpFSS5ZHp5aQisSDDzIywPcz0LOVQYLs0SwHQyN7B0fhXnZ5fOsYLmemb+sXsD",
+	"S4UFqghNtEvayrQi4o6jG4UUGUQEkzxZQcf8qBKxsHoUM9PNgFoPKmvMGPx19/D8dPdHqCTmtdCisI9p",
+	"+D3c9q+3Hud/+elq5RH1kNerDwSXgrk0Y3PvxOVHl2Q/3iPmckOgiQERn38pv+Zm3/GxE9+hkYzQ78JV",
+	"hMvEHSiNKCDO6EeGseFaMbnO9/dfJiS+ZXBX/ZumcwOI/1PlZgr85t6YkUfgobf1CAoUzbReDL5+Rfnc",
+	"hvqgnTXBw+cwazOdKMUUBuHLzPVTB8+eTZme5WMj2FiHGYrNnk2phjt7Gaxe+JXxkFR+sI0PiMGf0a8T",
+	"RE9ki1hHpPpA7IglQcK4OPzBaTAqMri75nNIWUIzcuNlWmJk2ohMgOpc+rJhQ8SNmTsiZwvgb+2vz87e",
+	"XpycE3Ox5w4CSiTQDJkgubw8uea+VmRRl5gcPvveF9HeiVxZCXP5zIH8BONLkdyAxizENgrqml/z//Jf",
+	"yJFZE8cVXfNdYt+Y/3J59pF4YZHAfQILTRZSjEGRYfxsZsadxRGJn0mg6TLeMf+07r8qjogF30xloVSG",
+	"pAzFEfKnP4G7yP70pwMS/3rtWbaVnwyLtv9Cxm3/6Xn39eCA/HqNHA+UHrHU/rygU8YRTdeD//bVfCk4",
+	"/PXga7yHyzKjKZJQKZcuK7NBDnl3dXVObBJNhJdy4qpHEst/7C5TYqNFSZyIFGKzkGH8+fD96fHh1enZ",
+	"x9HJxcXZhcHHx7Or0duzTx+PzR9XZz+efByd/PX89OIEP1wcXp2M3p9+OL0anfz16OTkGD/v7e3tmA2e",
+	"5XMzvXPKiCMzi0u+bWsPkxjjyeNCCZJgECu4K3sXu9yVbsm4k8UmmqUbpS3+667LGL17ehyTYVlD7xsV",
+	"Wcl1CtwwBqycBzt26L/uHgkpIUM8m544x4XIQGG2Z7RBZTRNQR6QrZlElVVlTOmSVxFS5VZxyUbjLtaF",
+	"euGcLq0/E9OWD2UsAW5dWRxzOVzQZAa7L/b2V3jL3d3dHsWf94ScPnN91bP3p0cnHy9PsA8KLzprsKkq",
+	"W6mUjDoYvNh7bjuh8+KCDQ4GL/f2915iDlc9wzvu2d4dZNkuuks9+/vdjdr7uyv0N4WWmEc8uD/BmPwI",
+	"S3IJRc0Le3coNuWGjsyVaGnIfFYYm2d+Q0ei5dweZJply2s+jP/y09Xo8P0PZxenV+8+xOQkPb48NHRy",
+	"cfni9bc7e+QnX6zWB1m+Mz+4t3fcEXRadNVYZ1RCes0VJNL+aP2SFvk4Y2oGqd2dYq9P08HB4AfQf/np",
+	"x0vUUyw1I3pe7O/7a8IFNaNBwvLsZx5VVijtEllxfLx9VnFqsKVA75ndemXnDA1VwPbse5r6pOymy/NX",
+	"3V0+SXYlxHthBcBXL593d3mHYocy3YwmZ/q93u8x1RWbg8jrgtXg4OcvFcejwbnZjsSs3KXQvwXJJsua",
+	"JILqJJarRJfcmU3EYMUPc5ifoW/abiZsRcsgyX6Eu9IXg7xlmQZJxmYeLWREbNLeyDAxkcsEkBXhhSbN",
+	"NbdHjnKphCTlDbC3QjzvmdKHBpL3Aos/Lqikc9D4lvrzr1aC+0cOWEbBcYJKbuCSejqMFF+j1rHce1Qx",
+	"Ur0CQe+RPBJ8QaXHG7Cx0s4c/St+aVzj1UI13h+uhKBhxWwOhZjcmN3IsWEEr9X22uZ21Vo7p0XX8c0n",
+	"DR2pkpKevccssD0aWoLFSNTfjJd5aq+9awZ422HhJwUWiVtzuP0e7OoTN0xCSPYLpLbTy+5Ob4Uc2yrQ",
+	"WzLSFy/6QOZcq42Ed8K1K+S/PRPusbBLq6B+qnhGP5B//1pTLX8eWKFr8OVrjbFfApXJrCiDhVnqq3zc",
+	"MO7dBeWQrWHnz+B+IWzdrSBXv3RCvzUr2/NpC7HMrFhXk+UmyPUVUZBBoiNMPOLvBPSLPrr8fM2HTrrY",
+	"MSzGSDmRdSIuSnwZBQGfDRgnY6qTmVFVrHAxgwzlyDl6dJG7mcjAqKNHl59JAlnmoKNELcyYagagyZ3I",
+	"s5TInNsKOYZR5BklQzTN4qsZei//h5Hr/6v5z675z/8/jgi95pqOrSiNUrc5ZRILxeygqLWQMGH3vpBq",
+	"/I0Te5MZZdwrIz7nioHVbNI115LeQqbQ1fuvu3jId49Ml13rJxOTYYzl060dYCzNJR0X4nu1wzv0EB+i",
+	"ooqu/gw1bVuuACdg6cGMqplR7LCgNuolVguL0fhttiAkq50gaWx44TouXGXMpX95om4roQX2L2SIX3pc",
+	"D4faZQg398Kc8mVBkMPnu8/3zf922q4Km9o7CBT2rJvG9mvWsechP9onaeNJ2uie9DcXDewRrUgG9uX7",
+	"mTlatZGa4oI1dBKsBBazNKpU2Ig8FUeVahru32hDdaJ8jayiCk1EzgwUldadiC0ifCOhU+A68saNa66N",
+	"6or2BgPJAqRlXG9KA4hRLEsO1cRwUMtzfAFvHMoJ1ZomM5+21a4ct+PI7sPuMVMLoVi4YGNcdn9jLjgw",
+	"9PAf14PiDt21xg9DAvgv2EvU7f9mNvN6gP7B5S6sPnisMvOwMaCdtcP9LrJ3Moz3D0p7Etas8Qr7zmZg",
+	"lA63KxHVeuZqitvbzMzsLjtUK11OoHKqwi/D3Gbot4ixAQF+//VJYP1PLrBaZvVQgdWaL1oF1p9odqMq",
+	"FGqJ0wg+Esz0quKoZA/S3UwoR8kCOeINSQUodEaZG+lz1RDxGWHwktHgt+byOJ3rv04LRMeHSlus8p9p",
+	"MqSZEiVnsChhitjDuPOfUFf81z4+SPPN02Nprn56vlEVDtzzKCU0mcEz60d+8OtgIZRuC09E57QFTQAf",
+	"EwSHPXJog1RD6sKRGfLIjD6I/MPO9yJdPtpZwLFxloII66/mLg3Yb3YYSwDWncKfvKeoSwf1hz9ePXqc",
+	"02UmaFo9K9scy+ev+6xI5QvDqSH9ACmjV0ZO+F/7Og3yA6RDy8/dmauffvs1fPoZR3nMpQ8Is4ALpN66",
+	"5cdelXHBFw5uYBnbS9JocWSaiTFxWULIMP5THJH4v5n//Ly3t/cl3iGME0DWktElSLyWhf8kAc/lWh5z",
+	"WgD+mzOacqonbvPEbf5X5zblabDspmAJ46U/8BtxIKWpbn9LPAfpOMTQyDEWyeT984hcQMoUef9i54DM",
+	"mFYRmTOljKqv2C/2TXHGNJFUQ+TdPcYS6E0q7jiaFwre1fI6jafuEqH7rc82ztIlzxtEMaVZop7E9H8J",
+	"LRe3trJtPY+FcybbRWey1oNxJlOQkJpTdwPL6jN7QjVMhVxGBAu3s4zpZYRggBHeNdzrN+T/Y+9vlxu3",
+	"tbRh+FRQft+qSHXTstztZCZ2zQ+1rU488de27GTnHu5HhEhIwpgCOABktXYqVXMO8xzhHMlTWAsAKVmy",
+	"5G673d3hn6QtUQQIAtf6vlb6IMZOzrg22klgO3ZEEqhiETRPrMqvCRdpPs1Ydli5M6ZR6oW0NmsvAxMN",
+	"FXSEKTwQgiFyaOcxHJIGrhhmZw3kPWuujvG/hzXYKtzgH3vB6fTYybP3PvY/WuvhLp/0STf+tfzZ2lsz",
+	"YfditsohF5KnVwQ/VDrmUK0AyYZUMTKGo0emIoc8jjGH1DyrlaxzYVN3k9WBEJf/vHkux1SzXS40E5ob",
+	"fs9gczktMCN0RLnQxu7PqNr/McJEXMz7oCO9bpL/9WiEYgMH0NcV3bdbZvvIPrz5Oq7/LbpJo8Uk+HWi",
+	"xe6VxazjB8JlUYz8489ojXX3C5sjiiR/eAj9s/WHFvSO9e1B/NOxjvkvSTLl1pBzlVT2n5jm6eTFCCE8",
+	"iWKRsA8FU9wKAAxfy0InLZ/DOs0ZuecSk08hl5gcvHlj1TIuRs43y/IshNHFiBGuYxHY0URWZhha4xF+",
+	"ktMRFqFB2KMB6crSf9vrdV3ycnOl3wq6wdmz+ELmpL011p5sZUHuP+vAm/RLwWawfF86sLR/3PyLYymG",
+	"OU9NbWh+xW4tOI2ELuDcRph7RJfelOHUyfNQweGVLMizKdVgrwE3EROx5kDeM6V45sLMkKwtFfm9c352",
+	"5GAsZyThEzt4ySXUoMTX6xKcWGSRihLHL6l4QXKpMfw05mK0QkXGONoTlORHc3IAUsqkHPfnnE7yVVHa",
+	"l1aH8Nlg51RvBNP5uButzhDAUGQm0ynmBdRa1V9Wq3Jh6dIE/iS0wQO/3q2O+KYtViD3mQ4aDFjKVCxv",
+	"TsIxQwb4yTD35pDQPLe3cCDRikUHlSD00LvjaNWrqUAlKiN3jBUaih5d6UqLJJma99VUJMR793Q1VB4L",
+	"TzczU9zgOA9d8pMnopEb82lG6D9eUDWbPBPkhBt91jBBOfLGMIHdaLg/gW2jIZVLjc1ks44b1OrcS8QN",
+	"cLttZ6w+hquhNnbX1cXu0Txfq9SdIksLdig5cnnpZDD3KdkNpPQssBgzaUaInos1Sav8patrkvK856fn",
+	"6/K3gkKczdYuxqVBPKfiOk+jk2WrnWlvtsnPdQ9TKUx+jUzdh7OoK4TW7Ynt3YnuGNWq719Y9Q2bx+8G",
+	"QlMltQb1chmzHyDwBsT+w/7vT8Rma+8+nmIS8BcoO7xtXemKsOD3gzqeBO+bJej6e4jNJ/C98+wtwfGG",
+	"o2t/9AubX1EzXnV+D1Y0F8HJfPF+tC1224U07+VUZPUBfBYdCHfGU11a0XpmALT0PL8NFG4I4626iEC2",
+	"r7YfUTxbSfeGjqDp0HwhOrzCxUUam4O8ywHeFS6qn5h5iWPX/qyucXSLL1SM2IVc/06+0+VLGEpFktPh",
+	"7jk16TghUpCrzs3xz48XYvxZY0ctvLcV3j8x83RMKex2XOGVcuI/xN80GfF7JlrksjB8ApksJJUCsSad",
+	"H1p8yaob3HvGiT0iVr+cy6mKBXYHOth/U5YfAHp5pxR0nWpCfnnizk7iWxoNZDYnjYP2j/hbbkjGh0Om",
+	"oMcRsqAFvcUqEoR9oKnJMUceaJ6Ic3p4/saB3ZkUa0Y1YySTqd4bTNM7Bt6tSbYyQHgLfrpPx7NoFW7A",
+	"cjXcozd9fQZGPYFnKiNodq7kJ/Prv87MW9Uk7gVdaVcwl1dwgG2Cctdm4uuIdD4VZZ8eGt0CY68U8I5D",
+	"UaSjFK7dcF+tCooQ9pxRVbTu9lzIdH28oyMIreaueW2SAfuBVSeHEPkE00/7pDaggsghNdHlt1F9h1y9",
+	"D5VNlxv39SucCwtVG5L1KV46xW6j22P8TMe3LARyacmPVAR6IxDzxuzDTUGk2qMKXRNCor4WtNBjaUgD",
+	"dSv8BfYaTccsa0ZkNubpOBYLlT9EMSs3NJQE0XTsFKEWgUZwQ6lSKDLCq4iQswe1Q2B2eTJUqaBgKaia",
+	"C8wygzkZU5FtWWyEScNYcPSF4stizdKGQuETKViNLzW+LOHLe3vEFk8UMdIfuAeo83EO4b3g3N2mysHY",
+	"dTOO6PKIsA+FNSpKBzEgS3BeWSViQtUdslCsLiy4DMN/qjH3taWa+yffPkYUlrkGi9oz9cQ89YKp3alm",
+	"lURJ15PkmVSXcNu9PwJI9O/Y/NGI043zDJERM2Xc6TtriKgJzSuubqxjeSym5I/TS+PIjX+6p8Wjrr+O",
+	"euD65H52MY87g9CHR3QbB/J0hcA+p3fVMC401rFHHZgRoVUdaUiFQZHJNDccHLLGpT1GZYedptU3pGCx",
+	"WBD8pEHx2HJQCjx/ZERkgY0v8jmZCsNzkqCGoPvUJKt0+qup+QLO7st4X/1DPaHW5GUUjE1+Dr/dvj1s",
+	"qr2jXyMg9iCS9nQ03EJLeWgjbZWyuIBsUsB/mEteXG3abE5AfCKyvWC+4heUD1dWGdY2Tm3jfFLq3Crr",
+	"ZpWLZF1JbuIuSciEFrrSc1Av9tzS2OhFmjFTGqo6sCJNN49cpyAg/ZtMtSF6OomFkWS/3W6RJMzGakfY",
+	"x4dcvz8mb9++/RHAxzWNyWXqOnWGfsNyONQM830IF7FI7Lf/lIJBN8gGFeS0c9Eh/4QGNr57yO3NcfNw",
+	"8X5caJ5Z3TCj89w+za6m91bLG9EC6nwVG041yyIseRlTQ8a0KJjQxMx4yohgLIOJ44xapOPahcLtgffR",
+	"rRJVzLc1jYVPDZAiZZHPcnQ+LkcU621AF4v38aqZ4oaRhstDjBaKj4G/NtQWkw7BZs3E5ZX7SL7vNkwn",
+	"Ps/RlB9woQ3FWh1KDto/ri9RXoK2Z/BFP78eujTHVyl7XprDRoadpZNc5wfUauzXqca6jVxpWDurZkl9",
+	"uuv+YRHOHzzbKsWbeiw0nq9OSOPh+Si0n/ayVBs6D415ke7UKMpzSAdrrvPKPStAbjbuT7M6PfwjwKXW",
+	"Sp8rn3xZcm1UPFdH20RIOQw55WjoYcMQSL4M/eGRYloDeQv0kcymqYu82R/m1DDBtF6ZEv7FnM/2a+ka",
+	"36iGUZ/pF8/zfvJZX5PpfSny+ZJ9ojHJGgzKGdds0Y7kOpADZCTndxZ4rDEKKSSrU6Vf85y/uEnzKjnO",
+	"T4QZn+5cGzS1QfM1c0GhVkIDXj0RBD/aotlLqUhZvj4b8gbwMZUqA1PFNRB35AIJ/jpnWXKEzvtlvE2p",
+	"IANGwnXrzJpjuKBWm8qFqhGttqKeCVxgT70GuBSKWU3vUfZz78CBejBX4GttrDIMgMYZdGf4QFOD7biJ",
+	"HLrKt4ZFJCyki4WSeS6npunooYJ3CMh/cG5R2X4Tk7ZJTudyakgDHDVE00mBrTYf5lTg83z7MOUedBNa",
+	"ufdbW3m1lbe9lef2lufosicaAorPj0pGjkb5I5Ue73NeaJI4nvLkoVZyAzf4+sutvumi0PqwfnI4ZcZN",
+	"OnYxfSIF9EAbDp8jK2gqNtZNYkolXV09OcjZuvzkW3/rr/98KqaNVPUBrQ/oujxm2B8PDskTT+jdYM9T",
+	"ra7PzruodLKvtl3xgRKklouIcSxWtNIUA3joucmhEQvQQgs6YS1yvB274C+DkzC9l2AVLO+/kVDwIY/0",
+	"4zd+jz9Ye0OzRFD4+N1u6GirdiR6OkCyC594s2Lxn9p85M0313ykfO3b14OFc1KzBn7z3ZqhiOtOyFnO",
+	"shHbharprAJEixB7N3gks7HLoW14AqUfBVVmzyLJbkYNdcRBUsD5nFg4T+wp1QlpJC3zwSQRSVoTaDjS",
+	"GptJDv8osiH83+745CgW1JCJ1IYk552/92+vzi47J/13v990e8glJA3Nm5jaCDz9gVk7+QOgIQKwjojr",
+	"YD9VeUQmzFA7QYB0/WfSigV2MAEM4ZqkY5besYw0oP099J+LID8StDN7w6bnKaVibn+B2swhPOyAZngn",
+	"zHfU6KfBltUuiNUiXZqO3a8qbOCa/NeUTZEMg3CRsQ8W6hoJwv4hCaS2IIgGLJUTpmOhmRWSMDkpUkYS",
+	"+Kk18EgHp/KAO5zm9nnmno8pbAbgJbIXCGnc/GIB+ughJAFwwyZE07kmSTZFfGKH0JkqgTmlVAEHEzqv",
+	"uIYyn8DFTzr4NmOR/PKub9/o8eXF8e31dffixr3cXkKmBXIFUMUwK5UafK6CKSxAUkew0rCnINdVz6Cq",
+	"+Pv2W9h0sUiumVHz3c7QMJW0iJVWnv2qkdjXbjdZuSncigYhojHHFngNpDCUC3L7f9rtdps0Dt68icVy",
+	"T5vmEbm4PcOmp3Ag7K+UzK1lr2hqkb/Mj7WjfKdRi7DPmClZFOt4CkZsWU14iUBoOYJP64x2Vhzpp9zw",
+	"Ft7idtHUN8/4ILhkmwyQAHfwBtxBtK9vxQGs+dO/7RDo5T1TdnHwBbw81UuWVbafkSsAeKUMjnY+7A5k",
+	"Nt8F7s6dw52pP2FrbZ6tczhN5UhESD06noo7bBnBJgOWWbnjssaAONT1iA1dn1EG4ZlZl8RZosyTvRd1",
+	"Qmat+j5nfmVWbsSV2u5KT0HPdRgIzQUikrilc395xSsiyRCY9ZJmBIcrp9oQppRUER4tZL22xlcqp8Lo",
+	"iBRKjhTTmszGoId69c91LrDnb2Xq5YucqpcwRreVyfW5rU3W5YN7Kdg6i7VMbQ5HJrjJVpztDdJyTzG4",
+	"zXr3/TXbZR+M1eq1tQp3K5JSsV0QlosCtUVOK1ze7nIog6gYbshxYFzbRujOrFiR0xQq3ya+U5Q2rHiI",
+	"Atc45xdBgjefGQn+Bgp4jQG17F7uN2S3OByCcPLBMbHlMf9POdg2BgDOmf+UAwQUphcGPQKZD5I6cbLb",
+	"UTvDuUZlmUGT2iFVXpgboqZCr4sC/Lud29YBAPYEx/q/y0EPfvIVOrH/XQ6291/b11u7rr95PeDUi3j7",
+	"vn2aHFdBed4SDDYKeZBCePB5ZUhwQQb4aQylIuwDpM+5xlmQruNdg8FwJhOZMejqGJACvMrN9aLc6zrv",
+	"0B3wgkLZjfj1y+SPOF7frJhEp8zTBWVBBcv3UikEg3ak60Xme6ADA34ETRq9XreJ0hDJPT3HqD2h1bYz",
+	"7J7lZXrrb2zQk5CR2kj2ZjppRrG4lzxlGGi3MyJaIs9wzrW9d8MHhPbbbaASjsr+FBgNCv3ocQqx8LQO",
+	"1rKmxspiCCKA7+2aZVy71dpvO5IHl/NPydv2rqN9yBnVzPVzzhjNYuFu/13pC8u4pkXBqDoi+BB+6qmc",
+	"sDIH133HNFRaKjbi2qj5Ku//T8x07Bpc2ZdyXHknLyh2l8faZLTn/B4CS/76GiS+khDwPQun1x42v1fl",
+	"EDrEef6UB5gBALEGNibMKJ4+Qv4rGByWOYjR25tjktF5RGSeBeW74i1LMjrXib1EOxpgkKsyo/NDklGe",
+	"zwlNDb9nsXB58RnEG1ND7C5hwkB0MsOs+YhQ8vO8YOpMjs7kCAU5hQAoYEAz8kcRmdBj0fBwFk4uDmPs",
+	"W2pGVtQbMrFqF9IaSMWyqIxFws4GTnUEE5F5xp1YpNzgKNFC4wT8xMX33GuBcCd6DjVpwFQSePg+Tk/p",
+	"xFGuI4oFYCI0y7Rzi+xO2ESqeTBXpG+JzWYe8potAjzjGPoqoXAjLp27l/7AfFl89z/LGZlQMcf32djf",
+	"/bHdXJeqYy9Z3UP6X6KdCf3AJ9PJzuGPmLaDf5RJO1wYNmLqhbnIqo++0a8Je3XIR1NVN+X8C9goJ/C+",
+	"B1PNBdOaTMIB2R5Jw83WIOmtgzSLf1avctlwgJv/AkcsWpvgs5DbiCStLp4Ri+WSBB2hgN9CUkTYAYKM",
+	"uSHKt5uPRcbszZlI52TMaG7GkXdlIlK2yLFvN+E1uwfaGIw6psgbHwBOEzNWcjoaI4AfueJ1pJRBMdOw",
+	"gOPbjOITNUnZGMPCo08uacUiGTFhYc6RqEGWi29PNqM69MXYCIk99/ZeGn/cOJvxR48HkqragPs68AP6",
+	"BYHtE97ck8AD1JS9wTS/e6R3E5C+oIODguZutYL9XWtVuf560LnJHlENypL99JAk8g4yp+54UbAsQb7C",
+	"lOY5U99pImciFjQFNQMIB4U0Y9Ta/PGLSDL0Lz0hDTqQ98jtF26iZM6OHAg44sS+/Sxx/aKQmQ8vR2o9",
+	"PbVn0a6Avb2Qpg+NpxLsPQi6U+L7wp91ejf93u1V97pzcn56kTSduzd05osFtCmeiQAcRlGhcZGOrPFn",
+	"QdcRyYsMphuqv5kzbO1ifae9kadbBJh4aJ7HwulgkNAGZrlVda87N93+2en56U0fptW/7XWv+53jm9PL",
+	"i95Ktut30/zOSoEOzOuF0sIWBwmI8HkJMhYn8RjYXXmaX+Q30XXi1usnbr3Zovz9RspzKubuDehvtscX",
+	"AgewqDoQgdToQJ/HEEzkEC0lwOGPQH4u7rl5pP4MKUc1dvZCE5o40A6ksJRM4U2Sgmo9kypzpS+ai1HO",
+	"7CkjMAx1ouOOAWMqNa6Pj3b+8OT04tfTm47Fsf7NzVn/58vb615CGp5H9l/eNFvkBnx3d1bT0piRzDXx",
+	"aw40G7FoWFTu/dzZffP9D2XGdfOICEkmlOfwGRPmEJp/WZVN3jNVuhpxUeBBWWG0TxO+uuzdEFzHqRnv",
+	"lc+k9/DKpEVAsdPuDiSxi4zJzgnK78Svnj4iCbyOBHXfpBRMSWW5NDDdLsgt0jhov222SEcQBk/jfAbh",
+	"vXDtCGRdUzPSgHnoFs4qS5pH2NObZSCtnXhsbJAszTXN0bhhFnJfSKyUAzxJpOw/7wQ2tlK7CdsGfUiL",
+	"e6my80lDj63CYGV6syYwqcXaX0qs4Wkm2MblI8QVZF2NuQX0+VYJGhU+EzT2czk6JKmVal4pL09otKCg",
+	"O5dJuDAWC/p8I4SSFKNaCuyU3oxKKaiYZs41CznVXIoW+U2qO+hiiZ9ByUwafK1yVTnoaheChcSf3Up8",
+	"bAbXV5bmUXnk7RI93E7xUbfan/rN+1M73pyGkwzOQEzEHoej8lGYU4LE4yUS99K3wHLzkIVVVcOvjyDK",
+	"gpqANrLQZCbVHaRuu8K1xkH7AF2JZswUehmEFMzpvl7JQ765oJOXuriHn9DTdlH9g1n0FUzUaoKxUNa0",
+	"eKgProIdfL5SI3rZ0gwcrU7vrNWP56OKsDsK2oYsHstPhwU7Qyayx1LBN2GDa36vp0CUL9jM4YRLMBkq",
+	"psdoMs8XrYhYAJ2vVSoqZiDW8VZuH+j2wVhlGZkzs8z5G1AjFithw5rN1n58EmjYhXkR0Gi/gpVn30tt",
+	"1H1JrJQ1wJX2lUUPBx7Lm/RjMa5gakLtJHdLtWcdxJUVoh6FoCgUc+zkDNt+YNE8ZJtkRCrnxWr4AEhE",
+	"Olen5I7NdRSLVIp7prTzhUFjb5dFE5Ey+y/jqXtS5GooqOFYsC0yMlIUauaQv8u3C45iUfWyYUWOZgbX",
+	"SjePfBQZ+X1L3EbjkWWlNzYjDRcbDyHxWAQjMsTSm9ikKzAdVOzHIVPM6n5pbl9x5jS9omAi2wXm4ASM",
+	"134uR95daEfss3t74wTq0u9YYY4IRZ9jyxmXibN67dpz7RIfJwNtpGAtkqRSDLma9OENJMhjMGAYNHMv",
+	"8Dvt38/BmzfNFrnGxlyhK0s1nrfw0kOOgU+8WvRg/thEfysILW8Ar4nweY/n9fZC58pv2nyOdZzORfkJ",
+	"kuf5fZthkjjFJzk4694ytVOxFnqLhdpVxztXIAsAX0ZSZh8r/UAo7Hqjer3sSyYyY4fEsEkhFVXzhKDz",
+	"j4REofK70kXYUMxMlYAugilrRmRC1d2CAI1FYmG575Ib/C8xqMSES9v0svPIVYV+AEcnFyEr46D9NhbJ",
+	"VafX++3y+qR//HPn4qdu/7r7t9vT6+5J4m0Mp81iHkQrY4byXLf8oH4ScFXShHVFZvuhVA8DZGGuLeJX",
+	"B35I8KH1YoiwIn1Jw67GETYc8ff2U7/u9ro3EB88P724ven2kia85HWj4xtMjkrB6xcL62qhmDYWHOJm",
+	"VrSFIF5KhTWXcGIPZRRXC8Lpgd0UVg0n8DSjCaZgLSdz5bfeFya8Hs7wlXI+yuE128gbsOIMOkVmYf/V",
+	"5lwtTv+6TjLAO++kKkr82V6AztYXdlxNobwKkx/QgkkAwNFKTOVkwg2k+FaSc+UQ2PN8uULDzg0tuigW",
+	"i8nLFSvMEaI7srl07NMX9RHJWM7vGWYJkyupzUix3t/OYnF22rvpXuxdXN6cvv8dg4eUGMVHI6aAwbUa",
+	"SYQiL5+36K5VMrdDD2h6V00UtE8HSSfIHpe4TO8+so+75Ej3EpoP0pqPgiBPCi5GiU9JKaQYJVb2hBoW",
+	"8CNigBHK5A69MsG0jztA4+YeS3dDSd3ulZJGpjI/JLhBIhJP2+23KSbr2H+yxANl4qQ4FGKQIHCOCEZk",
+	"iBXXICRbpEMmHPhuIp9JbW/SwDp3WTDRdClA8LkLSuAsXQ9qkLADlstZLPD+EUlzqZkrldlvt//1KCgu",
+	"4F5wYnvAAjejkDN/9f7bFukxFotMpnqvspFbk5W52pcFE5VkbVitTeUrncpiRyGUQ/R0ULhlJmOAhMpU",
+	"QfFYU+LivTcrGWkP2j/+8JCEdtlVuo/CaImiCJjNXcrtYomln2gdMf30iOkiBD+srEOXCLpySCO8g+Y6",
+	"wI12Pux67WrXno+dQx8MXcJicJDtUUHzufkstXakQYlV7V3xWCwcYELxHMQsrdRuHpYqOFhrYAy4LDY3",
+	"V6LkTEdkYJdwl2OpW0G5cpUi9qbF9+294sfv94off7TygdF0bOe/CxNAEizCBZnwPOe+OqQhpnkegqX3",
+	"NJ8y3YxCtUYsuKhIA2DvUqlF1pz1rbLquD/Txeq3FoH4Cz5HaL1jv52N5SQWiRUGTGQteCH98JAJhGQs",
+	"YCvmC6LRgrtScsLMmPnA9UhRex/4PdWaa9PHe9kx+9rQEeu7Z0xIKu/t+ChD7AVrMkh+tXfohN3x1yrK",
+	"W3x4KMPaXBszr1NIvv0UEtgZCGMlHLkS4Aomw/l7oP4i5A4Zy+yZ31ib96zI60et1I1U0ddiDdxGTweo",
+	"YjcPydidajvKdDLQZFpgREXOBI6Mn+9OC8gU4TI49yeMigC89isxWsJXKubNFrmRhuYaIi/wuxkXmZyh",
+	"95/GwigmssOFO0KpINxQe9JpAarlmOZDX7+ItwllMfYju2x4URSLhE8KJe9BW7bKcMbSnAtUnp1KNicZ",
+	"Hw6xgwM1wNtgSLv15vuIsFwzkmio306O7N2Eng6HPOVMmL6jLIeO2DipMcTW3awfw9v37iWVdX9/OdRd",
+	"WoJNsOvOUI28fxHk9TDmMdeRttB7poA9AfDHgsZjYDw1Y/uP3Ts2X6/3nnHtCdl8uBHCzoA2Jf56OEOf",
+	"r2apYgY4IiDNlBprfvIJI43EdwtoCfbB9FNIiU2aq5ncOtANTj/ZrftFZeTiQ2zPvGaXtz7I39BBhjz+",
+	"FTXJ4UD5XI6qNWt/u75NSCg5s78DK0rjY7ibatJI/r7buTrd/YXNE+dKcdmx9hc0NZpQjIvJmWDKOctC",
+	"dxAsEPZlZah6wIWhoBi9dRjp4cbdGw8+1I6F6MAqSY/zx5PxQkVR1SFeqSwKB8eJZJtE+B3zKI7BSruQ",
+	"X3xcpQ6T/BXACncwocIj1UOgWqlUbNEuAfN9oafR8KGWcYQesRUlAK01efcBUuqc+5pS+XOfkzJ1frtz",
+	"8rA6en3uzNV0kPO0RXrMqeNlbH6IledYWOvTCzFWRieMFDLn6dxK+yohWzOKhS+aR94erANSkJDjfM9L",
+	"peSYiUKmmh3aIacQVRTl9wftg1hUK9QvLm/67y9vL06SI/sDF8eKQhRLqtA4KyTcA0WsJgf77Vg0qjfr",
+	"/v0K8nCihSL46+6vl788+LRzdt3tnPze7xwfd69uuidJs0XOyqSSWKQ5Z8KQ06vFku6by1+69p4n3e55",
+	"/6p7DfX1q6u6OzDhhZT9F0khWRrmlRJIbuw7ftR+ce/vKHDu+z300TD5ZPzaYoyfpGB1wsY3lbCxxAli",
+	"t2EAxAeFSytQGJIAH0vYd4l4YjFDIFBufE8mXEwN003H6aEYliEtXfdDO1zYisWtA09IHNcRmSkpRgHU",
+	"fUW0R+iszK1rzMbUMO8o9j9okhEz2BkRQB9TISKSHLT3yenFr52z05P+sQW2i5vTzlkvibzXGC43fMIW",
+	"EJKUAElFFsXC2phDyvOpYkBwt3RFKXeqcHp2+dPpRf995/Ts9rrbS5plisbBmx9XdRZEfzH7kDKWsaxF",
+	"3rsRnZDzg0AaCcbuTq/sGhh7n+VxO8fHl7cXN+X4JGM5+Pk1Zn5q0pgWxMhVPz7v/L1/0j3r/N7vdY8v",
+	"L056SZMMpsaZvdiKEjqJuPyWgczmJKWC5DK983m2cmpaseiIFXQwZXrrw0q7Zlim8IIO2vstAmsE65BN",
+	"uIgF5iA9TNeLCCWpVIqlK1JcyYYM11hsldkaPTgQkFiC5DJrs1wDXUwD3x42dwyCNbT45KYs/XDP/3al",
+	"FD6Dw/syohfu/aXK2zM5GrGMcFGTctWC9hUE7ZmEzBE4pVj8hA3YHiZCrha59v5b1QEvYEylUm5ByMph",
+	"NcW/tQom7IDbWPfuYFnoruk9v3ybuwuRdh7e/YadN2FrI11V5ogBG3MXwl/Yf1J5035l68BztvPC1C6b",
+	"vMjuAeqt+2Vu3ci+f/4Lm28dG3IvdMO23lx71RWZDq1lsVWG87gGftlKuoydgeuvJwWLXOmvr0gKtAux",
+	"KChXLdJx5kviflQpwQJC2YM3bzDRhhrs740Zgq5YyF6B3T1RW10ZMALds1Ln8yIho4VBvlTNz8/PV1Yf",
+	"EWeKlO+lZmqtlcIvKX5UErIGXNtSU1ysUNzsHr9mGWMTDV6YslYNCGOgjMUbz4dYeupPTWmNY5lb6SeP",
+	"BfrPmxEyD2iyqdb0MZBtkduq0/wwFgftA5K4ek1wPld95qsc5lPNskNysN8mjYXfBfd4LBY+rzjIqx/f",
+	"9h54xUuPTiw+1iu+UOz4GzfjG1eY8RJ4/fGVlSv0/gCrmpkjK4iCecNN7cOuUfTzmdY9cOstwJIrPa9g",
+	"2gbcdObxYyZ2xX7WRElDDTvERGWuq+G4lLXIFbJaWd1QCoaK3Mwqbi56Z0EpFqpits/GMi+7sjl3H6Kx",
+	"nQgTWbUTFPj4QPlrOoYv3y1gNcjA3F8WWmCILzbaVqE+AxX8s+p7Ne58k7jT/eBrgZe8a8A/tLTjNuKP",
+	"VaGY2oI1PzDAexXppprd4PiWytqD/TfW8FE0NdCyCcj6oCIadLUqu779yh5H6iJd4KY8QogbKHgSNc0h",
+	"28A1w+SCLAU/sFFc0orF6uDYgp503f3ptHfTvV7UkSAAhC5SwE2PmWOqqzGtkddHAQuTN+39JETxkPs/",
+	"fDmT6i6KhZZ4w6q6WhJy3DOa+0Z2EGMkY1o2JtCHoSabl832IH4YOEAqXPlTx9WVlQ0AXGMQR83S8AT7",
+	"PPPOWDkTTZJJBoSK7rbYuh8zTnOJpStQ1awfpLVQTaZ6SnNMKKDGsElhKoLB6qh2q7X8Vuv7iTuqrjX6",
+	"qduXLyU28PavlHC6jYcQenqVLYUqxdfOjR+2Z+Z9P4RnWDmf7+ZSYhoe7EwMC1c2cVAM4Oxh4qt9DR8p",
+	"nWpB800KmjKfdKN3E0gD9xxR4KOue++vhI7+UHOHLTlzOiINaJmcM1/Ej16IZuAmBHyNRaK5SFn/nimr",
+	"tCYR6Lpl6aG9VYskjiW7bx8/Z4aBj3NIc81c9gJWqa++J5kxxUihpoJhQZ9w8/QzhPkGibSmSu59TkfH",
+	"bk0epLquKntbmMTOMiRV6+GGUk2owWK3Hw52KnVw7c9cB1d5yE2Y5t8j7Ja6dubbS7NdFzeJ/lj0NNo9",
+	"o8N2gF1PKCn3vUcZ2CgPYMa1DX6EvbXrrkBdBX5VARQyoXOiGSMNaJGeOrZpKeYTOdW+NCdaaqcM3G2+",
+	"pzLwXNifYfWfaxs4kPcsIvbYKUFz+N7XDEFmFHCxNcuUGWizAcSwhn0wLZIY+1qtbgTlQC4jTS/C4Xca",
+	"dTqetcglPDDNSWLHSJCQTaN+iM3gjlzt0dLTW7lvVwAaTqGotJpc8v6s81PFtdkiobdcYJuNhcWKOZLl",
+	"GUkoCbNeHknOhCYN31fQzfoI6I98PZRfnyPsDLD6VUCHqKXPgGgi38IrCo/U/bVz1u9cXF78fn552wPF",
+	"Hyn3ksiT48JbuXx/3b1aqZH6LQVb94XUUj/GK7kzuqEd9yYgrzTurkNYtW76Vcgcf7icOFgkfX4oc6Kd",
+	"D7sBiHYHMpvvAtrsHP7w/fdvf1gSSU7Z3LVa7Xr99zd0AxQ5xRxU6HJ/5Hqr+Wb1Cu22zDE5Gsqt4Q7a",
+	"qrXFW+sUTddNqAczeGF9rzrWRs4DQ401+FNdZ7t87SfI7kHfiKp8rxsVtsdPRc81WYfsahnaYML+jMjA",
+	"2Vw852ZOcnbPcnRu5XzIgKsA2aaUXnsycIDPcjAqQ9Xn4q9yLq4ZzXfdVhSCYVvxJx0Pu2nWno8OSax5",
+	"sAciYBcvTnzCwkfaNrEo8ql+aOEQZ+Dgt+utnKOKlQMzgHoLqzgDSOhDaMhg14JlSUQSxRb+9L4ZLoJ3",
+	"JiLYB8KRiEauL4TuD6b5XfiUJGNGlRkwalwvWmxzfuTYoQwNNE6Q0fbvvcsLIgf/yVITC1zWAWaYJOVx",
+	"hSknLdIFDw9K2sHUhBbqLgKQ8OwwQSKpUS4H7tEhnMo19EMLT4nGRHJGtdmFu++eniTWWFIsZfyeEfaB",
+	"piZHY8k5oiZcawZ1JnN7T2SHDVoC1LA0W+S3sS/h8Dg8o9o5qjDyAI9ENBOZjsWqlUZ3FiUr1tfliQeP",
+	"HNCe0nwo1QSzWoZTM1UsFsuPtpAjCCGp8ijYmzjjrEpqCh1EpgUwymZch/3h+5dMJ0yTXGqdM63zuX1n",
+	"YX25GAH3KQHqU63ZGspTfL/eZHuUnepYTiZ0VzN7kXE+KrTcK68tFInRPF/LXTV0w63hOG23H3KcRg8o",
+	"+Cv0iCW/R/OwumEcMW0ih4oVySG5LJh4z6h9Qc61Ym1qw4dOnKHOCxYumbEBAUoxi8CuSthO3ymasUj+",
+	"iGGW8c5hvKPYkJl0XNqH8U4U7zBDR/A18us67w0y7MY7fybBGeu5gxtC4t/Y2UZLT1UfImYV7mQAqiO3",
+	"cTRxUyBmrOR0hO4Tu3MJE1khuTARBtHQO8GZrmgNjvQEnxx+FJps0+yeKcM1eIogwmY3DG6lVe/Wk8mu",
+	"5ibbqby1nWiHiekkMDqFT+F1Wfti4yaARsyZR3rgu0Nwctsxi3Bv2qMSNiNyyJQzXjio63bl/qpNudlp",
+	"/EAsfYyyBHNb72jAWAG8lZ3IPR1M55imY7Z7LIVRMl8hNfMZnWuSCLkLFKdJa+Hhlx/2z9oZ/RU6FF5I",
+	"jQOQQpGoScMOzNRuz+5E1G6aG1U678p+LBLmmdnsYLjPeUhsRY0i1FA5ZQAaiI0sVsnmWmvn10r06AUt",
+	"HTfMJivHLURt4nzdJs6xi9pWFN8twjV3gz3NqEofyW9M7tg8VKC8O3/zfUmumo6n4o5YGROR5J6lxuri",
+	"XJNUai4Y0XzCc2ofD1T+yYBlGRcjbW2E+UDxLIlFUJwI1isPpBmTxjVLucU9mpNrKu7I+ykctsHcR1ya",
+	"3hYYc6uuKsVdkz9lLwcGllRaNZgLRxnLjOL2sKJ5gG3l4BrUZqm4cySxJPWNDBu+m15EDDc5i4h2pqMV",
+	"clyMYlFQM46AcLAZPIJCqgnN7VYn1nIz3AW5cLXs/cArTxL4dt7nWQKqtsYrdCzcNVhARA3eZk4aSXnr",
+	"lv2VHJIEXuOEZZBUQvke+2AUTc2uHzppImG4XYqMfWBZ2SMQAjT4+lcHyHvw3S++48U7qtkLxVV+GeBY",
+	"rxRX8cNvwsoxNzoig0DXWYdW6tDKl1MdhHsYsCZ0qSEDPLSLzR3uBhUZUAUPi9HrRQGqCxbmAXos8Cdl",
+	"6jn09xxNlcU9wHqmSCPpnr/rnpycXvzUv7q+/PX0pHvtusTI4TC3UmJM9RiwNPyohHnsyyLAcO6c7toF",
+	"owayeyYyY3kzImdvdh0oamtthcA9fA/NX7GHQ8YnTCAT14PGnhD2NnLEgEOj4mBZBtekQrCxEME+756c",
+	"HnfO+p3TauB6dZTaPuU53vKGfTAvFai2w5yKYvr5Y9Rezm8MUfsL65z7GhM/d2k47FIswcFD6AGyPO2P",
+	"QOTegJrHdOZLEYDSAgxqyJChnUErsUcg80vDJ/2SAPXOLuProhRMYWuo0oHtC15lEIM6qUGsBrHXATFg",
+	"XiP77TbgjH4Kli3ZiusB7T0XmSYZ14xq1xUhU9ORJg2IQ8ILzJDRjgpq5GSOGQB0QIx9MSXk5dAGAboC",
+	"+gDlnmAqaULNEKqUVgHkYGlTNScT6hrHgd9BFkzkc5LzlAlrw9/LlA6mOQUPQOPn6YSKWJzgRMmlMDKX",
+	"o3lE3p90YMagErr+XwMFJrvErsk8PSIJRKvKFWpNsqQZlRa9jgV4ExpJGHaeRCThEDO1t04OCYWBvtOE",
+	"Q/klN9oPgPooFySXM2jIp1lkL8fZfqdjYS9enjzhGTgXnHabZMyw1PQFGwHwVYJPvqMzNwS+tRrxVKRM",
+	"GcpFFAsMNdpnA716gAR6Qzrh+ZxMLMiB8n3BRt0Pu9rMc0Z0KgsG1V26RXoFFeg1uBU8lZkVYBmLBYR3",
+	"dEQSJrKEsA9pPtX8nrXIpdPxkYPRMDXhAkLuFR3/yD1WRUadX550z/qdXu+0d5Ng/7V0TE2Ih0EInWYV",
+	"/0oj0XKqUnaIiv8SxeBE3jNtHxn/Ue4tuyRGO3Je9gFCXYJxkLNYymXfPcmByerVJTOeViebu/7MvpB4",
+	"Bhx2Q9oZvIqQXprERjHtt8NQTu15saLavlWQ1bWArgX0ZxfQuHUJNAOzsFvuUJCHTzM9fHP/9WK6B7wp",
+	"SaHkpDBJqEoorYxFGG088Ks0PUGCnmvDJgTvhJUVKVVsOM2JmxGZKY5pHu/YUCpmpU7O6L3VAZKrn0/7",
+	"V5dnp8e/J8SH+91s3C0bimV2aQbzWARJMEDO10Bt+wbv9O7s8viX7knSJFORM61J4n1Jvf7N9W3vpnsC",
+	"cQfNTClzGkLGIjxquQZAWEOSy6vuRee037k67f/S/R27trnP3nV63f7t9VkC7qfk+OfOTXBe/ZvVPyhP",
+	"mpAZ4Wf6PbDBukv6txedXzunZ513Z93ktYXGT27PvLzHyY/0KpLCDb6FjHBJVp894lkLhFogHO78NKUq",
+	"YxmqJeVWfIIQGDOam/EjBQwIK8arQ3PirDypoBpW0sxl8CGlQcgxc32BPUy2yPGYpXfYaJJNpGEWpwsm",
+	"MiZStO7QlBLSd6lrESQPi0jO7xhJ3FyTNbW3DpI6pz/jI70gPCwNtQ1GwB2wBvrj078/Z9LCM5WUu6Ui",
+	"nVMy9u9l270JtteG4hovMsGODnvCpU06H2hEHpp8DSuK3Vbm9yzx8aOmJ9tY3uzAfmT0goMgchsfz0hI",
+	"QvbI8NrC+oxrfyrOcSlf/kzgQJtPRFAh8SV/ZuH5Ecl1n1sWvY5AOV5+MU84ropRt2PWWBNFbg9QAhm2",
+	"CeHCSKKng11YLUhXHmB+fAKkOWw0T77TIb2EZeg2Io3VXrVY+JwcTZg94yJ16cX2WIZALqIAL5g97N9p",
+	"n8hDocaoAiVgUHGjYxFu1gi/h6U58pCB8FJiibsRU67fvn114OUkQy5oHihaUrB3ylweKPPOWiSZTHPD",
+	"+2NZJGQo81zOdCl/gzvCBw4Kxe65nGoylsV3lelGzpGbTOgHey+dEG1YoVvk2Pe2Cvy0riA6OR5T47+1",
+	"Y6vJa0PYNeypy3umQtrQizEE2ZFexdrAobcIcSt/od2GXIQUseq+qs2Q2gz53FLj3ALWroWXyhYNaZ1r",
+	"k4c2CZRNqaQdYsb2FOScAt1GpbtNSES1coZgeijANgLWjPHRGIp+IBP0kCQ0L8Y0cbUpscALfCWGi73n",
+	"XGM7vmSf7BL3C+yug9e51FbSeHf+5vsmXt+YcLE7oR9ImVcUC8gU1c0WSYY8N0zphCimjeIp9IqCxECk",
+	"2qjkjMpKqmVKlZrbVXb8nXQEziUjY+FkSSXpkz7IIZ1D5jlrjVokObk8PTn88e33b5KIJBNmLOxzkTRb",
+	"pEcnjCCriBURBYsF1Q7mywV+bRGBaWpO/XxpKeGGwTFfRVh8HbmltVyo5cIjGaSkAaDdfIowCNn/j7BA",
+	"WYPfJf1D8kJF71+RTVptnmHGjKsVlQaN3X1Ih2jGItwr3AD19ZtK9mn4asKohgZ5OfuAEfJ7pnJaIDHq",
+	"hFEBSaqNMmsBfmph93XhtOLZ75VL/jJoWg7wKlBaDr+RuiFcWcNoDaOf3ymzov7JzOR2CVoFNVBR/Uhp",
+	"otTsAYubVGQs80wTSkaKQr8haImJHBGaQXd4JDSwv5ayGZGJ1FirLEw+jwUWVGaofxyRdKq0VKSgIy4o",
+	"8gScGjZxyqzjsh1yptydGzyLICgQLZDhxQI7fzUjl5ATouEOFI6sEYLJuJgKNGLmChchaZGOy5rSJX+u",
+	"HROr031GGaG5lsQhkSZJMVWF1AwZKGaKG9cbHyiPiZIzkrhlbuVYwO9+4U30WPDMc4eu9dVe+Te1gbng",
+	"t/HccUWl2JJW+W5oLCONn0+vOh3fHQ0m2IwIqvpGMWomuA7X8GNkAQRawiOSSRBOxdSQq59PyZgpto7y",
+	"wD3eo4yllXLzN+02EJaG8vOVxfCrDla5EHtA9L2zxYXHsNF2XpQE1b2rHh5S+/YebwtQ0BGQ3/rTWJOh",
+	"/nXIUB80kfObYJnGx+JWBc4Dcv/jz2idC0TMieYjwbJd7gg37Y1SR+TsIOLoAbpz0yId5GsHGlCPXvjD",
+	"JBYNIR8Aq3c5KzlbiWFIH+1OxgupjO7uT9AX95977McO+rGjVq8LOV9dr/wL6Yf+tLtT7E79aiRZVgv3",
+	"/uDZnwgsOcNkwKVcfcebic0hZNnnnDScasgYNsk4aL+NCBVzYGfPNSMH7YPmapzBwVamcpzAVyWKLKlC",
+	"G2T/aXZFzXiV7F/RWgyH+uJP69ObldXC+2VOGm6YByctJIfAcdDrRPhK62vheEWkPFINtGIU2hvN6sk7",
+	"Wjhl7uwdWJ0eDZZYBIvlyLc9nIJBMJzmaB05IwZauDw0YuCSP9xffWuHufv9mQAHhv2ZUVRoTKT37W5o",
+	"piuGyZo8rU892dHj5pBvkvZVG0OfwXLZHGuGd1hDYw2NW0HjpWBb6R/22Lti5w1AmABGJQEQl1SPxOJN",
+	"so0GEosktHlx5IPub58SJEbgERpQDVXcR4QSbWjO0Mnj6wfaP8Yi+bV73Tu9vOgfX168Pzs9vkGfkGuE",
+	"43t3tUgH/UgAJsgAnjq4dYVgUrCqamQh24HvAjUnMABBYqyLMYeWKpzlGXrKVgHtLdzkWbSoFzPirmAj",
+	"fGan/5bw532X3ygMtrdwuh9LMcx5amqL8duzGH0/yY+2GPecqrsuqPDJVuMFkiVi7GEhghCLSgjhcVf6",
+	"T14f/2hV8yv0ScNDb++RxhdZK3o1dmyHHb+NJZ5TqJp3ltW2qt9qNohPxQqvKfIJloaiangUC/gxpMCN",
+	"KBdBS3ON/5l2tfo4sGAsg/ojxJzGwZs3TU/i6GxLIIY3EOeMxX677Q4PXrva0wVXrK5Zst+4M9uB2Xyh",
+	"ehpM9FUyNKoT2KSxwUJHvrmp3UZOVf72oK3Wxb6lGk5AG+r7Nld8fg6jnq6V7f1hb9Z/Wcf+kf1v2aQY",
+	"po8ZI0I65F2NiIrdy7vVvv9r+Op5MDFyHVcLCkWHzlfnFma7VqvTKVy52Tu3IraAj1I70Goc2BIHcMM4",
+	"IPhOb3f4x3wP+Zs2cW3ZI7r/rwT94T06ZORnqgZSVVKgiN3nusKb1QDHU0RGTI4ULcY8JVOglBqwXM4w",
+	"rQkqmiOCzPnS1YpThIQ5oyoixVg6yqYh/UDEdDKAhkNsF7uaZ5liWtther2LyLOBxAI1rshVDZMip1jv",
+	"5DuahxsBdVfKInLPxjzNPTuUfbPVnLKI3F6f6QjahVYGHXA5YUbxFH5WjCU02BgyZe+pI0KtvgilLP/6",
+	"I1yCzzgV/L+mC/dvIjGszycuqw6hlGNesIjogooIa/WxMFAMfa0e0J65njqFexUtksAbSaC1KxSHONUV",
+	"HJJIgAKpe/aqdXRaZC2b1oWMBfLacvvW72V+z7JDothomlNF2IfCLhKXQkfEdax1JZjwHsQD7jRIrMu5",
+	"1Y0rec2wR6mhexeXN6fH3aQJbZNonuOKK5Zi6wM7cZc1DcWNWOY5YCIdAw1Za5JZmbGeWytyxFrAsUVR",
+	"8KzJpl7qGAv0Mhvyok/gmF2N+Usltoz566jYY46PtgXZSTVFE4pQ6zyXOn/6y5esVgKSQkmD7cacROEC",
+	"9TyLPY7ZrSpsx3xJziLB1Ho5i6cIWqI5TsWrMU9IJh1gesnghCuWcQBlRCmBXaAI+tV5uQHkltOicAyP",
+	"cK+Boumd1cwbyX9cdM67/0gikvzH1c+XF/DPVqvVrJCXD7kAslnS0CAiQL45/qwYcZ1qopkwzSBzSCly",
+	"kNgFlQML0n6Sj/EcRrHYGoyXSlsqi/cRMH0Nb+mbhGl8tC1gGneqpwVCihJqoG9geHc1cNfA/RWYRLBb",
+	"Pw27ocHp2jiVCzO5ABNWY0PnSQkNegw1U6iFoQ7oBGFgt0gF6m6LHD+oalkZkLqFWTzwZaxKJ7JDL7Su",
+	"e5Q7QmJbtNW34rqPnCSrWuENpMwZFasaER5TzXa50ExoDpQm8PDAnMwydKZr41YCLLtpjt0x1qVIuVL+",
+	"x7oRflPlIfZ1bx+Cgy1aV4R8Q44f7J+8CufCNwtIZ/cKboMKjuHfS0i2N2GPNhn0ZXJEzoT3KWMKyyrO",
+	"vPmVkkOes50XPgubVJYCp1F3DfzKK5vC7ivCvlrezWsTAI8r0dlwn4zrIqdzJ2y7VuJEIJyxKx/KZ2uV",
+	"CGmIZvlwV+OitNakxC1u+ec3EFziHY7xSv3ntjlxPsHtazl5dczzK2whh4dh8USvR4ZFObepLumEgWpL",
+	"TZnQAYGBRqUWwNdlYImDUVZf1YbOkZkP2M3t19r5uZ17GRpvOy4/PbUYAlFR18Z+wEgWhs5I46D94xqH",
+	"sb/IHsdnLGT6vDhRfVb7YupU2FoRfgIqwNF5WEbl95QLd65UE1aquJfCpRoM5oSvVmq/6uP2TR6x+sS8",
+	"oOn4EzOPnaI1ynbHnkvta198lQl4upzgc64v551wMf9SHLZIOMXIMYhxVZCpNM9duQpXpXAl11Zt9zmY",
+	"U81IcnXr+BpLkb9nlftkfUnLp5/u59f5YTHL6X0FWn8tyWuj4qtVH5xVETKlPHIhZG1lWADKQCx3uoqp",
+	"PKCcK7AjXQtrrpIa8czX44EyorEXkWAz55twPYqoIVKkbHu7YiIftSl6qN1cY4Tgi8LAHjN2WjX21dhX",
+	"Y9+zYF8JEWvL9xwAuojhOthzxc5rwwa/4vcRSeVkwjFjYDDleUYMnzAPdGoqgE16wAVV8yiQz/tSariM",
+	"a9K5OiWV+6800dyILxl1cEM8Bgof89x/pd4972AtKrH2yh5zzXwqm0zylO1lPMX2EXte7V+7686rZJGV",
+	"snalTUQkXEXzfI5ckFJ4i2RVxJ1cYlKu3fffxcIPjXEB4IhE5sV11aInftY9P+kNDIyXdk5hGCBE4dpP",
+	"cF0I3Gsn2+3fck74u68uBL68qNuHw4PFWEfE/5qlEBANXwoDus0UNkcFiwB6Hqkv7RmqjCY0qO5DSOgR",
+	"0mDuPLR7pkUSkWQM/y2UHCmmtfs39iJPjjBd094G0vBiYdikyK0pAt2Ckp+6zpuxjIX+Op00rUnAjUac",
+	"83dyuZpeku63YpHQwUCxew436Bcy5+m8bM1NEs/NmDRJxlKeMU3GckYyCVUNSk6NSzu954bmCIUzxY1h",
+	"wt49lcKOhnfnWUImUw0miAVazzTiF796sT4KhVzwO4A9IDShmtBYhNqJFunh51yQK6nNSLHe384OCRVz",
+	"yELkKYWqAi6mnhgF3856ZsllRHmhCO7yMK/CNbk8iU3GjTU9/QLWodza8vh8PR4suBJaIvQKYN6kI24R",
+	"67WfL8BEiO0a9sFAb3aLLF5H9HWnQGOL57HZWkM1uQJWas7JOsbzxXFOPtCBVqpAaxMD/bkJRYlO+YCK",
+	"FTNmcHhE1iIdIYM59V1IjrCSXjHESfsLIY2vAVth4L/gmWq/moz9SuRrfXS/JE7EbU7tVvJxj04zLtfX",
+	"n2Hb0IIqszeUarKbUUNdmZlV6hP4eUKGPPetTKUwlAvo1S0yLMvSRA5jkQC3a6r4gHXgV83g7fNoEBgV",
+	"sQoM8624GAHBYvh1ForQYhHMidBBeW5xZIzVyYJRtTvhWhNdsDyHcjU5hLZRghimJr6huFJQCRKVnTX8",
+	"cIVx7I7CxV8y1zicFgUTWTjtN1jcrukkOC8jUtCpq62DZpr8nywWUOzcxAeE1QurUBmy4mOCgrdV5ktn",
+	"cQKwpi8Tv1mxBz4CD2GCr1LmVk4BlmxLRCZ0aFyzSXzXUVnx5rfCw1dXx4BqS+zTpM3lPVN2cfAVbyVl",
+	"fqKGzej8BYQNnhgnb+yGdyizJGyinQ+7A5nNdwHvdw538LotZVAqJxMqMv2IGHKXgGsI3PaFvGOCuI8t",
+	"5A8VcxVljXhH2P97j9pOROKdkSRGAuEH/q1TRQ20EaQm3oliEe9MRSbxSyBMGtD0Dv/kQjNlXL9Twj7Q",
+	"CX6O8B6eyv9WTycPPtVGFrFY/pDeQ4kBi3eaRzh34DznqAjT8Hhck4M3b0hye/HLxeVvF/3jy/PzzsVJ",
+	"0iKJvXGCgkZjqym3tkcksfdPgujRhIc8Ztw4KNZSqhR3ZrCdjO/R6h2Hjp1Dx2KlzDsCnr6pZlkATkPv",
+	"fCMvXA0nCSNiZxuRsLxYbkHv2cqi66kIIx3jQnxp6QnL8/s6pVs4RL6mmxuS8ZqeuJZk31bd91QQSkAS",
+	"+S3/0VaTx9T1Eus4l3rJtwi9N3YBFuHwzajKkOGp2jAWI0hUk3Oq7jJrqDQoGTMKdlDBVCycXHNWEPtg",
+	"8B5UE23UNDXAdfTvvcsLMph7IUgaPs8M/3TRGB9DigibFGYeCymY628LH+Dt1wgEslYe+OXJKn6eWBy0",
+	"fyTJyenxTefm9PKi//70onN2+n+7VoxVPKs+fAaiwYqtiFTdrSsExXs32vO6h15QWvgJv6648LPYJDAe",
+	"vkzvJLcvq5YStZT4xmidYLcHKP5oGQH8IWvlAyprgbipYTEPSFoVS+VIcKtPs1yz2Zgp1nS8SsFZTH6t",
+	"ijFNuNA8Y4SbWID1MyMW1oBfEU2NhwbRkgG01sxptVpNbAbrfB5cxEKqjKkjJ0I+GDJgZsaQs3VirRVM",
+	"7oK8WJE5NdPN/TtNqlkIBLMQUIJlGcti4Z41nSrFRJh1izzot+LxaKHvCvajhKxoTWeH1aYrsXDEsz+S",
+	"FR1XGknGDOW5brmR+3685rpuLIt2Tywqhk9pzWlMFAGhSp1BFHTuxpJQvOrc9ronSXNRisLc8eZu9Ac/",
+	"LKVps0WSYsz7NGfK6ASy1PRDlj3fd9Mvup1v4N31KzuGmAzJubhjmadj38IZeYPcOV+m+LWT+5r9kIvk",
+	"W+5Y1nK4lsPfkhxedjwusXFtEsUhOe5RWpvBlOdmlwuXted/s2yGLMS1uahE30AOlnEslKBlCh+0gw+C",
+	"NZ62229TQScM/sXindL1kmV6Yx7xTXimz4FRYbRNMBUetubZeY5k+U85NBfgOgDZDjvOVHbM4ydnwiZS",
+	"zR/LlrpmE3nPfL0aXg/9PRcSO0mD5jkxY3DGBwZr10kTNJ/BdDi0SogcgruaK+eS0YEWGjUlUWkh2kjg",
+	"mhaO2mKKapYlTa/CaHukRKV1aIscV7JLycQC6YiVlD5u9o7sZ94ipxmbFNKsUW66djzQuM9xmV6ywqQc",
+	"BoZ9VEv4Wc7IhIrq69BkxoBO1b6trD6SX7EIhPePit7iEbFvl00GDBKkB3JaTWt/SvpWOKSRz+LGnPOF",
+	"PG0cGt2TszHP0TIe5nREkgFN75jIWnBNHzdhEguI0UE+PNiD4PeEcn6REXt27b9nUt3Bs0GWg79l85Do",
+	"sQTkUhPg8g22VcPIgqfacewYbjjT5XThkzlhH4yiqZEqIrCXXSbaHcuOfC0t04Z83y7reSLfe4m8aRNu",
+	"2AS58q3V1MTOAdMJTqdRlBz+kBOKeeha4hmcSZXpw1hAN4OI5FSMpnTEIoJmJcnZPcuPnPc0UNE7YMuc",
+	"kZlLMXKjwZJHeNsoFrpg9M6unKKGYfMAFwR1F1YyYDT/JwMzEFmRwGAW0zwnAzaUyr1BrrSJRWUr2fus",
+	"aa/8CuC3QetwoqDGt6+559unItuiDlPwguVcsN3Zeq3/thgpmjFNjCSU/MYGPZneMYPnCTnJKUlz6DoH",
+	"J06TxtXx+f4PZP8HcvfzP8lEChkRim19fzjAOItUscBKTjJU0Fc3aX9o7yfk/5ABH+0ykXEqiLb7T6TM",
+	"dRkh/8cqLkXOnI40ZlQ5nkLsbgQNOeDkwzHXzJ6wlGFUx/27RGRsuuE6sHNDGm5CdiZvEj8vajC9LZFT",
+	"U0xNH2fQV9AbWA5J4j2MFrPniSd8H9httsuFC1aBIidFtewGEtpia7Yamcqc/O9//79BVQTtKyJMKamw",
+	"fQj403KpXTcRezFfBYotcgzvIhZehzssp8gFN0lUnbKdl/0Esk9aXBRTs/Rny25uq+AmUSwSd1N7DTxh",
+	"nwv7bze8zOCbgotRckQ0U3aPsHt7MA6XF8rerTqvFk3vyluBsLB/VvLEMpYbuvTZwuT82SuvDJ+E60gj",
+	"5Wiuaa8MJ8djao7dpwl4Ypv2drgI+NrLRcG/WxOGI9g9aAaMwhWFFCP7f3hvC0+IK+2fcelTQe8gomfG",
+	"ViijHIAEHalIsjfTyWGlVWIsDGxu++p7LN0NJ3L3yu2kQ4IIEzn7Ga5HAzohrtlYAh8mBIpjSXApHhEa",
+	"iwnXVuGICBf3NOfgY29kU2VFacXV2STsQ8FBDGJmEcZvYffvt9v/2iKX90zFIvn18vS42z/v/L3f6/Z6",
+	"p5cXPWgfcNvrXiekQVMltfaHQjftaCt+kpAGFPe665oucwexaHHo/bcVC4pqKUhyc3nZP+9c/F7eDtzF",
+	"ChhLlmf5/rpz3u2/+/2m20vC4/x4VMKckZJoaL0kMTMHEnZhX5RzWKUXXBZMgMS+csC7qcAZe6/hAkcV",
+	"Z/N0EGBjDJKtwl4y1SxbV/wMN1pH/33Q/vGHzV3W9lERWCrtnHGTgpfdhSJKOeEnWlcRf7pf8hGSAKvh",
+	"+UyNiiEf3sPqDETvyd9FHh5UOpaVhFKHf9Q16OpPi2rbLoc2rlxW4w4W0IhM+V+01qrPV5WRX1qHroy1",
+	"mSQ7XFpr098KUTaenWJhx60obJ+u7OzH8kyTnA2NlQLkjrHCke7d03zKWiTRBWOYipvmdFKAzCTt1vf/",
+	"+9//86bVtqIF9R5XAM4+cG2C5pmOpWbCAuk9t1DfOHjzBvvfzbhmzfUcfSsP0fOHCZeHeZVI4SccYswD",
+	"QyiqS7brgN3nwp/jkvTzSTC0Vjzb6bLHWpBKBekcZqW0Pqo2tcQOwguyu5E45rY+NQk4x1aUcl/bGXzJ",
+	"wtszd9RC/Ns4RO9oeueNDv9un36IFMvpfP3BAU1hTA3xDjNHXeM8/cEdcYjHSlddFAkwsgTnOhiIsUi0",
+	"nKqUHeItksidO/BDgQlZeimweFIzkZ0H50s1A3ogzTgE7FqxWN3cb6GDH9q6192zzu9bdPLL6RxO2U14",
+	"ppdUJGC8V+F66X7AhLVNEBJepfcy4Lv79urR6+Z/dfO/nQ4qBNTHzvzu34ipS1XzguZzw9MNPoSQ8epC",
+	"dDLPQl/ACOoYgZ2OGkKRHbKRANQlEUlSYNNLmgiPlLhniIUcVqjQJ4e+wfdgbs21VE5YFNz1OiKKFZS7",
+	"Ynx7uovv23vFj9/bnwPxmOETKLAXsZjwPOeapVJkmjQgXmjB2xqBYPnpZot0IB+D6xAwhg6yVR+NfVRI",
+	"oMJilTJXquAsZc0NMeSwsK7S00eRK2tpX+tRLHxQ2RVLDtiYu0e090Ufs5wJaFVGnfYH+RGQlIs2aYMK",
+	"V+eS2z9nYybQEwtTm1FN5HDYbBFgZlycBd56QufeZ2pvtoriBNxGVMRiKpB3QAoW+VlDJm6zRW7gLUBY",
+	"wZj+RCfwvhLFjOLsnub4kYvc5uDhdBsAmuWP2BFJYFf1wSdqL4/8J+DoL+9ppHH3w842IYRuX9x3GtOV",
+	"oU4UePcDI7UxTFGRMu8Fw4R1J6lDgjoy0Ple8kCiVPnYziQW6Kh2D7gc0XgsAO3qejrh8H1shvFXRnq5",
+	"8uG3Y71EpWqJZ8O+ZUSTmnWmNu+3E5xXTO0CtAeEttuLLsbvnyhFh4xlFv4fM1Wmk4Em08KiTiZnIiL7",
+	"//vf//M9UdAgBIOKgpqporlgWkeEpulUUVdQklPDRDr3IjSVkwkEkxsh5Sdqt9vWGFI0tce5GaFU9EzB",
+	"ZDAFz2XOqDYgsEf8nolVEiEWFZFgjZb1ImER/Y+Q/FOKjOjpAMKVUvie2q6mH/ATOWPcQ5CCal9gevXz",
+	"KcH+5lL5FB9uShbNCKR0Ap3OL89Oj39PDiG+nNHUJN7I86ZatVCk2jk++Y+b36+6/0hII3FT6PuW4IfE",
+	"GjMJhJkHuUzvEqLYcKordwX6AjuBd2eXx790TxIi6MSHYKELfEQSmudyVp0Q1YRbI/BdRbgz+7ZXKw9+",
+	"PyXEyswpJGh5/QF9UodWoJOGVCEu3Ay26kH7wBmrMmMked/t3Nxed/snp73OuzM748ZB+y3ki2pnMLtb",
+	"AFP66s4K9n0uyK73fst/YcUxMEc/uddzefsZbKxJddd9Pc7u2l79a5MPYG+ZJ0pLJGlfZ2J2raRKpRjy",
+	"0RS93y6kZtH+zgJmw5oTkGNkdNKskDSawC9t/4RiScVoDigZi0YiIbFnSHnOxcjaoMm0XMcEA9/c+DQN",
+	"NRVkzBQjjYKmd5BpH7JuhCR3bB6RNJfTzEq9WADMswxzY5xVlJRyy9NY27kc2aFAgqI8Yx8MU4Lm6N13",
+	"4t0qIv4xkBEuKLyQFKcJ0ikFSn23GVukk7seO0jEVuGue0BWFwuapqwwGp8US/BwasPhpGBgiBaKaSac",
+	"oAYqOMVGXBs1B8TSJNnDdLFHrRxP6f/C9gQMs7EG0XUfqGMKo1fvydcrGEvH4ZjryIXlsWtG2PMZswqM",
+	"0qQEvs1AM8/ZLuxesx5vLuiEZVb/HLgWGWACQDKAK6WZ56zMK0upsNoWeOvhq8T7EiqxjBVBtzOu/UGY",
+	"5+zKTerlj0MYbFNPCRdwt9OqD8Zrl7z1XFnELu6+ImyXDTt+bu0q/SiFzzUTGcoCoGigyDyHogK6m4c0",
+	"F/BluawYH7bzLAZlh+qw6a2EXWrrUPk2abbIlT/j6PRTnIV6fSg5hVRtjHvd3PT6V9eXv56edK+To1gk",
+	"f9+9uent+juAoeXsRDt98H6iyeOOrfvBe5rnVqV2xhzR1s6hgjCqcm5HFCwWViNgWYskk+Kte2xZTHVC",
+	"hAUBJwgbB/vfB88xN0ckmdF7d3WRThJC85m9+UyqO0eEalc4FuD7JhlDZgxH6FAmCn2/aKtbcMm5YBE5",
+	"aP/4A5hklwUTndPVplh44QijLxT088N8UtqQ3WF7+f4Pi8Mip8bO4Q4m9u88TG6N3E/tW/jY38rRR/90",
+	"Ru+f+tOV2IqZ6TvRDiYDwyot7tF1b8H9YO/mphcu/TPaWTwRW/w4XBp+DDJii1/idfBgdeZVTdH6OSha",
+	"b4BpRoIiBri2reTb00YxOlkvAM8wV2MJOZMIvKKl2cQ11CNZAZWOp+IOUhCd/9HDIcuiagFTLPwfEdFA",
+	"yzoHd47VGTEAValUnI1l7niGoGTCSmUrhN4DvOhDJ1V8G6NQ7LJ3tv/DEfhi/23/h3a7fQQUPoLl+t/2",
+	"waZdFmINFFTItnoINqWrRxBgvUFMDKNvEAoNogmEqpWN+kGFJRnMralNc/tdJbsHCJlApjZWC+DmUYX4",
+	"pXIrCgNNFSMgJTH7zb5HkNTzlbIPvq/l3jPLvfXCK8KDgNUAtRSrpVgtxZ4mxSKHaWwzRWvpqHueLhZW",
+	"HoTwX+Kr+F3TvklhEtIoxsDM4JpMDKWCuldnsIEsMPQOZMCk6ZIu+IRpQyeFlTKajSZ2XdGJKFXmav3g",
+	"IiyNlWLIMysem66uNrgmUQQGisDgwy0lBPS9uGeqzOywD/6dJskxYu2u3ZnJIfmt8ysUN8fiX//3v//n",
+	"4F/J3c//jKDAGfueM8Vk0xlrR+Typ5/2LoupjshvbHDu/nl+9TYi7886xzDt84MOuoaDRzQWXGhjTeCM",
+	"PLB50bfoCeqqrqtmi0AChpXtZSVj5/bk9NJXMjYO9t9CwHH5+173+PLiJFzhb9C7uenfnJ53L29vKpd8",
+	"3z541Np2TIcVc9veJ5jbT+ziAZlAyHR7hHdHiptcjlyvE7d9aOUuSMNXFEzYNbRqWESyKUr3KKggK23e",
+	"m0Uf9s6L9fi4qc72VaKHCzPYyFj11XTrqEXcNyTinP/eGgAryey2a6JR0rxsR22HbY4acoiiThcs5TQ3",
+	"8wQSE+XQsTSEz0vCruC6DN2SWrF4J80YgA2YT6l2AnvXyF2w0EAo4i2kb6y0sg9T4NHzXUUei4n9Wj70",
+	"xibaDHks3PNwppMjSJhdWhEQVHQA8bp1zbX9mqyrMf/hINqZcOH/3N9cb/7scYtyZTahXrlx6uL1v2gW",
+	"ggXtlOaVrfCEhtedLINMPCPJfrvtThGkf9vT1YC8uf3//e//+eGg4qSPiJ4qJaciEIApVjA49LrA/DZH",
+	"VQd5cMB8RXMIklsMUow0Uqohl50JzQ2/Z/m8aZXgO1YYIqEndMdl8+23q/OKhV2CQ0JxgqBYzeQ0zyB1",
+	"DtLL7BOVhMpv3lgl77jz7vasc/17//3t2VnSrPQmcIn2UuTzlepWJ8segtWLJWuVo7yKwnWrmdoee4Io",
+	"cU33SkbjLOOmbi9dZ2N93iqgLHM7cTlK+ygyrlPE9v6wN3u01/TxEoi1MN3UU+A48lRHt66nVk1karKu",
+	"ufQSANwwNXmoF4FGU1AzrhDm4IWLKPGMus3BOtrYujN1fTa3zZSEDeN1gVV8pE84ofwxmp8uGD6Ykhn6",
+	"IX0w1pTRS6lWwE+2It/CZWOAbpFSETIhY9FIwo+T5hFJXHAqIROq7jRWGfgrnInlLmmRjpsUz8hIAlmo",
+	"kbF4GIjzpVjV6v81JOK/4lK8tDWyTeoUvpXItZ57mL2KS4oVD3V61SunV+G+CRzf5etaPiFrDmO1NHT9",
+	"STyXkICcMmHyOaGplZC+5qXHqErHZDAnhpucRWTIc6s9DubEfsHvWebymaHPsswzploEy/JIQUcuV3Hd",
+	"wThemOAG58KyFCd6OkBxGADEznGdP+G/1vkR3rTbm4Rt9NDRkVdWoGElOWRUY385XMLGkOaaNRcKdPUR",
+	"cixs4f/wd1+YtpvYQMqcUYEzW/VjfBPrnnh/qyf+moo0qxtpEwyW9ZkLb6b2y/xFdR67Xxa1nHQJljy2",
+	"Ln6+3lnTw6ZTob69+rujkJxJEa9cso6A/G60zcuQomdIeGiLHCtGDavu+xfyd1SHeBUuleoEHjvXuCJf",
+	"vrFTt1b6K6MNYAOUQy+c3HUQ80CNg+Ltx5wdzmO6SuVC/8USZnxCJewm9wOOV7sf6sOx5eHADbN0OkIX",
+	"ME9M9qhEXmnidBaZABbujkTggGeEVqgB1kREX+j0tD+7uEQ6g/La+pTWp3S7U3op2Lbiyx4Qk45XuORd",
+	"P1cqoILYeReCRV16E45KNRo/cN21NOGmtYas+PnO6Muq01ewNp85dvgUfHAsrd84TtT69TcVwbCWdIAS",
+	"IpXLLP40jXuPfbDv5NGsrwW1ItA9lOyrQN56TtVdBgEHmU4nwFfwiMbehVE/k85h2AezN3HzWwSUraov",
+	"Hj5arVLUp3a7bouwz+0J8Zvo6Sc0mAfrzuhlhQD0CUGK89Ls+EsQHrrn3d6NHgij6+NeH/ctUyFdT2Bg",
+	"MdzelljjbQfGOlOh017gQA9ZDHdCznKWjRi0DySN8XygeEY0xDgjQq2BkcvZ7rQggfu1SksLHnlMX9Rk",
+	"xuidTwEILN5jqolm90zRHOp+tKN9MkvawXeajLk2UiE7YixWE7BjgQvSuaautaAmSPcO6kTyH+IfSQQ1",
+	"PFg1kwRtI4ESXUJDLVcs3J2mmpHk6rJ3Qx5DUVefvJIsqVcSyH9p5pWbVk36XhtWNen7l5Huqe8qPSs+",
+	"Xq3bljBhobmF50rwT2iRmyKn0B40E911MHdIfD/SVopxROgS6ZvbxMI/AFAXuCuxNyhpLDBuc4FJVPbC",
+	"NHQCbQDfvMPxzGF4E/KwRNkLtZVJwRYGdtjQhC6tUvl+oC1ynEvtKVxTKQSD3vskpSJlua7CylpOgm8G",
+	"wlcastXX+wTv2JgaXJ2u/f06CIebO9Fa43aN2y+G2y+Fw77G30OIg7BGr9dtfgJG/+H+1f/UIPWnYtNm",
+	"U9rDTB3Qrg3dlw5oW+E/CTv6OQ7X3kBRgYG11doQZkNZbUew2aJreizzzJ97f3NXWwihdpHmU3cBtIFh",
+	"q47pOxj/WTzTz3BW918lPLa8st8cLjw9V60GkhfqTQjH7ZOjWIqNmLDH+FHmVWx+4Vi+y45CDV8xpxj2",
+	"h2LOvYUYswYorsOQ2P7rGQNY+89tc2xz4L9RZ82XftRrR8uW3fXCqS3djCPKN2FFxiYSS/bWhs86RE+A",
+	"ykPJmWYKwz9QfIcdfkNbvwVlQ94zRZIq2bLre7o700ksGoWSRqYyB+91JlONl7UmWdI8JNxUuJkYmfBU",
+	"yWIMTdw0MDDu/0Dufv4nuTo+3/+BQG8zHcWiyOncsTPilByCAVH6GPvQVZmIoqoN5NMNgyu9ReyLZlks",
+	"IJTAJgOWZZAtqJnRpDGT6i4QIjfLumL7NMDWwoTdGxlpJCeXx71+9wJ72jTR9590L349vb68OO9e3CS+",
+	"O1FSKJlNwaeTHJUd2slB+wDDAlBpFNxas7HULBbJFVOuh5HevZI5T+cJgY4Py+tHGkn5x781NMuHTeBb",
+	"IMn/D7rY/Vs8bbffpjS1Z5HAR/AJS6CHHJCokSHPc+25sY1b6cz7ozShjiRidSrlCZtIJDvczqMzNpP8",
+	"I9IS7NaGzfrxmP0Z7KlXKE18WGu4eHTDwlWww+7pB5Cx9wcchT/XQkfPnTIka7PnJWem0rZADklSuV8S",
+	"lYfMbS7kAT0KhftA7Ib0eiOrjbQe3WAdO72tivSpu3J9lX5BjWHK/vL/+Y/O7v+lu/9s7/7Y6u/+44/9",
+	"aL/d/vP/v/MxRESwwVOtH9/fEV73n/Seuu7JTz8O8IRHgHD2ehf0xNCiXYQv+pS8irHwTCesA5WyPMU3",
+	"4GtWsdh801GTjzS7PRWGKVdz6jOvHEGhBrlFthFbKw9Qb0ZHI6ZuT18Wod0w5Pa0xulNu6hcq/VbZQ9f",
+	"8d4f9jxvQmUdIQgjbxyf+LyMBG7lKLr3FMtkuhaXV6OvTPX2wAv/+/y4C8+7V4iPoK5+Ech2lxe5Vdlr",
+	"cP/KwX0BjgHb9OpTi12k1pteLpvpTbtdaeHtVoKoqbVRjscsvQMGI+zhwkS6+lz+jGO9YAahG2Ft9yac",
+	"NteE5vz+4/fkV4jeZ/yeCfvwhZKDqrB3GwB3w4QZ9Vh7+yslJ8yM2VRjYwb2oZAamNwIAleLXEhDKCmm",
+	"g5ynhImskFyYQ3TXJefdm+vT417/5vKX7kVCNEMDOLbWMC2YcrY19oBNOs4XBTvhkLwDBwVB87BqFx4t",
+	"3b1zcnLtbu4eyBrDsXBKCXQYooZoZoWDYZjFJpgn0YDcKK6JklPDqn1i3TiCcWsVR1g/Hwv3rHJqNM9g",
+	"lzn7GfsPV/rMclH5duUROXcvYDut52PA2o3wiW7E50lbU0qqxzyfy/sFWo6YkL3mckBIxqHFJEmpUnOo",
+	"zioFx+eZ6Hm5zUjGtXe6+Ok7v8u/AS9L0gzqsRRLmxbIee2juD3VqGwmz96wtCjN1tcKSRUwmYRtvxKW",
+	"5FCxYu9+f883eN4b5nDdukgCcnxBs+h7rvnAyq0q5V9UaRVdzZO1pwq9XEn3ho4Sksp7ZPfH1tOxUMze",
+	"0Jo4i/RkdhSeczMnObtnZStSd9MjQsN2dZGLCTXpmItRLJLT4e6FFGz33H6UkJG1kt62D1Z5ry7tUnTd",
+	"5N/DKqxWcrGvR6nmLozxKCPRSl32+bOtqk/CpQgY4xKvXkhDgFHfTfO7azfC+kQrPzO91M7F7oyHW+5X",
+	"mvOMGiTXRvnB9DSHUtFH4PnPaOftqoSPC8dPi4m9GdFcpKh82eGr6P28y/IeuwytWxW/h7kmE5pbmQ9A",
+	"d9W57nX73evry+uk6ZPT3dYnXNzbtSGN5PTi187Z6Un/+PLipvv3G49dzyhS4Dl+grBfDqi9hq8Fut3T",
+	"XJMZUwz7WEHPf8X8dFuV+Nfnm9pNcGdP6Bz1kYEjXTfSbQbnfdR6JhUufq/32+X1Sf/4587FT93+dfdv",
+	"t6fX3ZMgGl7hGfw+GchsbjeLkZLkVoJsL61grJVZe5/3UfwjWLH8773Li1YlKvgZZyIlmVBh1VMp5hM5",
+	"1VWE8qUm1rLJMmX1/EZy3bnp9s9Oz09v+u/POj/1u792zvqdi8uL388vb3v9q+51//z04vammzSPoO5k",
+	"7ligkmv7x27H/mH16FSKbBkEK5ds6iwFl+KV2FtqG8UDFmV9ePTzLXwlxupXKafGxeG30oVgmOcJu0Z/",
+	"LBEivL/uXpHBNL+r7IaKFgWKE7aYCPtmodnED99///aHx3SsvT/u2PzP9ZrWZcHEe0bNVDFyzSbSMFLK",
+	"dHLlYqwtAuuroQQIJv2dJnpMi9D5KMP+uLBRLy5v+u8vby9OErS6kpvO9U/dm9OLn/q/dH/vn5/2eqcX",
+	"PyUReSBQIrIgishBu93cSovaylN4x+bb0ihvQe347alV5ai9KURvN+tWL6PIlBPZoM6UEyHY4xj6CQOO",
+	"Ou0l8trMFprPig1ZazifQ8N5RlMfnsEiQulTfvgMF46sfb2BWWteteZVa17fvOaluRjl6Br6dAWsYIIW",
+	"vOVXci3bC7S7vzolb1vt1tsQ6cGkM6bumSL36Itg2nX58pgA+XjaRIRqd6BWuKDd7e33nxqqcSqPHPwn",
+	"S9dWtPnH+WTulq/QBXpjcQMevlwW/3JWx+v8LplTTHh46i6hmswUN4YJH0hXDGI4Us1JI3G3XxgmaT62",
+	"T37vnJ89bZ/4qdf75JP3iVv8FfsEemmt3SAuZHsltRkp1vvbWUSuWcbBGIswj7Qk/Y/I3zJFhYmwc+2Y",
+	"AaMlXe4FQFIqXIytRb5vv8XblENYRRoH4ZpkciaOMKoMoTtsCntIMjZSNGNZgr92AblYhNa8ZYiZNHBa",
+	"h+SOzUFRRD4NNCjH1JA7xgrI+eNidIT5Tk0/+JrM0GtYthc0lOwAXKyxjboBra2BWX1WjCJ+QgHg59z0",
+	"bz/PanUMyRnV0E+/ulZhe0G3lQrLautZz2SY2+MhdchfWnsQr30Ll+dOoLuGYV80ee6anci0zpvbvE9O",
+	"4E2sAOnZ+kyL2wKAEFqVUfIbG/RkesdcjJuLEagIyAagyYpaBmX3IJ/4cobEZcazLIlikTgOoOQBpUSV",
+	"OqL6pRTQC93MCy5G2BWdabtv4d/SfhYLRxFxhHZwzoGpABI6kv+UHG6YM3rPKneu3BTz/eCfLfIOSz20",
+	"FSrW/NPMxIKK/4+9Y9lx3Ib9CpHLZgA7M0GLot2cFttjD8UMdk8pEMVWbGFk2ZDkTINi/r0gKTlWrHQX",
+	"6HVPAWSHokSaL5HiTU7IAdjTAdSG100qwLEvPq8hgKrvpJsafB9eZFVO/yhjoPIjsFdQZNJM4mRrbrxk",
+	"ZU1lIs6Li4N+pNyrL89/cERT94172JsQPDoQnANQsxSYIo0b+ARUNWEa1I7xoIzxpfwRGJkPoNK9C5Vx",
+	"jlDeG9Kc26enX3dc61KJQVTKX2D7tP2Jbq9VxkuLWvPEYTB8ss3GQwdpngPHfKsbzqfZphbXmhM3Hicu",
+	"DBsVaBfCO/fazRCgewfSPz/99su3syu3HF+7STJ9U3zAHiMz148oIvqj88r/T2X8T6sVvQvmquvuz0Rh",
+	"fMgOcrR7SttrJDd53u/f57bjvOT75jgW8Wi4vzdHaiZviBKKJkW7Klaj1auPq0eq+QxYLm/74Uy6AtfG",
+	"FkBBXaZrUIaz4GLuVxdzrSZmD6bBsq8T4rgw8EM9mEXLhgzCuY0wg0oqZQnzWTbKeRssCt03yhRBuFh5",
+	"stK1oTXvua/CS4jCq7w4WHPlHLIw+3+xTGXMov+F6vJsf1IxnxsJA50wopG01QEgDrsEIo1kQH7mHD2u",
+	"KQvbGa4MWB/SEuMEXlpkmN9pUXfKQC1ce+wFhZh5tTj8OAgjNSpNAZWoWllDYOkCaqH0JZK1AK3Ocm+u",
+	"lyDxtYJao8WJFi+jLei9eHMPfQM73h6abyIRrJU5x9K/Ym+mADiqWk9Mpl+pxxc+h0HaTuDnCXTXCZEv",
+	"6PWH3ZR/1ArXllUrlAkN1z0ywt4kK6bxElUWLjteS8gXD8P688tX1E5ocHCX+LO06hQM+g18VZISHDtx",
+	"oS9itzcE1SGqO8CPOYT1OT/u1FtwI6ofeovVUeQuHCqJABnKxT7WN9cpLpmMV/V6TDmXYL8ec6yGZKYT",
+	"H9vrFAhxQAYOjWdAxbNQCgne0ncO+MQvlnTKmpkgeZ6bKI05zpIihS5J4hIKfNlOnHo52T3wL8j4o5Y1",
+	"nIVVwnh4k6pp/UTK+4t5/Ad/3smJIxBl+E8y8eJpBonvO1xGVOLpdTIFB18za+PABZoFdMJHWUq+jwEN",
+	"3MlaVT4hGpcHzqFzzfIS+p/Ck+Ub058CgIGHHQsW5ItO6FBjDOtadn1jxdCSXEGHUsvOFdARy0eJQEdL",
+	"jZKkeyqcBOWFDhanOLoHzmxuqPW6i7nHGwg2m2IDsn8z0n5wBZqIRL8PDj9wsTfcCyw0K2msMH43hZBF",
+	"TYUcXNIxjHboHTdfVI4FC52HhmVu8P3DQ/Jxxx3I7Nnv0stryrSVNUs5FKdoq5HjAqw7EyUb97ZVCWmG",
+	"Vt0R/EtzBGG8paw5mSUZSaGVIRkkyWwC+be3jGusUFKmYXo41Skt0GwprhKrJIk1C1R1o/aqdF4Oe2Ol",
+	"cL1RpuFIWzMKW1MPhG5gAR/Xy1yhS6EOOyr2no1sujrd9uuj1ftf7/8GAAD//w==",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

@@ -65,11 +65,11 @@ func offlineWords(vocabulary string) []string {
 }
 
 // newVoiceSessions builds the voice conversation socket's hub.
-func (a *App) newVoiceSessions(dict *dictation.Service, mem *voice.MemoryService, sw *voice.Switches) *session.Hub {
+func (a *App) newVoiceSessions(dict *dictation.Service, mem *voice.MemoryService, sw *voice.Switches, an *voice.AnalyticsService) *session.Hub {
 	cfg := a.Config
 	return session.New(session.Config{
 		Gate:  &realtime.Gate{Auth: a.socketAuth, AllowedOrigins: cfg.AllowedOrigins},
-		Voice: a.Voice, Chats: a.Conversations, Dictation: dict, Memory: mem, Switches: sw, Pool: a.Pool, Redis: a.Redis,
+		Voice: a.Voice, Chats: a.Conversations, Dictation: dict, Memory: mem, Switches: sw, Analytics: an, Pool: a.Pool, Redis: a.Redis,
 		Prefix: cfg.RedisKeyPrefix, Replica: replicaName(), Clock: a.voiceClock, Logger: a.Log,
 		MaxSessions: cfg.VoiceMaxSessions, MaxSessionsPerUser: cfg.VoiceMaxSessionsPerUser,
 		MaxFrameBytes: cfg.VoiceMaxFrameBytes, MaxSession: cfg.VoiceMaxSession,
