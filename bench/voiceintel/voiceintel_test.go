@@ -35,11 +35,12 @@ func envInt(name string, def int) int {
 }
 
 // BenchmarkVoiceIntelOverhead runs TURNS (default 1,000) typed turns with every
-// backend.voice_* flag on and as many with all off, interleaved in blocks of 10 over two
+// backend.voice_* flag on and as many with all off, interleaved turn by turn over two
 // sessions of one in-process gateway with fake providers of no latency, and reports the
 // p50/p99 of turn start (message sent) → response.complete each way and their difference.
 // Then it simulates one session-hour (HOUR_TURNS turns, a turn every 15 s: 240) with every
-// flag on and a feedback, and reports the growth of the voice tables.
+// flag on and a feedback, and reports the growth of the voice tables. FLAGS=analytics,memory
+// turns on only those.
 //
 //	go test -tags "$(scripts/voice-deps.sh)" -run '^$' -bench VoiceIntel -benchtime 1x ./bench/voiceintel/
 func BenchmarkVoiceIntelOverhead(b *testing.B) {
@@ -59,8 +60,11 @@ func BenchmarkVoiceIntelOverhead(b *testing.B) {
 	hourTok, hourID := user(b, s, auth.RoleUser)
 	// Every capability flag, by key, on for the "on" users only: the off user evaluates the
 	// same flags (a rule that does not match), as a real rollout would.
+	// FLAGS (capability names, comma-separated) narrows "on" to some, to attribute the cost.
 	for _, c := range voice.Capabilities {
-		enable(b, s.URL, admin, c.FlagKey(), onID, hourID)
+		if only := os.Getenv("FLAGS"); only == "" || slices.Contains(strings.Split(only, ","), string(c)) {
+			enable(b, s.URL, admin, c.FlagKey(), onID, hourID)
+		}
 	}
 
 	off, on := dial(b, s.URL, offTok), dial(b, s.URL, onTok)
@@ -68,15 +72,17 @@ func BenchmarkVoiceIntelOverhead(b *testing.B) {
 		off.turn(b)
 		on.turn(b)
 	}
-	var offD, onD []time.Duration
-	const block = 10
-	for len(offD) < turns {
-		for range min(block, turns-len(offD)) {
-			offD = append(offD, off.turn(b))
+	// Turn by turn, alternating which goes first, so that drift and the other's background
+	// work (stores after response.complete) fall on both alike.
+	var offD, onD, diff []time.Duration
+	for i := range turns {
+		var a, c time.Duration
+		if i%2 == 0 {
+			a, c = off.turn(b), on.turn(b)
+		} else {
+			c, a = on.turn(b), off.turn(b)
 		}
-		for range min(block, turns-len(onD)) {
-			onD = append(onD, on.turn(b))
-		}
+		offD, onD, diff = append(offD, a), append(onD, c), append(diff, c-a)
 	}
 	off.close()
 	on.close()
@@ -84,7 +90,7 @@ func BenchmarkVoiceIntelOverhead(b *testing.B) {
 	fmt.Printf("turn start -> response.complete, %d typed turns each, fake providers (no latency)\n", turns)
 	fmt.Printf("  all flags off: p50 %v p99 %v\n", pOff50, pOff99)
 	fmt.Printf("  all flags on:  p50 %v p99 %v\n", pOn50, pOn99)
-	fmt.Printf("  overhead:      p50 %v p99 %v\n", pOn50-pOff50, pOn99-pOff99)
+	fmt.Printf("  overhead:      p50 %v p99 %v (median of the paired differences %v)\n", pOn50-pOff50, pOn99-pOff99, pct(diff, 50))
 	b.ReportMetric(float64(pOn99-pOff99)/1e6, "p99-overhead-ms")
 
 	// One simulated session-hour.
