@@ -61,16 +61,20 @@ func BenchmarkVoiceIntelOverhead(b *testing.B) {
 	// Every capability flag, by key, on for the "on" users only: the off user evaluates the
 	// same flags (a rule that does not match), as a real rollout would.
 	// FLAGS (capability names, comma-separated) narrows "on" to some, to attribute the cost.
+	on := func(c voice.Capability) bool {
+		only := os.Getenv("FLAGS")
+		return only == "" || slices.Contains(strings.Split(only, ","), string(c))
+	}
 	for _, c := range voice.Capabilities {
-		if only := os.Getenv("FLAGS"); only == "" || slices.Contains(strings.Split(only, ","), string(c)) {
+		if on(c) {
 			enable(b, s.URL, admin, c.FlagKey(), onID, hourID)
 		}
 	}
 
-	off, on := dial(b, s.URL, offTok), dial(b, s.URL, onTok)
+	off, onS := dial(b, s.URL, offTok), dial(b, s.URL, onTok)
 	for range 20 { // warm up both paths
 		off.turn(b)
-		on.turn(b)
+		onS.turn(b)
 	}
 	// Turn by turn, alternating which goes first, so that drift and the other's background
 	// work (stores after response.complete) fall on both alike.
@@ -78,14 +82,14 @@ func BenchmarkVoiceIntelOverhead(b *testing.B) {
 	for i := range turns {
 		var a, c time.Duration
 		if i%2 == 0 {
-			a, c = off.turn(b), on.turn(b)
+			a, c = off.turn(b), onS.turn(b)
 		} else {
-			c, a = on.turn(b), off.turn(b)
+			c, a = onS.turn(b), off.turn(b)
 		}
 		offD, onD, diff = append(offD, a), append(onD, c), append(diff, c-a)
 	}
 	off.close()
-	on.close()
+	onS.close()
 	pOff50, pOff99, pOn50, pOn99 := pct(offD, 50), pct(offD, 99), pct(onD, 50), pct(onD, 99)
 	fmt.Printf("turn start -> response.complete, %d typed turns each, fake providers (no latency)\n", turns)
 	fmt.Printf("  all flags off: p50 %v p99 %v\n", pOff50, pOff99)
@@ -110,7 +114,9 @@ func BenchmarkVoiceIntelOverhead(b *testing.B) {
 	for range hourTurns {
 		hour.turn(b)
 	}
-	feedback(b, s.URL, hourTok, hour.id)
+	if on(voice.CapFeedback) {
+		feedback(b, s.URL, hourTok, hour.id)
+	}
 	hour.close()
 	deadline := time.Now().Add(30 * time.Second)
 	for {
