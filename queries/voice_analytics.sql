@@ -4,10 +4,13 @@ INSERT INTO voice_turn_analytics (session_id, turn_id, input, outcome, stt_ms, r
 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15);
 
 -- name: ListVoiceTurnAnalytics :many
--- A page of a session's turns, oldest first, after the id sqlc.arg(after) (0: from the start).
+-- A page of a session's turns in the order they started, after the keyset
+-- (sqlc.narg(after_at), sqlc.narg(after_turn)) (null: from the start).
 SELECT * FROM voice_turn_analytics
-WHERE session_id = $1 AND id > sqlc.arg(after)
-ORDER BY id
+WHERE session_id = $1
+  AND (sqlc.narg(after_at)::timestamptz IS NULL
+       OR (created_at, turn_id) > (sqlc.narg(after_at)::timestamptz, sqlc.narg(after_turn)::uuid))
+ORDER BY created_at, turn_id
 LIMIT $2;
 
 -- name: VoiceSessionAnalyticsSummary :one

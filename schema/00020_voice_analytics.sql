@@ -19,10 +19,12 @@ CREATE TABLE voice_turn_analytics (
     user_words     integer          NOT NULL DEFAULT 0,
     answer_words   integer          NOT NULL DEFAULT 0,
     variants       jsonb            NOT NULL DEFAULT '{}',
-    created_at     timestamptz      NOT NULL DEFAULT now()
+    created_at     timestamptz      NOT NULL DEFAULT now() -- when the turn started
 );
--- The session's turns in order (GET /api/voice/sessions/{id}/analytics, keyset on id).
-CREATE INDEX voice_turn_analytics_session ON voice_turn_analytics (session_id, id);
+-- The session's turns in the order they started (GET /api/voice/sessions/{id}/analytics,
+-- keyset on created_at, turn_id): rows are written in the background and may commit out of
+-- order, so id is not the turn order.
+CREATE INDEX voice_turn_analytics_session ON voice_turn_analytics (session_id, created_at, turn_id);
 -- The admin aggregate per day (GET /api/admin/voice/analytics).
 CREATE INDEX voice_turn_analytics_created ON voice_turn_analytics (created_at);
 

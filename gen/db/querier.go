@@ -185,7 +185,8 @@ type Querier interface {
 	ListUsers(ctx context.Context, arg ListUsersParams) ([]User, error)
 	ListVoiceMemorySessions(ctx context.Context, arg ListVoiceMemorySessionsParams) ([]VoiceMemorySession, error)
 	ListVoiceSessionIDsOfUser(ctx context.Context, userID uuid.UUID) ([]uuid.UUID, error)
-	// A page of a session's turns, oldest first, after the id sqlc.arg(after) (0: from the start).
+	// A page of a session's turns in the order they started, after the keyset
+	// (sqlc.narg(after_at), sqlc.narg(after_turn)) (null: from the start).
 	ListVoiceTurnAnalytics(ctx context.Context, arg ListVoiceTurnAnalyticsParams) ([]VoiceTurnAnalytic, error)
 	LockConversation(ctx context.Context, arg LockConversationParams) (Conversation, error)
 	// Serialises flag writers so flag_events ids commit in increasing order.

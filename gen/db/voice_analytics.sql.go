@@ -61,20 +61,29 @@ func (q *Queries) InsertVoiceTurnAnalytics(ctx context.Context, arg InsertVoiceT
 
 const listVoiceTurnAnalytics = `-- name: ListVoiceTurnAnalytics :many
 SELECT id, session_id, turn_id, input, outcome, stt_ms, retrieval_ms, first_token_ms, first_audio_ms, total_ms, barge_ins, repairs, user_words, answer_words, variants, created_at FROM voice_turn_analytics
-WHERE session_id = $1 AND id > $3
-ORDER BY id
+WHERE session_id = $1
+  AND ($3::timestamptz IS NULL
+       OR (created_at, turn_id) > ($3::timestamptz, $4::uuid))
+ORDER BY created_at, turn_id
 LIMIT $2
 `
 
 type ListVoiceTurnAnalyticsParams struct {
 	SessionID uuid.UUID
 	Limit     int32
-	After     int64
+	AfterAt   *time.Time
+	AfterTurn *uuid.UUID
 }
 
-// A page of a session's turns, oldest first, after the id sqlc.arg(after) (0: from the start).
+// A page of a session's turns in the order they started, after the keyset
+// (sqlc.narg(after_at), sqlc.narg(after_turn)) (null: from the start).
 func (q *Queries) ListVoiceTurnAnalytics(ctx context.Context, arg ListVoiceTurnAnalyticsParams) ([]VoiceTurnAnalytic, error) {
-	rows, err := q.db.Query(ctx, listVoiceTurnAnalytics, arg.SessionID, arg.Limit, arg.After)
+	rows, err := q.db.Query(ctx, listVoiceTurnAnalytics,
+		arg.SessionID,
+		arg.Limit,
+		arg.AfterAt,
+		arg.AfterTurn,
+	)
 	if err != nil {
 		return nil, err
 	}

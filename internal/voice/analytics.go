@@ -126,13 +126,10 @@ type SessionAnalytics struct {
 // session). No flag is checked: the owner reads the rows that exist (none when the flag was
 // off for every turn).
 func (s *AnalyticsService) Session(ctx context.Context, user, id uuid.UUID, cursor string, limit int) (SessionAnalytics, error) {
-	var after int64
-	if cursor != "" {
-		n, err := page.DecodeSeq(cursor)
-		if err != nil {
+	if cursor != "" { // a bad cursor is a 400 before any lookup
+		if _, err := page.DecodeKeyset(cursor); err != nil {
 			return SessionAnalytics{}, err
 		}
-		after = n
 	}
 	sess, err := s.Q.GetVoiceSession(ctx, id)
 	if errors.Is(err, pgx.ErrNoRows) || (err == nil && sess.UserID != user) {
@@ -141,7 +138,15 @@ func (s *AnalyticsService) Session(ctx context.Context, user, id uuid.UUID, curs
 	if err != nil {
 		return SessionAnalytics{}, fmt.Errorf("voice: analytics session: %w", err)
 	}
-	rows, err := s.Q.ListVoiceTurnAnalytics(ctx, db.ListVoiceTurnAnalyticsParams{SessionID: id, After: after, Limit: page.Limit(limit)})
+	// In the order the turns started: rows are written in the background and may commit out
+	// of order.
+	turns, next, err := page.KeysetList(page.LayoutAt, cursor, limit, func(after *page.Keyset) ([]db.VoiceTurnAnalytic, error) {
+		p := db.ListVoiceTurnAnalyticsParams{SessionID: id, Limit: page.Limit(limit)}
+		if after != nil {
+			p.AfterAt, p.AfterTurn = &after.At, &after.ID
+		}
+		return s.Q.ListVoiceTurnAnalytics(ctx, p)
+	}, turnStatsOf, func(t TurnStats) page.Keyset { return page.Keyset{At: t.At, ID: t.Turn} })
 	if err != nil {
 		return SessionAnalytics{}, fmt.Errorf("voice: analytics turns: %w", err)
 	}
@@ -153,7 +158,7 @@ func (s *AnalyticsService) Session(ctx context.Context, user, id uuid.UUID, curs
 		BargeIns: sum.BargeIns, Repairs: sum.Repairs, Timings: Timings{
 			STT: percentilesOf(sum.Stt), Retrieval: percentilesOf(sum.Retrieval), FirstToken: percentilesOf(sum.FirstToken),
 			FirstAudio: percentilesOf(sum.FirstAudio), Total: percentilesOf(sum.Total)}}
-	out.Turns, out.Next = page.Map(rows, limit, turnStatsOf, func(t TurnStats) string { return page.EncodeSeq(t.ID) })
+	out.Turns, out.Next = turns, next
 	return out, nil
 }
 
