@@ -52,7 +52,9 @@ func (s *Server) GetVoiceAnalytics(ctx context.Context, r api.GetVoiceAnalyticsR
 	if err != nil {
 		return nil, err
 	}
-	p99 := func(p voice.Percentiles) api.VoiceTimingP99 { return api.VoiceTimingP99{P50: p.P50, P95: p.P95, P99: p.P99} }
+	p99 := func(p voice.Percentiles) api.VoiceTimingP99 {
+		return api.VoiceTimingP99{P50: p.P50, P95: p.P95, P99: p.P99}
+	}
 	out := api.VoiceAnalyticsDaily{Days: days, Series: mapAll(series, func(d voice.AnalyticsDay) api.VoiceAnalyticsDay {
 		return api.VoiceAnalyticsDay{Day: openapi_types.Date{Time: d.Day}, Sessions: d.Sessions, Turns: d.Turns,
 			BargeIns: d.BargeIns, Repairs: d.Repairs, Stt: p99(d.Timings.STT), Retrieval: p99(d.Timings.Retrieval),

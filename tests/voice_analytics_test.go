@@ -117,7 +117,9 @@ func TestVoiceAnalytics(t *testing.T) {
 	require.Equal(t, true, done.Ev["interrupted"])
 	hold(false)
 	// 4. Spoken, nothing recognised: failed.
-	fake.SetTranscript(func(llmtest.Request) llmtest.Transcript { return llmtest.Transcript{Text: "", Language: "english", Duration: 1} })
+	fake.SetTranscript(func(llmtest.Request) llmtest.Transcript {
+		return llmtest.Transcript{Text: "", Language: "english", Duration: 1}
+	})
 	va.stream(seq, speech(0.4, 1.0, 0.6))
 	errEv, _ := va.until("error")
 	require.Equal(t, "NO_SPEECH", errEv.Ev["code"], "%v", errEv.Ev)
@@ -131,10 +133,10 @@ func TestVoiceAnalytics(t *testing.T) {
 	}, 10*time.Second, 10*time.Millisecond, "the rows are written after response.complete")
 	zero := msp(0)
 	want := []struct {
-		input                             client.VoiceTurnAnalyticsInput
-		outcome                           client.VoiceTurnAnalyticsOutcome
-		stt, retrieval, token, audio      *float64
-		total                             time.Duration
+		input                            client.VoiceTurnAnalyticsInput
+		outcome                          client.VoiceTurnAnalyticsOutcome
+		stt, retrieval, token, audio     *float64
+		total                            time.Duration
 		bargeIns, userWords, answerWords int
 	}{
 		{"voice", "answered", msp(fakeSTT), zero, msp(fakeSTT + fakeModel), msp(fakeSTT + fakeModel + fakeSpeech),
