@@ -165,6 +165,10 @@ bench-ner: ## Clinical entity extraction on NCBI Disease and BC5CDR dev, NegEx t
 bench-voice: ## Offline voice benchmark: WER (held-out sentences, two voices, with/without medical terms), RTF, memory
 	@$(WITH_VOICE) $(GO) run -tags "$$tags" ./bench/voice
 
+.PHONY: bench-voiceintel
+bench-voiceintel: ## Voice intelligence (issue 20): p99 turn latency every backend.voice_* flag on minus all off, storage per session-hour (TURNS, HOUR_TURNS)
+	@$(WITH_SERVICES) $(WITH_VOICE) $(GO) test -tags "$$tags" -count=1 -timeout 30m -run '^$$' -bench VoiceIntel -benchtime 1x ./bench/voiceintel/
+
 .PHONY: clean
 clean: ## Remove build output
 	rm -rf bin coverage.out

@@ -67,6 +67,8 @@ type Server struct {
 	VoiceFeedback *voice.FeedbackService
 	// VoiceMemory is what voice turns remembered about each user.
 	VoiceMemory *voice.MemoryService
+	// VoiceAnalytics reads per-turn voice analytics.
+	VoiceAnalytics *voice.AnalyticsService
 	// Dictation holds dictation sessions and user vocabularies.
 	Dictation *dictation.Service
 	// Patients holds patient records and their grants; it grounds answers that name one.

@@ -2182,6 +2182,21 @@ func (e VersionEnvelopeSuccess) Valid() bool {
 	}
 }
 
+// Defines values for VoiceAnalyticsDailyEnvelopeSuccess.
+const (
+	VoiceAnalyticsDailyEnvelopeSuccessTrue VoiceAnalyticsDailyEnvelopeSuccess = true
+)
+
+// Valid indicates whether the value is a known member of the VoiceAnalyticsDailyEnvelopeSuccess enum.
+func (e VoiceAnalyticsDailyEnvelopeSuccess) Valid() bool {
+	switch e {
+	case VoiceAnalyticsDailyEnvelopeSuccessTrue:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for VoiceFeedbackThumbs.
 const (
 	VoiceFeedbackThumbsDown VoiceFeedbackThumbs = "down"
@@ -2431,6 +2446,21 @@ func (e VoiceProviderStatusState) Valid() bool {
 	}
 }
 
+// Defines values for VoiceSessionAnalyticsEnvelopeSuccess.
+const (
+	VoiceSessionAnalyticsEnvelopeSuccessTrue VoiceSessionAnalyticsEnvelopeSuccess = true
+)
+
+// Valid indicates whether the value is a known member of the VoiceSessionAnalyticsEnvelopeSuccess enum.
+func (e VoiceSessionAnalyticsEnvelopeSuccess) Valid() bool {
+	switch e {
+	case VoiceSessionAnalyticsEnvelopeSuccessTrue:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for VoiceStatusEnvelopeSuccess.
 const (
 	VoiceStatusEnvelopeSuccessTrue VoiceStatusEnvelopeSuccess = true
@@ -2482,6 +2512,45 @@ const (
 func (e VoiceStylePresetListEnvelopeSuccess) Valid() bool {
 	switch e {
 	case VoiceStylePresetListEnvelopeSuccessTrue:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for VoiceTurnAnalyticsInput.
+const (
+	VoiceTurnInputText  VoiceTurnAnalyticsInput = "text"
+	VoiceTurnInputVoice VoiceTurnAnalyticsInput = "voice"
+)
+
+// Valid indicates whether the value is a known member of the VoiceTurnAnalyticsInput enum.
+func (e VoiceTurnAnalyticsInput) Valid() bool {
+	switch e {
+	case VoiceTurnInputText:
+		return true
+	case VoiceTurnInputVoice:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for VoiceTurnAnalyticsOutcome.
+const (
+	VoiceTurnOutcomeAnswered    VoiceTurnAnalyticsOutcome = "answered"
+	VoiceTurnOutcomeFailed      VoiceTurnAnalyticsOutcome = "failed"
+	VoiceTurnOutcomeInterrupted VoiceTurnAnalyticsOutcome = "interrupted"
+)
+
+// Valid indicates whether the value is a known member of the VoiceTurnAnalyticsOutcome enum.
+func (e VoiceTurnAnalyticsOutcome) Valid() bool {
+	switch e {
+	case VoiceTurnOutcomeAnswered:
+		return true
+	case VoiceTurnOutcomeFailed:
+		return true
+	case VoiceTurnOutcomeInterrupted:
 		return true
 	default:
 		return false
@@ -5638,6 +5707,50 @@ type VersionInfo struct {
 	Version    string `json:"version"`
 }
 
+// VoiceAnalyticsDaily defines model for VoiceAnalyticsDaily.
+type VoiceAnalyticsDaily struct {
+	Days   int                 `json:"days"`
+	Series []VoiceAnalyticsDay `json:"series"`
+}
+
+// VoiceAnalyticsDailyEnvelope defines model for VoiceAnalyticsDailyEnvelope.
+type VoiceAnalyticsDailyEnvelope struct {
+	Data VoiceAnalyticsDaily `json:"data"`
+
+	// Error Always `null` in a successful response.
+	Error     *NullError                         `json:"error"`
+	Metadata  ResponseMeta                       `json:"metadata"`
+	Success   VoiceAnalyticsDailyEnvelopeSuccess `json:"success"`
+	Timestamp time.Time                          `json:"timestamp"`
+}
+
+// VoiceAnalyticsDailyEnvelopeSuccess defines model for VoiceAnalyticsDailyEnvelope.Success.
+type VoiceAnalyticsDailyEnvelopeSuccess bool
+
+// VoiceAnalyticsDay defines model for VoiceAnalyticsDay.
+type VoiceAnalyticsDay struct {
+	BargeIns int64              `json:"barge_ins"`
+	Day      openapi_types.Date `json:"day"`
+
+	// FirstAudio Percentiles of one timing, milliseconds; null without values.
+	FirstAudio VoiceTimingP99 `json:"first_audio"`
+
+	// FirstToken Percentiles of one timing, milliseconds; null without values.
+	FirstToken VoiceTimingP99 `json:"first_token"`
+	Repairs    int64          `json:"repairs"`
+
+	// Retrieval Percentiles of one timing, milliseconds; null without values.
+	Retrieval VoiceTimingP99 `json:"retrieval"`
+	Sessions  int64          `json:"sessions"`
+
+	// Stt Percentiles of one timing, milliseconds; null without values.
+	Stt VoiceTimingP99 `json:"stt"`
+
+	// Total Percentiles of one timing, milliseconds; null without values.
+	Total VoiceTimingP99 `json:"total"`
+	Turns int64          `json:"turns"`
+}
+
 // VoiceFeedback defines model for VoiceFeedback.
 type VoiceFeedback struct {
 	Accuracy *int `json:"accuracy,omitempty"`
@@ -5918,6 +6031,53 @@ type VoiceRelayInput struct {
 	Transcript string  `json:"transcript"`
 }
 
+// VoiceSessionAnalytics defines model for VoiceSessionAnalytics.
+type VoiceSessionAnalytics struct {
+	SessionId openapi_types.UUID `json:"session_id"`
+
+	// Summary Every turn of the session, not only this page.
+	Summary struct {
+		Answered int64 `json:"answered"`
+		BargeIns int64 `json:"barge_ins"`
+		Failed   int64 `json:"failed"`
+
+		// FirstAudio Percentiles of one timing, milliseconds; null without values.
+		FirstAudio VoiceTimingP95 `json:"first_audio"`
+
+		// FirstToken Percentiles of one timing, milliseconds; null without values.
+		FirstToken  VoiceTimingP95 `json:"first_token"`
+		Interrupted int64          `json:"interrupted"`
+		Repairs     int64          `json:"repairs"`
+
+		// Retrieval Percentiles of one timing, milliseconds; null without values.
+		Retrieval VoiceTimingP95 `json:"retrieval"`
+
+		// Stt Percentiles of one timing, milliseconds; null without values.
+		Stt VoiceTimingP95 `json:"stt"`
+
+		// Total Percentiles of one timing, milliseconds; null without values.
+		Total VoiceTimingP95 `json:"total"`
+		Turns int64          `json:"turns"`
+	} `json:"summary"`
+
+	// Turns This page of the session's turns, oldest first.
+	Turns []VoiceTurnAnalytics `json:"turns"`
+}
+
+// VoiceSessionAnalyticsEnvelope defines model for VoiceSessionAnalyticsEnvelope.
+type VoiceSessionAnalyticsEnvelope struct {
+	Data VoiceSessionAnalytics `json:"data"`
+
+	// Error Always `null` in a successful response.
+	Error     *NullError                           `json:"error"`
+	Metadata  ResponseMeta                         `json:"metadata"`
+	Success   VoiceSessionAnalyticsEnvelopeSuccess `json:"success"`
+	Timestamp time.Time                            `json:"timestamp"`
+}
+
+// VoiceSessionAnalyticsEnvelopeSuccess defines model for VoiceSessionAnalyticsEnvelope.Success.
+type VoiceSessionAnalyticsEnvelopeSuccess bool
+
 // VoiceSessionMemory defines model for VoiceSessionMemory.
 type VoiceSessionMemory struct {
 	// Entities `type:name`, e.g. `disease:hypertension`.
@@ -5997,6 +6157,61 @@ type VoiceStylePresetListEnvelope struct {
 
 // VoiceStylePresetListEnvelopeSuccess defines model for VoiceStylePresetListEnvelope.Success.
 type VoiceStylePresetListEnvelopeSuccess bool
+
+// VoiceTimingP95 Percentiles of one timing, milliseconds; null without values.
+type VoiceTimingP95 struct {
+	P50 *float64 `json:"p50"`
+	P95 *float64 `json:"p95"`
+}
+
+// VoiceTimingP99 Percentiles of one timing, milliseconds; null without values.
+type VoiceTimingP99 struct {
+	P50 *float64 `json:"p50"`
+	P95 *float64 `json:"p95"`
+	P99 *float64 `json:"p99"`
+}
+
+// VoiceTurnAnalytics defines model for VoiceTurnAnalytics.
+type VoiceTurnAnalytics struct {
+	// AnswerWords Words of the stored answer (for an interrupted turn, of what was spoken).
+	AnswerWords int `json:"answer_words"`
+	BargeIns    int `json:"barge_ins"`
+
+	// FirstAudioMs From the turn's start to the first audio frame; null when nothing was spoken.
+	FirstAudioMs *float64 `json:"first_audio_ms"`
+
+	// FirstTokenMs From the turn's start to the first answer text.
+	FirstTokenMs *float64                  `json:"first_token_ms"`
+	Id           int64                     `json:"id"`
+	Input        VoiceTurnAnalyticsInput   `json:"input"`
+	Outcome      VoiceTurnAnalyticsOutcome `json:"outcome"`
+
+	// Repairs Repair strategies applied to the turn (0 or 1).
+	Repairs int `json:"repairs"`
+
+	// RetrievalMs Knowledge-base retrieval time; null when the turn did not get that far.
+	RetrievalMs *float64  `json:"retrieval_ms"`
+	StartedAt   time.Time `json:"started_at"`
+
+	// SttMs Speech recognition time; null for a typed turn.
+	SttMs *float64 `json:"stt_ms"`
+
+	// TotalMs From the turn's start to `response.complete` (or the end of a failed turn).
+	TotalMs float64 `json:"total_ms"`
+
+	// TurnId The `turn_id` of the turn's events.
+	TurnId    openapi_types.UUID `json:"turn_id"`
+	UserWords int                `json:"user_words"`
+
+	// Variants The variant each `backend.voice_*` flag served for the turn ("on", "off" or a variant id).
+	Variants map[string]string `json:"variants"`
+}
+
+// VoiceTurnAnalyticsInput defines model for VoiceTurnAnalytics.Input.
+type VoiceTurnAnalyticsInput string
+
+// VoiceTurnAnalyticsOutcome defines model for VoiceTurnAnalytics.Outcome.
+type VoiceTurnAnalyticsOutcome string
 
 // VoiceVocabulary defines model for VoiceVocabulary.
 type VoiceVocabulary struct {
@@ -6265,6 +6480,12 @@ type OpenAdminPanelSocketParams struct {
 	Token *string `form:"token,omitempty" json:"token,omitempty"`
 }
 
+// GetVoiceAnalyticsParams defines parameters for GetVoiceAnalytics.
+type GetVoiceAnalyticsParams struct {
+	// Days How many days (1-90).
+	Days *int `form:"days,omitempty" json:"days,omitempty"`
+}
+
 // GetVoiceFeedbackSummaryParams defines parameters for GetVoiceFeedbackSummary.
 type GetVoiceFeedbackSummaryParams struct {
 	// Days How many days (1-90).
@@ -6362,6 +6583,15 @@ type ListDictationSessionsParams struct {
 type OpenVoicePipelineParams struct {
 	// Token Access token, when the subprotocol header cannot be used.
 	Token *string `form:"token,omitempty" json:"token,omitempty"`
+}
+
+// GetVoiceSessionAnalyticsParams defines parameters for GetVoiceSessionAnalytics.
+type GetVoiceSessionAnalyticsParams struct {
+	// Limit Page size.
+	Limit *Limit `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// Cursor Opaque cursor from `metadata.pagination.next_cursor` of the previous page.
+	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
 }
 
 // GetVoiceVocabularyParams defines parameters for GetVoiceVocabulary.
@@ -7176,6 +7406,9 @@ type ServerInterface interface {
 	// OpenAdminPanelSocket Live admin events (WebSocket)
 	// (GET /api/admin/panel/ws)
 	OpenAdminPanelSocket(ctx echo.Context, params OpenAdminPanelSocketParams) error
+	// GetVoiceAnalytics Voice turn analytics per day
+	// (GET /api/admin/voice/analytics)
+	GetVoiceAnalytics(ctx echo.Context, params GetVoiceAnalyticsParams) error
 	// GetVoiceFeedbackSummary Voice feedback per day, with averages and trend
 	// (GET /api/admin/voice/feedback/summary)
 	GetVoiceFeedbackSummary(ctx echo.Context, params GetVoiceFeedbackSummaryParams) error
@@ -7362,6 +7595,9 @@ type ServerInterface interface {
 	// RelayVoiceTranscript Answer a spoken question
 	// (POST /api/voice/relay)
 	RelayVoiceTranscript(ctx echo.Context) error
+	// GetVoiceSessionAnalytics Per-turn analytics of a voice session
+	// (GET /api/voice/sessions/{id}/analytics)
+	GetVoiceSessionAnalytics(ctx echo.Context, id IdPath, params GetVoiceSessionAnalyticsParams) error
 	// SubmitVoiceSessionFeedback Rate a voice session
 	// (POST /api/voice/sessions/{id}/feedback)
 	SubmitVoiceSessionFeedback(ctx echo.Context, id IdPath) error
@@ -8503,6 +8739,24 @@ func (w *ServerInterfaceWrapper) OpenAdminPanelSocket(ctx echo.Context) error {
 	return err
 }
 
+// GetVoiceAnalytics converts echo context to params.
+func (w *ServerInterfaceWrapper) GetVoiceAnalytics(ctx echo.Context) error {
+	var err error
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params GetVoiceAnalyticsParams
+	// ------------- Optional query parameter "days" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "days", ctx.QueryParams(), &params.Days, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter days: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.GetVoiceAnalytics(ctx, params)
+	return err
+}
+
 // GetVoiceFeedbackSummary converts echo context to params.
 func (w *ServerInterfaceWrapper) GetVoiceFeedbackSummary(ctx echo.Context) error {
 	var err error
@@ -9372,6 +9626,38 @@ func (w *ServerInterfaceWrapper) RelayVoiceTranscript(ctx echo.Context) error {
 	return err
 }
 
+// GetVoiceSessionAnalytics converts echo context to params.
+func (w *ServerInterfaceWrapper) GetVoiceSessionAnalytics(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id IdPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params GetVoiceSessionAnalyticsParams
+	// ------------- Optional query parameter "limit" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", ctx.QueryParams(), &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter limit: %s", err))
+	}
+
+	// ------------- Optional query parameter "cursor" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "cursor", ctx.QueryParams(), &params.Cursor, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter cursor: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.GetVoiceSessionAnalytics(ctx, id, params)
+	return err
+}
+
 // SubmitVoiceSessionFeedback converts echo context to params.
 func (w *ServerInterfaceWrapper) SubmitVoiceSessionFeedback(ctx echo.Context) error {
 	var err error
@@ -10062,6 +10348,8 @@ func RegisterHandlersWithOptions(router EchoRouter, si ServerInterface, options 
 	router.POST(options.BaseURL+"/api/voice/preferences/reset", wrapper.ResetVoicePreferences, options.OperationMiddlewares["resetVoicePreferences"]...)
 	router.GET(options.BaseURL+"/api/voice/style-presets", wrapper.ListVoiceStylePresets, options.OperationMiddlewares["listVoiceStylePresets"]...)
 	router.POST(options.BaseURL+"/api/voice/sessions/:id/feedback", wrapper.SubmitVoiceSessionFeedback, options.OperationMiddlewares["submitVoiceSessionFeedback"]...)
+	router.GET(options.BaseURL+"/api/voice/sessions/:id/analytics", wrapper.GetVoiceSessionAnalytics, options.OperationMiddlewares["getVoiceSessionAnalytics"]...)
+	router.GET(options.BaseURL+"/api/admin/voice/analytics", wrapper.GetVoiceAnalytics, options.OperationMiddlewares["getVoiceAnalytics"]...)
 	router.GET(options.BaseURL+"/api/admin/voice/feedback/summary", wrapper.GetVoiceFeedbackSummary, options.OperationMiddlewares["getVoiceFeedbackSummary"]...)
 	router.DELETE(options.BaseURL+"/api/voice/memory", wrapper.EraseVoiceMemory, options.OperationMiddlewares["eraseVoiceMemory"]...)
 	router.GET(options.BaseURL+"/api/voice/memory", wrapper.GetVoiceMemory, options.OperationMiddlewares["getVoiceMemory"]...)
@@ -17772,6 +18060,148 @@ func (response OpenAdminPanelSocket431JSONResponse) VisitOpenAdminPanelSocketRes
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(431)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetVoiceAnalyticsRequestObject struct {
+	Params GetVoiceAnalyticsParams
+}
+
+type GetVoiceAnalyticsResponseObject interface {
+	VisitGetVoiceAnalyticsResponse(w http.ResponseWriter) error
+}
+
+type GetVoiceAnalytics200JSONResponse VoiceAnalyticsDailyEnvelope
+
+func (response GetVoiceAnalytics200JSONResponse) VisitGetVoiceAnalyticsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetVoiceAnalytics400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response GetVoiceAnalytics400JSONResponse) VisitGetVoiceAnalyticsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetVoiceAnalytics401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response GetVoiceAnalytics401JSONResponse) VisitGetVoiceAnalyticsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetVoiceAnalytics403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response GetVoiceAnalytics403JSONResponse) VisitGetVoiceAnalyticsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetVoiceAnalytics414JSONResponse struct{ UriTooLongJSONResponse }
+
+func (response GetVoiceAnalytics414JSONResponse) VisitGetVoiceAnalyticsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(414)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetVoiceAnalytics422JSONResponse struct {
+	UnprocessableEntityJSONResponse
+}
+
+func (response GetVoiceAnalytics422JSONResponse) VisitGetVoiceAnalyticsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetVoiceAnalytics431JSONResponse struct{ HeadersTooLargeJSONResponse }
+
+func (response GetVoiceAnalytics431JSONResponse) VisitGetVoiceAnalyticsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(431)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetVoiceAnalytics503JSONResponse struct{ ServiceUnavailableJSONResponse }
+
+func (response GetVoiceAnalytics503JSONResponse) VisitGetVoiceAnalyticsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetVoiceAnalytics504JSONResponse struct{ TimeoutJSONResponse }
+
+func (response GetVoiceAnalytics504JSONResponse) VisitGetVoiceAnalyticsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(504)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -27847,6 +28277,163 @@ func (response RelayVoiceTranscript504JSONResponse) VisitRelayVoiceTranscriptRes
 	return err
 }
 
+type GetVoiceSessionAnalyticsRequestObject struct {
+	Id     IdPath `json:"id"`
+	Params GetVoiceSessionAnalyticsParams
+}
+
+type GetVoiceSessionAnalyticsResponseObject interface {
+	VisitGetVoiceSessionAnalyticsResponse(w http.ResponseWriter) error
+}
+
+type GetVoiceSessionAnalytics200JSONResponse VoiceSessionAnalyticsEnvelope
+
+func (response GetVoiceSessionAnalytics200JSONResponse) VisitGetVoiceSessionAnalyticsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetVoiceSessionAnalytics400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response GetVoiceSessionAnalytics400JSONResponse) VisitGetVoiceSessionAnalyticsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetVoiceSessionAnalytics401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response GetVoiceSessionAnalytics401JSONResponse) VisitGetVoiceSessionAnalyticsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetVoiceSessionAnalytics403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response GetVoiceSessionAnalytics403JSONResponse) VisitGetVoiceSessionAnalyticsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetVoiceSessionAnalytics404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response GetVoiceSessionAnalytics404JSONResponse) VisitGetVoiceSessionAnalyticsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetVoiceSessionAnalytics414JSONResponse struct{ UriTooLongJSONResponse }
+
+func (response GetVoiceSessionAnalytics414JSONResponse) VisitGetVoiceSessionAnalyticsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(414)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetVoiceSessionAnalytics422JSONResponse struct {
+	UnprocessableEntityJSONResponse
+}
+
+func (response GetVoiceSessionAnalytics422JSONResponse) VisitGetVoiceSessionAnalyticsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetVoiceSessionAnalytics431JSONResponse struct{ HeadersTooLargeJSONResponse }
+
+func (response GetVoiceSessionAnalytics431JSONResponse) VisitGetVoiceSessionAnalyticsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(431)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetVoiceSessionAnalytics503JSONResponse struct{ ServiceUnavailableJSONResponse }
+
+func (response GetVoiceSessionAnalytics503JSONResponse) VisitGetVoiceSessionAnalyticsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetVoiceSessionAnalytics504JSONResponse struct{ TimeoutJSONResponse }
+
+func (response GetVoiceSessionAnalytics504JSONResponse) VisitGetVoiceSessionAnalyticsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(504)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type SubmitVoiceSessionFeedbackRequestObject struct {
 	Id   IdPath `json:"id"`
 	Body *SubmitVoiceSessionFeedbackJSONRequestBody
@@ -33323,6 +33910,9 @@ type StrictServerInterface interface {
 	// OpenAdminPanelSocket Live admin events (WebSocket)
 	// (GET /api/admin/panel/ws)
 	OpenAdminPanelSocket(ctx context.Context, request OpenAdminPanelSocketRequestObject) (OpenAdminPanelSocketResponseObject, error)
+	// GetVoiceAnalytics Voice turn analytics per day
+	// (GET /api/admin/voice/analytics)
+	GetVoiceAnalytics(ctx context.Context, request GetVoiceAnalyticsRequestObject) (GetVoiceAnalyticsResponseObject, error)
 	// GetVoiceFeedbackSummary Voice feedback per day, with averages and trend
 	// (GET /api/admin/voice/feedback/summary)
 	GetVoiceFeedbackSummary(ctx context.Context, request GetVoiceFeedbackSummaryRequestObject) (GetVoiceFeedbackSummaryResponseObject, error)
@@ -33509,6 +34099,9 @@ type StrictServerInterface interface {
 	// RelayVoiceTranscript Answer a spoken question
 	// (POST /api/voice/relay)
 	RelayVoiceTranscript(ctx context.Context, request RelayVoiceTranscriptRequestObject) (RelayVoiceTranscriptResponseObject, error)
+	// GetVoiceSessionAnalytics Per-turn analytics of a voice session
+	// (GET /api/voice/sessions/{id}/analytics)
+	GetVoiceSessionAnalytics(ctx context.Context, request GetVoiceSessionAnalyticsRequestObject) (GetVoiceSessionAnalyticsResponseObject, error)
 	// SubmitVoiceSessionFeedback Rate a voice session
 	// (POST /api/voice/sessions/{id}/feedback)
 	SubmitVoiceSessionFeedback(ctx context.Context, request SubmitVoiceSessionFeedbackRequestObject) (SubmitVoiceSessionFeedbackResponseObject, error)
@@ -35098,6 +35691,31 @@ func (sh *strictHandler) OpenAdminPanelSocket(ctx echo.Context, params OpenAdmin
 		return err
 	} else if validResponse, ok := response.(OpenAdminPanelSocketResponseObject); ok {
 		return validResponse.VisitOpenAdminPanelSocketResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// GetVoiceAnalytics operation middleware
+func (sh *strictHandler) GetVoiceAnalytics(ctx echo.Context, params GetVoiceAnalyticsParams) error {
+	var request GetVoiceAnalyticsRequestObject
+
+	request.Params = params
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.GetVoiceAnalytics(ctx.Request().Context(), request.(GetVoiceAnalyticsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetVoiceAnalytics")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(GetVoiceAnalyticsResponseObject); ok {
+		return validResponse.VisitGetVoiceAnalyticsResponse(ctx.Response())
 	} else if response != nil {
 		return fmt.Errorf("unexpected response type: %T", response)
 	}
@@ -37279,6 +37897,32 @@ func (sh *strictHandler) RelayVoiceTranscript(ctx echo.Context) error {
 	return nil
 }
 
+// GetVoiceSessionAnalytics operation middleware
+func (sh *strictHandler) GetVoiceSessionAnalytics(ctx echo.Context, id IdPath, params GetVoiceSessionAnalyticsParams) error {
+	var request GetVoiceSessionAnalyticsRequestObject
+
+	request.Id = id
+	request.Params = params
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.GetVoiceSessionAnalytics(ctx.Request().Context(), request.(GetVoiceSessionAnalyticsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetVoiceSessionAnalytics")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(GetVoiceSessionAnalyticsResponseObject); ok {
+		return validResponse.VisitGetVoiceSessionAnalyticsResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
 // SubmitVoiceSessionFeedback operation middleware
 func (sh *strictHandler) SubmitVoiceSessionFeedback(ctx echo.Context, id IdPath) error {
 	var request SubmitVoiceSessionFeedbackRequestObject
@@ -38372,806 +39016,830 @@ func (sh *strictHandler) OpenRealtime(ctx echo.Context, params OpenRealtimeParam
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7L3ddhs5kjD4Kjic2VNUT0qW/2q65DNnVpZkW12ypU+S7eopeZhgZpBEKwmwAKQkVq3PmXf4LvYN9nof",
-	"YO++F9hnmCf5DgJA/hFJJinVT8+oL6qtZCYQCAQC8R+/9BIxnQkOXKve3i+9CdAUJP7znGo4YVOm8T/m",
-	"SQoqkWymmeC9vd45/JSD0orQLBO3kBLGiZ4AuWU8Fbc7vainkglMqflSz2fQ2+sxrmEMsvf1a1QOfw5T",
-	"yjjj4yVTZDDSm4+vIAD+BSSCp4rkXLOsMjCR5n21enzQcr4/0iDbx9aC3FKmyRBGQgKR5hPGxyvHvry8",
-	"eEOzbEiT68XBYy1ziMntBDihnACVGQNJZlLcsBQkGVGWQUooT4meMEUEB6KFuCbiBmR9auD5tLf3Y8+M",
-	"2It6I5op6H2JPEhKS7MtDqIzN8EiRJcTIGoGkExKKPSEavNXmieQInppnjIRXHp9nk+CJRCe5Mb8RHIF",
-	"6fJxvka9GZV0CtrR8kEulQhAfjqjP+VAEvyZjKSYkngKmqZU050ZHTNOzZs7HO70wL4VEzHC9cwk3DCR",
-	"KzKjYzDwMDPiTznIeS/qcTo1INlvasBO6d0J8LGe9PZePn0WQvabjI6/h/kZNe+E8DDK6Jhcwzwi8S8J",
-	"1TAWcv515xfF6TUMzMxf4wKgmRmlgMd82Yt6En7KmYS0t2e2vgW6p892o96U8eLvEKzHqQczMBtLl841",
-	"EnJKdW+vl+f45uLoLaznjI6BKPZzK9oz/K46Vwojmme6t/fSLIresakh/We7don2r3KB1cP4HpSiY1i6",
-	"0Kl9Z3DvBV9SOQbN+PL9zznTSIPmSEuWAqGzWcYAOU6fmhMiCUvJcE7curda6EH7+QbXMO9KGM9efruK",
-	"ML6aodRMcAV4AF/T1DFz81ciuAaO/0TAEzxlT/6mzAp/qUz6jxJGvb3ePzwpb6kn9lf15EhKIY/4DWRi",
-	"BnbKRUxJOylhikxpZvAP6R5Rc67pXUQouZWCj4mBPjLMNOfXXNxyMmKQpeb3KVOK8TEZinQeEQ13+ooj",
-	"a2OKcKHJDc1YSj5evtn+M+kb1EYESTEi7iYlEmgakb9cnH7AQbbMqPiXGP4NEk1umZ4QesXT3CICzMEm",
-	"QhIOSkNKUoCZ5aecfPuCZHADmTKDGLgy2L6hWQ6pnZUUXI+M2Q3wKz419w5+K3gCO72vUe9A8FHGkt9p",
-	"IxI3u7ILN0Sc5FIC10Rps/o+JQUqcJmaZkBuQCom+Bau4I2QQ5amwH/bJSQ0y0B+o4gUGZBUgCUBFH/c",
-	"VTsDidNHZgPN2rS4Bm6IBTmSuQkFoWRGlboVMiXJhPIxkH58tn9x8fn0/HBw8G7/w9ujwfnR//h4fH50",
-	"GNsVv6Uabun8kk1B5L/xzhVXespSu2Cubg1/4USzKRRL9TvsX1OaSk2YERDtB2bDGSexWdvRxeXg8vj9",
-	"0enHy8HF0cHph8OLmPRj98ivWnD4bddqtwvuGB69Ya5JQjnhgmSCj0GSoZU+SB/uZoZNRkTCjbiG1CCB",
-	"Zuasz/ENu4B3lgdcCnFi+Ozvc+I8I4K7BCA1POR79pr043dH+4dH5xeDy9PTwcn++dsjh/UPQr8ROU9/",
-	"O2g/CKLyZGIkb5HLBEjfsD/DXZliw8xsi2UUeAAtlKcjCbNfC784+FvgIGmG0G+E4xLOhz63neEDczvg",
-	"DMWxNMNloGHlcXxl9RVCjY5DYtR3tlHhiYmyCo4RKqoaY/lK2wrc208q2hOCjiv6KJnZSmFVwd9nJ61A",
-	"5DZSkT+XG3kDMhM0hfR3Yr/M6Kr0hrKMmjMhJIEbc+ffCnltfx7mav6quVN0rqyuqIXd0IfbtDM6Nxj5",
-	"fdmbEaqK7TJcwugF9rrFfTuTSKvMfPoGVePfGk7H1Oxdnxq5LQGE1Ak1xMjiaD6Jj0fb76lOJjGCfgHy",
-	"hiXwsdz13w70fZLCDHgKPJkTDpA62cXd/TVa9JwioxokQv67CCoPKoC8Ikxf8SmdmzvfLI9BupQVkgst",
-	"gU4VoRII3MF0ph/upF0K8Z7yubeH/XZ4PTciOR4md8as6eX+q4p6P2wXJrrtQs9f+nndINkYomZG7DRM",
-	"+cXCUM5i2HEY8zbi7iOnuZ4IyX7+LbnMe6ujRoRxVEcj4qRTc0d4+TSRkALXjGbNW/vz58/b+7memF+N",
-	"0hU2OdDyDcOyEDgUzHIFK4xxiJiZFAkoZdjFEddMz383O8AtZNm2tQSghH/DhGFcilAic8PMYjAj7qAN",
-	"IEbmbC8WfIDs7SNX+WwmpIb0PaSMXuKSf7fbb0IN8Ad28m0DTEMdrSirSQIzezH+CtLWWqA7SQutJmit",
-	"RhPGVl30Iv344/mx1VFOP7xFFeWrpzYk3/3hUMINQ3DPRMaSecBknmSMs4Rm8R656r3c3SXTMTk7Ja+P",
-	"D696EbnqvT4jT1/sPvlul0yn78ZXPUMEdzPKU0irnwznZCpyPSH6liVAUsqy+VXPkL+3pPuJzCM3QMCg",
-	"HvX2cR+O+Q3TCHnFOEZTK6zQ7EyaHdQMVG8PbfNRb1Z59EvP2xFqtsXiYbRgal5qs4t6qP2ub+urWg1/",
-	"dINEJRjl8q3FC5efThlHxnnmXtsMAVORQs2RAdOZkBRNwRaQBeRHvbtt8/r2DZV4ts13CMp7kcJlZYDy",
-	"oR2puVKcvHV1H2cp1fBRgey6tCnj1adPm4sd5Vk2sHbbBQ4t2XQKqRHERtZA8eLZsy1rYjMnW4rMXAaM",
-	"e43aUotmfGzkUkkTDRIvhurW7+4GiISpAU00u4EKrx8KkQHlSAuL2ODzTzTLA1Dv87k1haIN8xWKauZz",
-	"Ms2VJiNn40Znh3lswON55gRhLXMwo8/Y94BHvo6sRALVkA6orh0Osyfbmk2hF1iavTbVsm/q84fQk3Yw",
-	"9Ee9jCo9MDt1r8k8MSz8MJMwYnfhm3yWDzOWOOnY+bLQl4QKYiLGnCkgDKXXhYGdOHEvqKWwisyym+Tc",
-	"vNM8cIhKXHOxQjdaVN3v2kY2UF1bQfDsIj0d2NEWyYrOGHpKVoDvqPJr1HMvL27D7URkiPgdcjERt5wI",
-	"ns2tj5sp4p0nr4jSQprtINw6vZdzX+vF8VCuXGBxVy8sNKWadlulx5U5QGhhWfHVhzzzppio552tK+nB",
-	"4eM9aGq+U3lixMkK7zfEVq634EhRz5Cl0nQ668oIGij1U0UWJ36VFdirc7Sj/IQpvRrfTMNUdScvNxeV",
-	"ks4fd6B9B/KUiTdu5lJcuKU3ZpTZ817UE7PczDBLpmGBLU+ZPuJaBu4acx9aMXnhM5poIQdG0cyW/B6+",
-	"NFYyUvuxZ6cLP6egKctUu9xRG7ZEVgMaxvW3L3qLrvGox2bBeUWCHr317l6nFThUBH62VrSVv2unii28",
-	"UaHXRQrNFcgBHTsFaDk14t5U11jZxfqG13Yo8mTSBLa+uKhC7RWcILJrcJb720bw+ujO6KgPxXPKA/Cb",
-	"8p3KSv5uWU8V/kVJdUIZH0yApoMJVZMg8Vbe6Xw67TdKU51XUdVDG1Ev6g1lWEEyn4qcB8JuzO4zUGip",
-	"NmuPd4ITZ96Yt/jT0lPeQH2N+muLaeIjWsChX4IHpnVjTsT4Ie/l3+mM/N3fzfoTSDZyRqfQEYHk2orj",
-	"YYp0Lxh67HAyRkwqPbD033aeWi7fyii1E1sH6x3cEfOLVa+oJmBoYoecQyJkaoR5kWvFUusGMlgaUgVG",
-	"wndhm8D3CLX+lCt+U8GNVY2VZllGJNBkUhnfR9RQjZNH5HbCkglJQUOijUoxFTcU7QD0iieCK6Y0cE0k",
-	"3EqmweuCHG5B2SEZqJ0rHrquK6xoUbUxGhdhXNPEQ9bfdT7ICRhlRhEuOGx13C4JVLWIV5aXhQ0RVSr1",
-	"PM8T0iINFNOUa6tucSfCvac2tXAOHnlGG894nWfXHxXI/eT+eK+PdQ4qz/Qj6juifjOzbakweaEETYpU",
-	"A4q1lT+s09xK0F+CaoPnDc3MAcNprVcd2aSRnL9RGISuiXSMdsKUFjYiomoqD9o9u1utnJjOUlUTHFba",
-	"BKf07ti+/NSFJfs/G7JE1Ms5+ykH9zNaQhv7XOgaBShd9hJJf4l6e//dMjOozvKUh688lE2ZSuXTKbU6",
-	"eZj+QlJo47IWt2RKOcbtSUWAG7LBqxQJx8qcFUnXo68N436RJXDLUN+G9MR5NgIxXebEEvM7GcKE8dQG",
-	"yepcEWHuVxvuG4vrmPTji6OTN3FE4o8fbGDpofnj+MPFxzdvjg+Ojz5cDs6Ozt8fX1wcn364ML99OL0c",
-	"vDn9+AFfPNm/uBxcfDw7Ot8/fH/8IY7Izs7O1k4X24SLiA+r4gs6ibg26Lpms5m9nIsA36jHhR6MMB7R",
-	"M6tuLh2D4Auc6NQMXv55UUxTPntTmbB8WkRCVh9abv+lPOXdAvurpOI/LDAR2e0usRaimAOaTOAgAyrv",
-	"d9+V4zzedSvuuiqqNrnnkBhnNJTOdMqzuTX1Fy+RPuyMd0h8PdxRQGUyMUcQpkNI461XhGaZy/kaKuDo",
-	"nZlRrUGa0f79R7r98+72dzuD7S+/PI2+ffH1H4PoWbrCMCNCtQG6GR0WNHj7aStqj23ACtWwqf/bIaCJ",
-	"3beZGGJyDIkL9O5dwzyOSAPHe3+KG9f/893d9TzeHorVywwqt6OMjr1PaVHBsSGCS9LAJNwwjCK00aAS",
-	"MHiDSMgExRTETlpWY0kFTCUEnVb3AJyphqxH1rSUNZ3QOUhzLalFhA/nGtSGpg2n+2/6tVmL6milhBuG",
-	"glPX9ydMD6SLUnO/8nw6LH7sOk5mUFcVQbKnvaiXPQvKrVOmFHQduWA4aplUuvIcfPDD2P0NMW8FHZfb",
-	"oD67doeuYnVuvAqKW+muAdsC7a2xD2ugtrGKOvStsLaAiDjorok0j9uCKhJC8SqoHoBbFtA8sskwslEj",
-	"vV+QmctPHDxwtB2H24cdsoG8BbAbU7agSx+4kMSQGT7n14OOEU6pSPKpmb/j+8A1K8h/QdTh5vOM/Qwp",
-	"8S/alDBMqkTAiJnN3CSkb0VkKy5zwQFj8jGz1+ZBdzrxDg0uWjlge5gATV28eTHiYkxl46MWUc7eYTa5",
-	"kCoS/8i/xL7ghc1eCPvaZk7HXn0rK27UXh0GkulgDEGDoox2XN3WqKQIP0aJlXLGNkKzCRNHN8CD5Tnk",
-	"Dcht3Ecwr6gIK1lUU6dnRr43bGAvJhnjsHfFY3x3jzhFeseFhcUk/uXKa9dXvT3ikvq/xq8Wv0kh09R+",
-	"gf8071/1dnZ2rnq19xNHIfZV/5d5u3qMwlMIDp1gQobnJhApVECJSO3jAsAWh02DnBfOdktcRWuEIYex",
-	"j5BruORQDXFnkYgRYUXlFntMjcprP66QdPXScBEcyw7ne0hZQjO7GIy+N7qSSOgwz5w5cDkpV96NanGF",
-	"+FmQYgU3qlALazSqJHNq8uKShpLyZALpYCTFNMwA3FZak0BSmYvcUkX8AFiipKbQdY0V2iQediQyV+/l",
-	"QcNefbGM+8SQ+jGKSIVFhtfG1KJejqHZ6+AiFALkGV6x9U2oGkGplVlX0dc9BcMqpT6Khq2iYQVNx3yW",
-	"rysWlqejWjNnpfGoQpjNWPtV0t3SJTxgGEuTgB4DWdYmqDOqk8m9Mz6W3yolAQZMg/jbKywQNp3pObGr",
-	"tkEgXnau3jJY+4pp5b5s2ESfBl2iD0jIyChtWPNmSpoP+Wd8kNK5clDZuk7Pv325osxTKeiseZY3zmXA",
-	"+UJUdFikXR9MwNZ/a6zUn776rn+ezG00UZm2bSUJxVKQkJJU3HLS56KaCmqTgjRITjO1tRO+srUZbNBw",
-	"YqciH2aVU1Ua4Ra9e/kMFYdb1B8Y5oCm4TJztQNpxwniiCVWmt2fmcXe77psDPboFFvB5sL4CmTKzDJm",
-	"WVdX7OP7X9HlC52/+2BeNprwhA1oBlIHLAjHSO8jBtLwt5zbYgsOwh0Ndzou4tOIAoX+lAlVWPmH8WtI",
-	"yYxq5txune7Qs3fH+waaYNCCnaHzEi/c+2YoSbldWeevL8tPFojBDRwVu1XD46rd9/vbjFyYTilPu9tW",
-	"iyEP7Jft0R5szIUMKZ1nDBJQGMEId5qkUsxmkJIhJDRXQFI/AypTM4pmluGcUOKA9RU69QSmO21BiOkg",
-	"XJDzslrDDNCb8Y1CQCLnscUicMR8XUwoKe8UR2GGabviMYUTUrtmmroSHRjDKTREhsiFTEFG5G+Ccbtk",
-	"65lYnUiG80blZlYxUG7EcgrJUyYKybrBHcxv4XVJDN0ywkr/8/4nQrNbOlevyOnbt09OZ7mKyGcYvnf/",
-	"fH/2PCJvTvYPIvL+xb6N2hmNpjMY14NLh4y7pOC1HKyeFfhCLboGHlNkSA0lCd70sT5/1ltZV7IWPITo",
-	"WO5sbR6TTXQWt52hcAQgaobVz9w7zlN+1RsLQ1WzjHKb6r6WsFdD8H0w5CFfD0ffM7tYL4lYA7ikY0ln",
-	"E2cQzxhHkwPc6YE7vja/FKu7Vh6NxUCLyt8pZKBhgDYNBdyISYCxealoHheuQOqBhukss5FyyINcsBje",
-	"2koLIyUpehMOnWthksuu3foOvzH0UN5yng9NKBbLmRiC1oLQRBPBSd8swh4nLnyYZK1Cpl3SVtiER+W4",
-	"7UAl3iwY19AZRwiVHRV/buAs7sQtr91+r3PdII0s5NEypDWzkPJyXEFxUkLSEuLhzH6BigurTZX4Mb66",
-	"dP43jKOD5IGEYT/cozjcVRz2GNuELz8Qk+zEGhs7u0AmG0nfG4u0rRIpgrF0IcfIIS49U+3q0vAS1aZe",
-	"sJrxFwdbCuUHEYJtSuU1asQt3k4NhCry3r0VEWoL/24/I86/hs4vz05t4g/chWs2uLc2EMgvHEMLiOId",
-	"keXxVKy3As5KtLVv7b2XVAy9xtK6uabqK0DXVBMnNuvXo2YNfLjpvTSjBDUyw2SG8ooYS8vJsNRWmssV",
-	"gsRF2231xzg3zY3qDOba0KwAo2BsDUGrUndqMCsKTy3N8FosVYXJtqUZdtNKAJt493x8iCrpYJETsdSn",
-	"BXpeU+rSYwE+vnTRdegumfS3KKZj2OVgw7OJUdSsPU5lJYxVVhTyhFdEXiwI7ui5opwj98baR0aPV4KM",
-	"qOxsZ+rCq0uLbLeR7OsbOUqXKNTHPJEwNXoSGiJsuLLNGHpFKNoSbTB8rTaqnsAcw3eWqtor5CK7kwWV",
-	"RMHDW83GaByNyi6XC1w8uTVaavf+Nk5HF/bzQEJ9xZD4KM13QvwmwvyveTMsWm0cXymaE1Q/UqFQkV+V",
-	"fQbKjdnfC7MkYYrQocg16Z+9OybW1IwnnAtNJGXmmI+ENCJvzfS+1WExTSdbsbIue/2AHvSg6f7Ri77e",
-	"CVzwI7q6g856llYZ6XJR1wuRgThwa2baQJFoaJ+hUE/hZlxv4JrmsyrO3M4RFctYitECDQ90nZRofSTn",
-	"leR8CXd6k9vEq111s/t6hvdung0UPx/QqeFcSJ2MUpc1v2bTaeEtqxv5FAuzbOCIjipd9hapZ1bpeLeG",
-	"Y6700bqC8WWwKamsJfJOR+9jw5IEZWHWzj66AszKeqIa1kKoP5oOIX1NdTLZlCrru1Ghzz93Ic/O1Q5C",
-	"q16ypAc6Yx3WENqNVrB8pkCD3bIpcOUpO5AdV/20mWRQhtw0yXoqUshaqXaQuSU1idcutdRU7zByGysN",
-	"zATjWu2sVrVKiD0YUXWVdQiWYuu1D6HbEGV18uyOvK7IbFu4Cq989Vrvdys38PZ4I7fdyAWiHgjfj6hu",
-	"RzXmZxzdaUlbbM3VrK9OF3st8yOoVtnZVm/HkX/xmI+EdcaK60GQSTSPuge6Olv5fRdM3JP2mnh9JMGu",
-	"JLiJeGAr6A0wa6mQqF07WWsVbjRkofLa5zhFJOcJSE0Zj1wghaFfK+vRKcvmlbxFyBRgoQ8EoyW4Ysr4",
-	"IBF8xFIMOFm4xQ+lmJVJkkMoulOWH71yRUSIkGSXTIFyGxFeUPM3yjeOJUmut8VoRPoxB7lzaJ++Z/yg",
-	"GC2OSDIRCjjxioS0fXWMtDsTkr4iqUjUk6k9utuU7UzTLRdKVCgThWKxG4gpDghoLzspQeaBaq2+Agqw",
-	"s4BaKK+C7dWmMz3vbIgPpqSVQu7L9Wt4tQuUOMfxYcu6MM1OebLCwB6sM9NIoZ2bLS2e7bAUO1s7Etj2",
-	"BOQLphyeHh/ufff85bPYoCaegjbHmfF4K5QqsGJXkAW9Fum8a92rC40976Y0mTAO2xJoig/M23sk/rR/",
-	"cny4f3l8+mFwdH5+eh5HJH69fzhwjb5sAaz9j5fvTs+P/+3oMI6ueHx5+v3Rh8HRD2fYZjUi7sHxBxys",
-	"fHB+9On0e183C38bHJwfHR59uDzeP8GSWW9Oz18fHx4efcBxlxXXau3y2iy89f7o8t3p4cA82z85Of1s",
-	"Xzk4/fDm5PjgEuc5er9/fDLYPzk/2j/86+Doh+OLS5zj89H+9wM/kZ30ryen+4eVPp+IjouPZ2en55dH",
-	"h4P3R4fH+4PLv54d4cBn59gO7RjR+Wb/+MROfr5/eTQ4OX5/fDk4+uHg6OjQPr44Ov90fHA0+Phh/9P+",
-	"8cn+65Mji6rLo/MP+yduP2xSKtzR6SwzpNDcsGACebfy5Y0oNyFJWT/Gps+qPcyftf++6u2RH3+56mEz",
-	"p0YW7dcvX5eFmZUHED9ui1613Y3wFUI1QX4ZEWzRhMnL2O9IyEqvZk6ncM+iagvRkrVyYh7i5TXD692b",
-	"WgWTRg8XDM8lsYEdM9apw3rRwqITRjtJLyXbeFDpBS/bP6r4Yhu4blgfC5t63a1MFTgqusQeuA9s45JW",
-	"A8/TZ7tLLTrVCpqlEadtcUzwfa0lG+Y2zIPy+emot/djV6AvEppRIyZ0VCECXzatUQ2lYrMyPi3zVAeo",
-	"4NGj5UsUcPJV+vi6PSXUo4z0hyLnrtYpNj81siUHpRm3YfB322Ox7ZfE53XUH5Q0cr9Flnu4UGLzdAb8",
-	"DVCdy9BSXpHY9oJjfPw9zGPCrDSac6YJSyNX1nIKRhq0rsJi8Yr0qSZToTT59vnWDtnnFcQwhaUxMfGx",
-	"n8+IFuTp7rMXlY5XW5GrvBERd+yx836eZRhyxxTGIvtPd22baoW7qbDxufnAFqMo3nu2694oIO67zSBK",
-	"i5myRbC3dkjs6kDaMn+UZTHuXCxFBjEuU4Emw7kLv5E3IG2aZs3fSxPMNsdPE8q50GQIJMkom9oKCw2S",
-	"+/bFgvWzgvxQ97cO+ZslFdxTsS3GeYw77nYzLKnbO8rouLth5U1Gx+WYIcuKrzTYpRhhH+uXEJZuWcWy",
-	"PPS56lynvyDMlvKIC+UmHXzNLyOHiuVodEy6dgHV9JpnLxYvvUV78qIj6ctib+UNmVKwA97RnQ2iCoQo",
-	"KsWUprwoubFah7Wv+eK2634WqnNbyqCL4AQ3xC3nnozEI+WRgbQykJr9czFC3bs9AsmOE7xzU8i8rwj/",
-	"2LYbjBE7SnVTaMx3A/tdS12cxZGJpJz0Y6O2HuyfDPaPB+9PD49OBvsXF8cXl/YSpRZI7xptMaWFm2nG",
-	"qS1JSeU8Jn2zPDEaZYxX7GPhVPnCzxssY2ZL+aZg7nshSfzh6Hzw6fRg//Xg8Pg89pmiaKQb55iwzySY",
-	"yWxRV5q4sg1+GOwbQkYsM0KQtpFWE9tbQxM18cXOVkRI2apHNcgb2xKiHSfMmTtj3VpICdUwFnLe5T46",
-	"8O9uGOLsbJiDG99/dGkMnu9T2hRffwkVq7NFDIIrbKvlK255SyyBFFkmcj2YgUyAa8dyO9RakHkG613x",
-	"53kWDFZSNGuJ7m8KEStL3HUJJTSgeCPpRlHG6+7oDZWMcr0esj7Zj0KLbMnYapFksO0uy1zltZXTlm+H",
-	"+3sWZ6hOqZFPLfHk6fHUPAkVdHgaChKhI4sa/J6OHWXU6l9VQqPXqHxVO+nVsiGsF/WGNLkGm4uZThnH",
-	"UDcNY9vX3LZ6BcmmtiOemKlgICDOgPKAeggx+UK3RPy5RNmB+S4DDWH+oBhPYLAmAa3xdlNSqE1X3aQF",
-	"cJcJyhUc3k80q27Go3TWJp0hlgS3Bpl1A9Cr1rSm6rFgP1phftnAvWNgoc4D7w8z/JTTTLl+HsUfzHf4",
-	"YC6fQlOGUULYnVoNbpmeID9Li39LGMNdL+qNNf7H7AWyqEzbZLrpDcgB/FT+G18s/l15KdPVf4ez5da8",
-	"Z5plHYqNqCDFD9q26/c8XRXJ7PF0LTtdFWNHuMbWwPsiPQ2/Odl/Oyj8dL2od7l//vbo8vjD28H3R38d",
-	"oKfvw1vz/K9nR+bP9/uXB+96Ue9s//ziqPB0FW7E0w+XRz9c9qLe26MPR+f7J0EKbJMmy85XHryLy/3L",
-	"44Ne1Ds8erP/8eSyBqAH5eLs5Nj8cnh8sf/65MiswsL15QGlrFWtLNa9wlwnirrsUm3ZtyzGGPca+68G",
-	"9hmfr1sWdX27Gk5zrGG6QpRccGZOqS5itPtPtzoEYJbXe3Vxq272CoRr3jVLlb2HUsDqF9ButJlGttKD",
-	"JW5ASpbCJrt76r5d8CYF/EmlKtgsprOxaliG0uzurgim2VxpXO4lK3TI1YUjV+qU5UzPdu+vYf7m2mLV",
-	"FRo48A+rDbYmuAWIc7OimvfJ4S7vqZUtFhfs/U1P1KqMl3tcV5Wpvn2xMtS/Bmgb6t9Z9aqlAYnPMV5P",
-	"D8zEeGDL4a/xgcjSsul2p4a72saOLSuvXb40EblsCcY32BskdEYTR+wtr6wNoflIsZ8hNGZLH4zyYiy/",
-	"bkK4AE4TgbUdWMTUIlq6EMf99ekaqT2K/cvE/uOpFwXXY4S/vZxYi6fZXSo3dmjnplZg5P5EaMd5dNx3",
-	"JsLW3q/WeLqe1T2V84HMeVgAzrl1h645pjPcrvNRk/m6pZRjVYEpoW5F1Ebh+r+D0lEkBDiQWpWQMgi2",
-	"NF3vcLgdYG96keuGve1Z3d72PFriWNpQmyhgR2n9Ubd41C266RYPWDCjYbZ8rJXR+SqpqnbBa2QtmcVq",
-	"fC1mlIdQB5d2uy11xdW64QN09XlQA2d7B91mMNoSO2YFw+VerO9N9TRxf5muatV6PIQrEb6JuNLhVN3H",
-	"qPKrGkWWIuMhr4cGKT7eD51J82E6Ef1BDPmPdvP/1rLtsopGZSUjplxZyWoxI9J/sftdWf4eo9WZIlQT",
-	"yjG/ZKtjUPq9BOzgCUUqWTuxy767HqbLgJKVpGJNsY0LYFVH48UeWuHDOZNMSIfBRgkacQuSjJhU+hXB",
-	"BPZrgJnLxJFpWxvc+1xyiwmk0zzTDN/QllKU7U7gPrJtQPLMJeV0aKZiy4GWe9bGq21gWaC1F9VEYbdc",
-	"WyQqfkJn7AlC9sSSuorJLB9mTE1ccUWKgO9hXVl1y3QywS8RUSoiXOgrjjVnvXCKK7KRxHMypXNbijVX",
-	"INXWDvF5iFh23Dy0VWtP35wfnREhr3gVJJftAS7t9zdyGGcQ7Ed7KXNonPtbqoh7Hxug2T5Pgo9BEjze",
-	"GdhGOoaTYJ5VOHx8oyjg34cHdyqdfQtsPNGdQo9DBO4+DxH3Hyp6dpMg2VoAbOlJqsS+egJcerbf09mm",
-	"iZahwNPmDEv6aZsrEhMGxAj7aKML6xWeiYuLI+L6Tccub92cfUVuJyyZGNIXHDpk5F4oOBCcQ6KxjdvK",
-	"l88hWed15+M65kW4aoePDF4+osLc9W31Os+uu3/yDqjUQ6C6y8tO+/hS27AW/7AtdjpwKGqvdzacD7A1",
-	"xDK6CqTWNQmoMs9AC02zjmczZWrjT22XtrW+mXh0D5ShnrRleVN6N3AX5soXjIowYLMObrTAllTwH8Jh",
-	"C36aa68DHIQutPQvSxnBA7mWq0T6qGkv07Sb7Tk8gJGfNvLXZ9T7m7X3VSXN1syFT6WsupYXbE3F2woF",
-	"M6o1SHNj/PuPdPvn3e3vvrj/H2x/+WU3+vb513/s3Uf2X1ueKaWSRs9Hq9lj4r0RZSOXf/+cpJCwKc2U",
-	"vd7s99gc0grFROVTl9Bf0/nWtwmsKQXhZpaST6cWUF3CY1dFv7o5788LPPCPfGAZH/hUE1ebqpxA5cqr",
-	"SKVS0i9z5COnVxmFrfjd3gdbe1bPS8hVvrv7PCE01xPgmiXUaDP+YTpl3P/h+zuT/v7ZMbmGuT0K5hVF",
-	"BM/mrwiHG5BuBki3dki5BJIKsCmlI5ZpkDbdl3I6xl4e2NlUkb5V/3DQJyPry9tGZTCOUAW1ATRbe0Rp",
-	"Ohq5hlVGpWZgFH4pMlu2hA7FjdGrwfUHMWN8o4qsWFtCAAto7KAIbzmtRYmRx6vYaOSMGRwEeexb4CCp",
-	"3sh4b25qLa6Bq5oj3UYrejbybHd3Zf/xmRTTWdMK+KJTiTuYYmpJLqHW9fzZOqzLTR8iaYeeINNqLzQ8",
-	"m7BK74tAWwj8jbjWir5vrQWD9GMtc6UhdWnR8dn56afjw6Pzi8Hl+ceLy6NDzFJSYJtCeDKQkNJEG5ks",
-	"E1gDm2aZuDVn1o4W3H37EbR1r7AA3VJvUyxaBTP7VLmm0AFmFO6XFa7h7QsGV9BWAW35ttyPr1e295Gt",
-	"t7H1d0AzHShGvdjrfoJvzoOktvY6QjF+y7vlV40Ty5d0zG+YbjnWNElgpgczGqoS/tlwX9et9YZpMOya",
-	"pzZnEFmh5e4UazXcCokZhGXUk70ocj15wgoI1BM7Y3tEwnruUQSjpfEB4+MMtnPlwHc3ivlgh1xMxC3H",
-	"O5Ew50moVrFbDDlQsPKwfFQBdosfejgbbv8q8pdv3P0OfoUAHg/+0lMCZg83q8CHdb0WKfGDrbuqIMXC",
-	"kEaMGjOlLR+uKSV2gHrX7ZcvQoE1eZYNOmthRuBauXHmncUy9waeEKr+8vn7VbU6G1wmGwdFh+sW8/S1",
-	"bgn8UR0qYpqPW6C+WDw/C8UPl+HJLHxVHCwOGJr/++FBKxvGQr4DxlO4C1uxUpHk0/behYGujBl4ElkZ",
-	"qeUazQaK8bqOhkUnWqonERG5BomF+NB7V6ubvDLQeOb88y1AVZasRC4TGOQy67SIjt1Aq4gsm5R6DES1",
-	"nQjv4qEbIXCZaiOhaxXqiJjCncGgf6Vo5mZTVsi4kM3Cbk8L1pIkHUz253owoSpwk1+8299+9vLbosOn",
-	"FhJS4r6JyATugreeH9R7sn6d7qTum+F8o66cRTeOQaGirP7GX4FNecdWYMyo0oQ1toyMKMtsQbvVoY/r",
-	"nD6/4uWs5/uhzRFeo1kqrmCQOl3a9TtorJhmGTEb4ykDl+4u01GelViQOQ+GTaw+xzjEfdvDOjAGWC3i",
-	"noNVxZlld9jC2Te8K4DEMzoGYktz9s8O36BUubXTCTdFL+eVu3/m38SyMj/DYDh3Pec6+FLWZKXdusiW",
-	"nLBsI7tBCanWFtzrR/kua0Ptvi9qGVXkwgo6G3y02ii2woCjktOvF7Fboux+An3lEnoU6NsE+hJJG5n7",
-	"OjKJRs3dl7sBSOrHr+TbkjXE/d0Xf+4SC7icNC5pl/jAYE+7s4wabRjusCvGe9fJn/SdeKTIEBIxBZJ4",
-	"bdo3S262hsCWHV0smv70N4Ob12rHtqrTfEkJDxioXD+Dj2HKa57JxZ6vM+BOBp9JYeaxfzjxAVseGgEs",
-	"aG8rpKPKeNqaW82XEz1Fk2s68g7ZlkFyb4IrDM1yVHj6Wuc+5mNQ92bpdpTHpNqVJGQR5SvYNFBdUc66",
-	"n940n2XoSWqpgmtlAvQC0EwCTZ3VEMg1F7cZpGPbtf4ViT0ARXE1uGO2JLzgEHIfNPXTApRS6V+Kh7bU",
-	"4sV+iF3IL1y5qClY4YhhoP4ihq2KcVhzdT/eU6jfqGjscqPKyjmL74trrJvmuc62/EUMi/O90NPW98S+",
-	"n27VtRTHNeNpWyrCoGr7eDA9J5lAmmdr7qryodUrEeuCLENqA67Vj1XQaK+x1mI/G2pADfDWc3LkGXzz",
-	"sHRf69KDVVwgy1lyuTabi4hftQL9oBKUYRaPwlP3m6+g2YVr6pzdgCR/E0OCJKuqznJ6Q5llAVEvoTyB",
-	"zAZD++ja1AUvUpniv0tBTIKWc/elzDm3TwvqbhGHziqHvXk7c2iJUvWRoSsCoHAE/3oYSeeAIuN9xTE3",
-	"zKM8tpIq65haQPdPOeS11Im2vXUvtk2iJYMbkBeJkIFNlZRfLx6Lp9s2K8z8WnH0uqG+UZhuFLa4Kz9P",
-	"fcTX75+9JPgb6V/D/FbIdMsoy4lQjANRbMoyKrHn4g00Gwi0hOQg7H7G8PIvgMr79o32ozyS9EqStoh6",
-	"x3Srq66bCT6pePyWb81B1UNfaZW8qI00u3sy1y0CAau2mLWtP6FoiEto6dXY6tzt9KAIQWjrw+yOQReW",
-	"WjvDZt/cqe18/LD/UG6OtD2DjJPJfChZiu1DIoJ9dTFrr3LI8dWd3pJus4FonC6NpReXtOxkRyXtRD4a",
-	"rCCQZXT4vlGd2CO8ADPqWSS0XMj+2G8S1tDQkdqb0KIDiSniP6h5i9rOh6VRN/bqPtjHhzb+QXU6Us6a",
-	"45rPdOWOiOyvkbmN5HwxwqKDTdOZawOo8rhRJKFSzhkfu+BXwb0HzpAvHavOxzNg730asveK2eC6UQGq",
-	"Nfz9adThqpbzpTTbJg0E3LWBAJd1N3jC9DpKdcneA+zsXsQSCFDr2GreDuGmdysqP1/0c4eRf2nb9CzN",
-	"5m5P/NgZbH/5UzDp4/vhx1kmaBpoqsGatRKKUz9knMp5L1pVvGDKuCfdQMmEh3GeNK4ROlZkJKQ7fjmu",
-	"DVLssUT6EmZAbfK3TZI0byrzKs227nMyn+2usKxZZIa29kSMGb9nZFozsmwFI/NRnTW8Fw/r/p6nz9bz",
-	"2fhgt2K40Jpdo/X947ag3GRCA16s2DXxiknfCz83gEJ6LGbAKYuDwS6u25ZcNuDKMXzbsLDkUhfJsPl+",
-	"tR8XdgK1lBgONF8MQhbXmJA8luajxes/6t1tm1e3b6jETF/zTYHWU/Nx8ddhMUprxHG5vAq6IrsNHTbw",
-	"fupLkxoe9Zc2/cVhyknsgcb7fMRS4Ek9i+TpiqI4wEMS4GikQBM68glDGECUiBTITDArBQZGrQj6Izpl",
-	"WUvqiFNmsHyLr3WBr7uGu1jdgriOeKw1P8N2PzIoCRdw4DD2xU8DPxbqlo1kzTrkx38ovjkQHMPdF1uD",
-	"YiUbf/jnJLEvRtj9s6xi4TGQiDxLiWv5W4IUbBNqb8wAG0PBIbb3ntccKTYYdK2HW5o7emZTdkss8li+",
-	"hA3wUreSigs0w9DRtQilVVfrUmejdiSKdnQ8AakpC5bSDWfvuIoSdon2TNRIpCSm6vA1EixIPqqexGLb",
-	"Vh7oZvJxyhRQhf5CmRfu8zRHjZNyqsXUzJXRYcf7wU5zWAzr/raD2z/OKlPYJ/vFRPbvEzNdCfp7L+w3",
-	"fB2FaTqUfILNwLEr58wFxyqiJ1QTDpASpklCOaFc3YIkfUokTIV2RIwsQ6l8CikpJrHHquy72dIrNGVT",
-	"4MrXYVgdxOf9YkUDLC+p+6uxenF2vKLNGo4q4+CDAzuY/bEcsZKTHai/ZNuidhRqSJ/yOTmdAd8/3jbH",
-	"iGqskWN7knfoMur8ZsW0ke87Wu70EgLHlamW5MPuCl6N5lY5s93YK6F6EOHFLfBRdFkhuljt+g3mIau/",
-	"f4vVH9Ak9HUV8jcJmqTZbEJrVqbdnZdNweczBlN5OcBaMNEPY4s4OOOmLQSHgVeKxE/JNsHB451a1YYV",
-	"IuuoJKAOh7NOdPcyAf5W1rb3Zdv2hozv8y07M01zuVSdEE07jAuCCt4yieA3IJXNM+jqGtkgYKdz4oMG",
-	"KfNZa663kxlcB23vByfbPtU7ybGvttS23TZWwRtSOTZSB49cCo0EOrVve5+6uUltkCL2/cbX8OJ0E5rD",
-	"zTRJGaRb+AbTmNyuWZaRIZiffWWGVyR2CI/JRGSpIrdG8ME8dMpwJv8qUYKMqNwh++VK3AInVJEYT2oc",
-	"FnWWtH63YhSKW7dS4JiFrBWXdhWrTlRbpzuaj0hsBOFbOrevUOxtbvWMG8ESIO5nMqY3QJhWkI0i+xpl",
-	"kqg8mRCqyFXvkKVkLnKi6Jz853/8P/961dva6daPCn0zVutbfmO6F7E/fsecSXf0bOpkVenq8NGFfbmt",
-	"eGTtLDloygMYVQ53MW+d6GunawnfuK9MY5nPozTTLs0ghja5SivstnL7/LnL7eNsIUH5560Uuas145mg",
-	"i4pwX32jiITEXMB9BUDiMegz+4s9xreurI0EalSwV+TF7osrW1f3linY2iGX6H3FITDYgqa2TEA8y+VM",
-	"KIht+Zc8ZdomRcfeeGPejV8ZriiBJhNQV7ywSmD2NFFzpWG6jWXYyFXPQeY7HV/1CNYDwQkMc3fFbjDZ",
-	"kXmDCm6JsgVLV14lDubaXd4zjFe7RuThDEK3oiYe+g4RxQbFzcSJZ+smP3g6WUJ+DxiyVznyj0F767CA",
-	"c3ejFB3vbVkIa2qjtf0ria9+Wywpz+GImiR0CmQkxZT042RC3ZE146YF4ftaU8xLJapWWccZLPCGxrjA",
-	"ZCFAoQRw0c7ZUoA2GFNvPiAsJf348PT4cO+75y+fxa8IJanMx98omxLNEludmHGSYcHohBoms6wuXai0",
-	"D4xAGiZg3gl+XFpiA5aSVLA0Jv13+ZRy4uxi5JRrkYnxfCsi8SilMekbuG091a1C/rPlrEck9nWpnnCQ",
-	"dlsKM52KiDPT4d5kdNih0HQF4MgKDrj+EAmWh26xSXx2S+eKxEaWig2SaTX5t1oRpUXaKmc5HUmYvc6z",
-	"6zeUZXkoRA/PzkEjlqXeMLutzfZ6jbRxokPQlGVqdfxzCdaXZcsK55vU1rQuIO2lo7uyRoTuvX95eV+d",
-	"X68DTltr1AJ3noMH8HeDuWBF/dYQh7Ml8rxJ0TAG7cv+c6HZiCXONsy40uaaFSMyE1nG+LizzQRBPSqB",
-	"CaZbrNXlsU44oTiTzfa4c8NHtyRfavAPfywf/DQES4J3OO0lzirxFgHp/G5lllk50oH7IGh3a8x6Uco3",
-	"C7Vq/otwi7ISuwNhyWaUZ3KRdHmKzsNAOLjduY+SrQao8m4IDMbR0sH0/BAyOr+AZFmh7fIIKRUq9Nt0",
-	"K7Z13cPFv8no+IPQb4zO1vHgvjnZfzv4cHo5eHP68cPh3/U5tPUKs5Y0qdWXfHjU9x0T+xuCkhwyLamr",
-	"U0o8Jki/kMFd/VLfnMZIcgnVMBZyXpVXS2jO3h3vZyD1qgCNZVWLNwnZOJhQSRMNkgjrkWecxK46545h",
-	"UliK09a9xHJ/fbhLslyxm5rgXY3VDjv8O0+EFQZT4OYuR4WdSq3CU/lDtijkVwYwL5H+u+Oz/X1yQUdA",
-	"3lE5FHIrIrAz3iHxbCI4xBGJjcgcr5a1g07/yiaFKPiMjhlvqfY1oWowdeHtizprxqasJaOPw50eJLlU",
-	"9kCsronls6oa6DKPyZTqZGJN0jBVkXOOT4BibW2sdLKzuiK1hTYq1xRGBofsgCYTOKFzCBzmCdMD6RLb",
-	"FqjYB/d26YHvh1/kXUypjvVymivEMYuIXDdQVMLcvuJ6R4eGrwwLFq/gpDjMhUiuAUtXmJFdpbA1PScS",
-	"MK28u/iKM5/br0LSq1JQ7bvQaK1UlrG2JaizjHgIWto6ob1hfWzcwlDhg7W/bexyDa0VfNVXWp2wNJLY",
-	"rexCBvczuC8Q1aPZrc3s5lCVL2um0K11SV0McHW+ZiDJNcxJX4oMImIDZKPiwo/wCooI2qlbbn8D4CGd",
-	"7zvZMigFFI6gztDS+QLKg/H3zhi4CT80c0QN6Cojtu7GIcyAmwszFOxJr4Fby6URBjjcgrIV5xkHpYzy",
-	"PwRifRd9mXNvzR/S5HpsH9uoiae7xFo4h3MSP8FSHfGWDRPFMVLcOifxvyIxtmLHQx8TReeKTMQtEVlK",
-	"Ysyjtr6KOKPawD2YqphQCdbHgW6JbxSxwWQ2eJtpZSNgxRA9vyl2FdtZaI1WThs0enBfIn0IpC9kfbQt",
-	"Iil/VYkTtW6Ofpzzay5uuRFsUqaw5VVc73W4Vl2ItvIB5pb16Aje12FD7EwoPUZjp4SUqYj8lErKtU+T",
-	"tW6arciiNbIu4p2l9R0aVtp8hitvYoD0rY+/CPrDeDePK/crRff93FWZX86cXECbLw1RQUbJpyr723oe",
-	"3oOWLAllydN5SxmNze5+BZLBmje/A+6QzlcG0CG4UfMCdZOuWv0hnYcQwLL5wPVgwr6Ei9t9iFV1Et1o",
-	"i4Fvk/67+QzkiRifiDEBpdmUaojQDcm4CyV/+n907QPalani5hdibB1cWyeEPPGsR5H+LsJjQPHPtoI5",
-	"qmXJmEbJBz+SdeNA6quxv7y767gybF1ediPpesusdXtEPUnHg59ypIeBAXFQC07aYACR6/XHqJTd7v6N",
-	"xfDmt2SAkpugVNC5FFWr0BDYzcoKKpVqKmS66nQ+gLjqudyjqLpUVPWaVlhNHFiVo+VWkOW3Ad4PfL3L",
-	"QsFgOB90yamoyNiLCuEimIXmNFCgVFubwwXbrF1buZKmQlYFODhJ1MBh6x5cFIrkgiDuNK7OsY2r4yFX",
-	"il8+q6Ah5RQLjEk/fnKrjHQbo7BkA/lxrXG9TdPMrA7f3VliG2ihH8TipovoUK452GqjG6LDuQf17SrH",
-	"i6rEVMK1ghzQWLDYDaZCwd2FKkdgq9vEd62G5HtKFuC0LyafTl1wQ6D5aLCB2aXP5vtn8vHygBgxLzKq",
-	"EQQL/69cfFXXDYUX02QC66GzYlAMxyuvML514qotv67kdngkl3K6+3HEJZapKutrgNGFF6ZeT19baaho",
-	"+Mvc5/WtGM4H3myy3oWz0S3VvQNty1GrglvCEMLjZspaUVB0MKShgIkhTa4zEejVcVgkktxShgVHR0Ji",
-	"kDkvq/j3XW038k+kLLLbVQ8azgfdKsNXUd5AYzlGVCwlhLyygqLrer+ICXSGpHmw7majRIURjNucmh2v",
-	"9E1qUYbCuwtYOlSJ9IX4NiDXsoZfgabQDIVyHepI3VFLGs4HXeLl6+eQw+3g2YtJxynM2//ctUzpvY+4",
-	"W325shLcApRFZC73J3jdr7huF066Z5Ah2q/fZv6ybLDqVXf/AyhzXop4VObalTlbz+QcVEiVqLe4a4j2",
-	"2CMuRgPoXlkBwDbaU1rMFLkV8tpFtW3Y+qQRLaJhOhPSFenBFnXd8pNxebbE02VliOpjOxoiWIEetDTq",
-	"qy9a19v22aWbayw+O724JGVDQV825gkOHpO+cv38EuiWG+QlooE5P2mo85X93acpYgoYvmtrJdh+gdBS",
-	"O7JA66BaQ6e5cv9SdfX+faIFmVCeEoG2/XWXt7EOVSpLrg5VA1Eraf6+XKZ6fB7ZTDubwQyScD9P1UFA",
-	"w8/37ctfsX0uyLEbo8uXxftGAGBSTwaps3uvNJP/iomfGR12XcGJeRXJJfXxwx2/fF/5wgwgA2zNZRT7",
-	"/B9rzO90clsrOYhb3vVMo/w7zDqpbbikM/86csa7jl9dwN1mfZpqzW6bjfISie3GLaO1Tl0rBr1ymSA2",
-	"jszO6lPTWoJKmKZZVxx8si8HhfYC90U5iwrNW5RVcF4nqurhKkBypBr581pt5rtOQ6n6QQ64kl0ZO3Rw",
-	"SkzcS8UeiXFBzrntLIaIaj1hfByR+FYyDbFNWsNIRtyBiMSYoofPq0lDOFylCTt+boN7wzVJF9hIoDgC",
-	"EIu4ObrsmYZpVHaTl+Bq2rIR9uDgpB/PgLOEZRnjpC+pmmzF9WJ9a6XZVW10LwMmOreC+153lo0/XnQr",
-	"Lrq3kt77tsMxyitvk2tobIYoWlU2z5og7nfDo9By2q8W86Ka0MSGD91SRVLA2vtboaojK2+Jeorvyutg",
-	"Y3GwMk/VkF5wrRVp5gHMBzwaltew6SxjoByLqTf7p2nBVJZwE5zmQQ6kJbfHU9nlVG5UJ+Ye5/YBVBs3",
-	"/aqVPWDedJOuHpOn16GzzUoRPZhG02zorn304SjXuYTIlWUcCQnk6Xe7u9u7T7d3ny4Yaf5gCsvSEtGt",
-	"asmaMtRvqYc8hLTfJt0vIc4Tt4Xr8IFTjOcsSi2t8AYHtjEoLpeU0ZSYU6EA5fgRBgTxZE6oIuZC1WAk",
-	"5yloQ6qMk5e7u2Q6Jq+PDx9KeF62pCoeVh3vZiA2bjdRbMyJkCSjQyLR8LgYbOtpF+7odGaEqt7rs3rV",
-	"jQ4HQNPrNSNpcm7TeMppp9N34/rEz59FS1Ivyy+fvth98t3umkCHadsnXhYLWkLbZ1Qnk5U7M2W8+vTZ",
-	"r8iK/8gMNVS+OGAFekUoJzCd6TmxYGPd0htQhOmdxR3+u+TEbdYdrHnsEiTRhu7S+Jkitk+T4LX6fs+e",
-	"vvjnF39+/u2Lf15eL+9hmL8He9mBqGDxV7UrXFicexVoBFPqUj/x/7DeEpYYRuNHR69NOfYbP1756H3z",
-	"wambo3zy0c9WgbOMK2oyaCx9YpD0qpKbqbA7vhGZSJIxjsfDlTBaZNwbGrM7KsUPY2m9p/VzhUu6xfoY",
-	"sBp2MxS67Xp4zabiGX7UbdbRbT4VjOtBBMggSwE5pWaYQzQ5bdZEBBNo5HRQNBNpODxyhaXpsbCctXJ9",
-	"owi+TPpYSFpi+pKCbcYVcMU0u4FsvlD/rENfkrJqRbNr/MpSaZUlBPdkwg5B2ziLUBxwzrValk+4/I5q",
-	"5Mgybnvqz1zG+iv8r7ISOxccMKOMDlW9r0EJ7ciNEPKi+Cb+KcioyDMRNyAzOlOvyFDkvFL3nxkFm/Sp",
-	"JlOhNJYeNlCV1fm7d705mzC3spWJQwX8kUftqj25p3GvuruPjKmVMZU7+BtXprh/M5FfufXE0qoT1Ejw",
-	"hM5mQKXyJiI8WcGo+06xqxNme1V0KUjhOwquqEsxYZuY0zwGKhz36e5up1rYhqm1FD93xc3NG6+wSAC6",
-	"SizLM1o9qknrsB7f2aNifviuwYVQMf8pB/c79kwJ9fpoQd45pLTlfmjnx5997WYJs4wmkL4iaka5+Xtk",
-	"SF1UuLCZ/EG47VKyxanwpgGaTIgDvYAP06d/vPzr2dGXLvVRLOUV61+Funuz8XITHtn4EjZ+GSyWs08W",
-	"KuM0i+dUvW9O5RiDGEs6m7DEwmSeYR0d7Gdzhw3BbEs3pYw+MpXY9gZbdQ1mGeVWbcH436iXsQQ4Br3e",
-	"wIQlmQ1mvbHlNHJphmEzNMSKKSYQ2tm0MKOMYWAkmcGfv/Oa8KCl9em5LyAQah0HyXXguU9TX0UbZa7D",
-	"gRkJ2wWk3ku95oeYEL/Bd52Kpix813Tx+gV7OIqFBOPyiwSAZo1U1z0u3nNBO34OUgQpzwlTJJ/Z8s+c",
-	"iJm9e1Dc7P8PnNPl/ZfFHrcINui45U2H8Lza9y7qcaEH9nGIDu59Gn3KgqOaVWfvHDWUTe7ZKb0bTMRM",
-	"1QpOP2/qDu+FrY6hBLdNA2CmSF/lw21U7ZjgaotMaQo1a9rLVUa0Tv0uXgbT/CTVMJ6vZqgO5Av/QfdW",
-	"F8W3v1Gzi01a5I0Yp9nA5uOHL16zVb7uMknEdMg4Nnv4kX+JrTSgjDgQF0sK95ns1rehKAyg3cyq0brB",
-	"tWwIp4W297TFoTrjurLpMAuWknpg6qmM6GFtbE29hUKtC1t7c91i+vuJLyUdP8ouy/mnJ5kVWmgjcH9C",
-	"pW+cRKoc8RvlDc1Eg5wqMsKyQYxj0R64sQOu1V7If9RSdZy6guu+FX1atEqpwhU5v5DthZBgUwTGXcHw",
-	"KaSManB0G3dv2r+CvwUGbz3pqw1bKh8O/HJWl1vFMRsfVXAZBm6lXrvIHGotEqV5LepN80wzc8HigNMZ",
-	"ldTleiU0V5j95dIyshaBciRBbdhKX9qPy1SYyjX7Yve7b9dz59ZHC6NkzJQGec+u0Y3zZbtpYDH+7QSd",
-	"dkVQbiqmFLNN8UgdH37YJ/sXB8fHhu6npB8P/9f/l0xA7ji/dkyGkIgpqCse3/Ht7aH5cfv6hhYvvCLA",
-	"sAmkmgHW8yaZGCvC+NYOOYdRbmbvv3j2bMvCYM63FBkR8oozfsMU9i60HAwzYhNfkVSRPpYC/Rmk2L5l",
-	"qZ5sRUYmZfyGZiz1KzG6D5byp1fcPcroEDIyZZhOaxHjB6PkYC5ZlrGExP///xsTOhV8TE6oNp+B1thq",
-	"od52xOtMTQt4oCV+lg1aOhxINsWOUXIZRsgKhIT6kPzxOoJjXlCZJLQJXXO4HTzoOnzmXLPB+prn2Q4S",
-	"1eFrwUF5sy/qr7W6s8tdScWbZa0j5/bsVDC7rnVXAay201o0k4ksE7eDfBYuf+u1n7B60qxJ0GJWrQiX",
-	"2DwloLGe+et5zG6Aexscin8dyt56WBy85TxBhIisRUaQIgOS0TQFuWdzDK/y3d3nCblhgJ3WjE67LXg2",
-	"J5hbseV/x7/8HyqfgcQnVS3ZtZixI1WSM8q3g1fchc8+PsDYjEDQva3gvMzjvTJ+3Y+xNFIEK22X4SJA",
-	"8Csf4SZFmie2A/ZCovfqnr1Fz757LaNSm2DZSbMdLw/cyxvmHvhvhvPSB7vwUg2Jgd9HtgnEYEnh/4co",
-	"loA1EUGpQag48DtxSzJzM1o/T7UKgu+/6IuEb7a3U5GyEVuFqk0KOlTtX8s2vHGGLuxHTrX6WXAIs9lN",
-	"oknWqTFRn78k3zrdRBVzV5PmQshtz1hrHLOoyjoWeUCdbBZoNcRYG3i+n2LeZHyP6nmbet7A1EbtDTfk",
-	"nA0G13BHdqjb0qih+eaAPH/+/DvSf7b77OX27tPtpy8vn77Y293d2939N9vGKxMJzWov7H63t7u75Vog",
-	"clI5VHj/FlG7oTHr0uWLhv90t8V4XeEZ5fD7U5AsoU8+wO3gr0JerwwebRJCnTf4Lemw4w8YPxY4dY8B",
-	"ZJucwo1itZ/+Yc7l/Q7FSrpfiT0JRlAOSLujESTmPsMKPgM1oTIgyx/d0UQT5W2PrgqxqzesraCfiVxv",
-	"kduJUEBcsyQX/6zquUJrB9NUNq04c41tzaUErgfYT12HY3cWhk3ZaASyPdhnsfA33K43g0NDJ6Wz8m7U",
-	"XE9t6hrgoYMTKkw3AI7lwsM66VKZeENBslHkqWu88b0E0NYLoIRhmfRYyIU1jFXlyOBp+dL5+D2oAOeP",
-	"9OMN0vEGuShIy5sQyipyTlivivRORIdw6MUF6HORbRhs3KWenG283rRMmYfBpbIpy6gMNtpI2RT4kjKd",
-	"hbN18TDWRm10vxKKcSDlK94ppW8FgekQUgyWanU4bT9dYJhNAihn90BG1cUsx8M9z1o59+P5aj1fBZI2",
-	"Dbl8ukn/d/Phs/U/DAT1Pe350YLLU+CaEYUqqMWJ/y3eq4TdYsNX7AlF0H/l2kRVSru4ux3NfyrQOiWr",
-	"VL4IWq9W3o5vMjo2zA7e09lGlFJL4Vm3zGS5gGr+ji/+uIKiFLR0co6ROh2qLU5d9z5bRc9WHkyNQivh",
-	"RlxDGhFsKiOJmuQ6Fbc8IloIojJxu7WIdtekIGxzv+dJ82N3WL3Zuo+zcGZ+jGKJtT/FexhWhiZkK56k",
-	"pM+0IjFL92LCFOLJEiNLA+s1X4abY7q67EXDdGv8Ki1faE7D2i69qCduQEqWwkBhx7Diz/IN53J0X05Y",
-	"mkLYMI+xufM2EXUTGu7S4rU4KysTOz0ySX+ciSHNvOm+W3nhQFvjSrJyeU46UYh6nWfXS8lEDYZ5dl0S",
-	"i4IbkDSzTIdQjbUWd8iRdT8bUsLQge0KQZE+5YRNZ0LqPaxaowTfcw/iV6QkNqyy5VaA/aMsm8NBvnH9",
-	"ojzyImLBi8lEZKmqvJk62BrlvBRAhDMwTZgLMJ9jJm3iOt4Y2OzDPWIuy9icc0I9k5Cg8qkZXYqpr2LB",
-	"dNnBfpRnGXHZE4UH2WIJ7feUzGTOISUTprSQc9IvcOGeDBg3hGUIPm45aWuz7NKB0Yy0nzf3Ukp2A35L",
-	"ST92OxSRuA2+3+Do/aYHSa13gt4BlXoIwRq1E/9bvEeuAWbbNDPY7duY34uLo8G7o/3zy9dH+5eDi6OD",
-	"0w+HF4Et/20v3HK2aGmOt1m6pYjjgiBCKFikGnvrYmfQ1G6fIrcgwR2NV4SSANch1hO+tozjjR/roCTq",
-	"GTYzQNiapoaVjZ5+lUu/KgaVAkAdysW1diDfc0iWSKUSqnIpJhqV+Wb2nFvptMEekZOeUKW3sSP59vHh",
-	"uttm6WIQ4CUVjHviqtLfQ3OchxFYm8sJwL5ys+ZcT0AxtYl65FexokN9njLxxr5q1McZhKjiqbk6uXkr",
-	"e0Vc2H3ZjXKGcdnAE6hr68+qZtmdlwH7ZiBr7mUXDa5I7FgoeoPZEczd1vHbI1cUG5/b/6q40xI2rSLT",
-	"mhuHBb/vZ1TAIc4ok482hdYzU+KopRpmGV66yIFc9XnGQwXPE2HUxZxrlvk0flCKVNXHlubNPhR1vfHd",
-	"V+tM0L40/KXoB+N1syFQCTKoTWF01ApC+agC3LCG5SZoNUBqCA9iyYER3GdJucXfBYynwVrfmyZjt0TQ",
-	"LCRnd3DgFPnWHd71zHBhK26FTLunk5SI+SxkurLIgMtNradK2xmXo/2ziw/94+I8fMAKno/veaMzNfdg",
-	"2M24MIGPjF3OylyobBWxyxEazJlOc1kEq4bXY4SxNYAf0Swb0uQ6cHtyAlRmDGSRXoiJFp9Ojw+OBheX",
-	"l4Oz89NPx4dH5zGxjo0KM6rcARnl47xNKvYjt6SE+HkxPUs71AwhJf3Y5WIZvVTMgFPWoosqyw5CEa0S",
-	"UJ7FJPq4uEZUbGPq1LXNQOmcRLLIgpbkmHfKEC9QF5UbX8FZZfdWktI9JY0aVT5KG63SRhVPhZTeEDvM",
-	"6WwJb8bCd9h47PP+J0KzWzpXr8jp27dPTme5ishnGL53/3x/9jwib072DyLy/sW+1bdGo+kMGv3Jhoy7",
-	"fjWLUaflwWzwkhnKGP4FYo4DeX1wRl78M9F0TPoxYNNw4NsfL+KtV8gy3YHERYw5UzYNhV4rcsTHGVMT",
-	"LGXWEKeffovFuTVIM++//0i3f/7yy7Po+df+9o/72/9Gt3/e3f7OPPnz161//ceW1g3TWYC/n00kVUAm",
-	"jGtF+ljTLSKpzMdqC/PKipRpx1zoNdoZp00Aw+E4JbeoZR4Ha2+eg84lJ54RofURb9TCh8MkBsXZn8or",
-	"M8RPm9IVElOIFK0590yKEevuVl4V7vRHSKsJRSd9dNJpQ/jYIGy8CIBeyDlanmO0aeg3U4Oye1zo8lR6",
-	"kIkx4/cKvO8eIPBQMdUeayWSHBTVJS8Lha6v/EvLpt/vWrMKy+Nt1nKbGfQ4C+8R123dcK0wWobZYijT",
-	"jtlrFyYVpHuaaCGXpBvY3zdso5yCpixbUnrOfrd4ARt2qokUt98o4gYh/dh6eeInMVo+48h7r8y/piI1",
-	"MujOzs5WsOgcS8NXvZ0pE2MCBrUdW4q2O1MNX9VeQqwgvwhDK/+uJO5VHK9YvbRbXVRHEwfF5IUboAKD",
-	"e2a4yoGf2T2zgVPNp2clWO7JYQGde2BLrH75GvVEgpbu+3Kp6jCRp+bId8YuaLBOriV9rTw0DxLyvXAM",
-	"H2O+1+FgDxh87++LR+x3xv4nkdBhnoV7qafBXpKXWG4CDTFMoe/eiujoIeRwG7Z5ZmzKdFuJF+WLWFCb",
-	"NTqlczKhN9DWjlJO10qbXdDe5dT2DrfFlixoqzF0f2Gmgu1Hsmwjy0/WJ3c/bLtBMGX7EdUrUB1ObKcz",
-	"tjyhOWZ8JHaKSCDPEfbPjknl5aDVb5izLB3gKoMhAWLquMVizzIxWKw3vqwWeVv+Rdmg0E5WA6o2T1RD",
-	"RRCPgiXwBiD1ptoFT1YuaTIPtXYP5HKLqXeQNCy+iigsVxI5H//Zu2OiEgnAXRfl1RneduyBxIqT0CL8",
-	"mnFTLC2M4ZWuhma16r1LA3LDhQ3Lm6j3mDLbFVGc6lzSzBdEXP2Ba/7bNTdFT/LpsJZAkM/MYXMdCpYj",
-	"OyiZ1+jkEof/aIYMPD/0nQnure9XVh0ggPUadNYAPaTzjWi9kumF9TO7Be+kdrYOLVNWkVAlw6sTBVV8",
-	"frg1A6SAjt377Rf5bN33B+hPWDyf+Yw8If18Rv4J60huvSK2KaOriW6/X8ILWpIvUiwl7OuZllDX17wI",
-	"Xx2HUbn95UaspKN73vQ13vt417fe9VU8dYtQalw/mmRAXT39EYMsDbY4KU5/90KdlRtvoVTnsvPdfYbG",
-	"Qe/+4Yo7YF2ej3hvY/yVHx33/7pqHyv9an47NtySV/ZrMl61WCqpM084pEGTzO/Cy1ffMNJFTjRz+mTZ",
-	"xsNTIpuikwwJLwXsP4T/VpraaALGVT4asQTjHZFJdCPZSwPEcWV0fHBYmQIfXPh57PuVyQ5xLsOLbYRC",
-	"qKM85cSghY99TIfIUpBkQrORf3LLeCpuO1xmhlcmQZk5MA/HUlQbzdO8NItdKVdagLLIgxevXKy05Stv",
-	"/SqXr6eoLx05yQPexZUeSo9XcvsGhJXvwmW9LO4GvSA2NBZjZcN62Bi4i+BZqR62hHovDRFq9bBWY4cC",
-	"ef9z6/JcAVOzunsZW1NtIFYNxHGIa8X3CVOBqI8i3CCA8cuLSjSC03yxFZH519xmQElX36t7JT8b3bze",
-	"lebNWUvNm27gqLKmpch4gCOPOH0850vP+XuYipCkNrMhIK6z6Omot/djB4zb0Vz4SO/rgjmitHasSWIX",
-	"9isH7SpaK+aIinWsQMADUFsJ2yO9rUS3pArS1UhvFqy4VQPbxzXdJMWm9n0IwseNW7VxZyVbaEoGmrJs",
-	"kMGNreJRJAdIBqPC+W3xvoGJ0s5+iIO8dkNWnx0WwzcEg5XCBUYbMj42wisMbmfTQLorht3NQJIp47kG",
-	"bPFHlA131LnkivRzrUFSngDJ0FDQtIBRPu+kMagZgK0wtpon4qsFs416CEpYC8450zV7QdHwh01nIJmt",
-	"xL7xxnw0w7/3Q1aeHRejb9rFtfBNDhT7GcKrK3Ib1uUIFi0NSa1CyB6nfooQuSzCWOxiN8P1WZk2For7",
-	"1WIwy+i8LdJvozB5O6WElFTFSNKPzXQx+RfnRuEjNs5tPYsUZEukvE/2WyNjrxCzV9M4vrlAO810dODN",
-	"BDzr98esf+udcufRN4dwAnmjKNw60ZEt6YMlan0aoZv5XxyITSWpg4esXd2wQPhdiCrkUiNqi/C1yfEB",
-	"pKIqcT/esEtv2AqquhnCV8Vdr8E7Hjq4vuA7/r4xsPSingv3N//C9Jtg1mBL/vBBRqczSIkWZHfn5X/+",
-	"x/98trNbL+zlkn7bazhuwHjumyVMuW2wSez6yFiAIkOaXPti+GGOsH6tTUdDdrCyylxITOskGMGdIQEa",
-	"6E6C6d4kA3oDygZXpDDLxHwKXJN+kok8JcBTbPtKuNAkhSTD1tRa5kpDuhU2CTXjVJVGw2OtZfGCxyVY",
-	"/fzQ5T15U6ptcUuzLJzftlIqywQNBp29FylkivRTSIRtpGfftPYYpszmGtaw06mkeqvNSumWGjuUZYyP",
-	"4z2sg1Ms0iXWvSJxzq+5uOXxHm4DFrRJiWJGTMWUwmonA3Htag1aWS/n9IayzNnS3UCBjWjwQmf6crGw",
-	"FvAKLbUyv3PI6EYF3BLBb0Aq3O6uIRQz2999EAqzfiuxYxWmc2JXpHIv7VffKJdxFRGqSFyOhbFGsQKe",
-	"vreVNmLSf7H7wqsAV9wmNb+yUdy2E5X/fEcCTWNXSWiWy5lQEL8iHFDTsN2AnI3PlfFY6HLTulg7Ws18",
-	"29MSqEbvZhSo7YNsyQLm1mqrHtHUltutrXorlH2zqnhekfF27wp6zf2vDd5KbnV70gKbBK5ZyTJrZ86M",
-	"t2eoPI4INiSKU6aAKtibzM0Iti5kvJ7V1VyGRZ+udXuvrBk+JGYsWXOKhw32cRBEJZYXENBNUq0rwOFO",
-	"kPgKcVZAc2dJ7stwGZWOaDZlfKzI7cT8HpuLGXi6g9f3YCaFEukcK9kJfsX7qUiUvdp3pmlErnpn9o2r",
-	"3tYemaJfktAbkNjyBq0Elo/QbK7M9WdtBd7dpzQ+ueJYU1mR3Z3nW5jMh1XzeLotRttuAYplRjC0pv0x",
-	"u4HIQGx+AHAFzD7tH7rr7ornCuUJDnfOB0PcDuyQN6jSKfQPoF5ia0VQBMULI6lNarziC6EUwNOBGA0s",
-	"WAMHVvAOPnG4LkGn2hZLpJwU5pKIPN15Sf7X/215zne7ZEZzBcQV9X62u/uf//E//7y7S6b1qjB/rol6",
-	"yHJW36849GD2cjcI7+V8xhKaOQCGoG8BuEu57GOjPBQnsJO3wdU3yr6qtjoZdtzk3y2fHFu2BCH4bldP",
-	"yAxkYk5NBvcBZSOT18gSEp4YIH07H4G7JMtTJ9GtDiPwBqr6ZHiY3eHwZ6VDdyhvmgmZZGpb3UB+1E7E",
-	"7aymRZ5GYXdAs0zcthWu87JhmxydCK4p4yAVictiBfhbjOVhZlqRCUhY70qxWd1hkGpuxe5OmIZyscoL",
-	"U85SQUIBWNTA3QrUP4ApogT70QqxDN1ORS5a00OuJTbtTGg2xX0DasYdSqaMznBL5TSooZXjYdEMHVJH",
-	"l3fSsjJNd2W9XYPyJoXloTNV732jWxMOsBxrdpUPmDm2gMDHLLK1aHlZGtkwZ5lmfLB22hbSQsJoptdv",
-	"k+g+nHcywBghbnDfrLJyyjrcUQMBtek6IPQB+PFj2tn6dLxZifsmCa1TmRCF7mP7pTew+j87ZTSGVlXv",
-	"bNS6nOW1v1ZaextSpusGxNCCzOGW2FY2pO+k6ojkM/PTc5JCwqY0U6HkfNS4k1wyPb8wBFZkpX0P8/1c",
-	"T0KmYgXyxoi4+2fH5BrmzmJ8dnrhTMY01xPzj+1rmCusak1ool2lF6YVEbccFTopMogIZoZaQ7j5USVi",
-	"Zmv6MTPdBKj1DdnLsPfD9v7Z8fb3UKnmY6HFjDes3efhtn+98Tj/y+fLBfPQPq+XLAwuBQtwxERIEpcP",
-	"XWW+eIegYm6AxtbPaNii/IqbfaeuibwjI7QouzLyRkxU2jZzdUIj6ceGa8W+RWts27CWf2MD1vLPsilr",
-	"7KxnyCPw0NsihgWKJlrPel+/Yhd3GwmJcnqCh89hFs/mvlJMYY6SzNx3au/JkzHTk3y4k4iptRdQfO3J",
-	"mGq4tZfBorGiMh6Sylv78h4x+DNqn+3KGtnOVxGpmr4csdjO9uf7b53xUkXWIGD0V6NfXnNxm0E6BjKk",
-	"CiIyAqpz6WuN923D2/2z44iczoC/sb8+OX1zfnRG4IZmuYOAEgk0QyZILi6OrrhvMFE0MyL7T177zltb",
-	"katFaS6fKZDPMLwQyTVotHZYe8oVv+L/8A/kwKyJ44qu+DY5worXf7k4/UCkY+NG54SZJjMphqBIP34y",
-	"MeNO4ojETyTQdB5vmX/aCAcVR8SCb6ayUCpDUobiCPnTn8BdZH/60x6Jf7nyLPuqF5Er5Nr2X8i47T89",
-	"777q7ZFfrip9mu3PZW/oq96/fjVPCg5/1fsa7+CyzGiKJFTKuSvlZJBD3l1enhFbeQPhpZy4lhPE8h+7",
-	"y5TYYHoSG60qNgvpx5/2T44P9y+PTz8Mjs7PT88NPj6cXg7enH78cGj+uDz9/ujD4OiHs+PzI3xwvn95",
-	"NDg5fn98OTj64eDo6BAf7+zsbJkNnuRTM70zN8eRmcVV7LINi0iM6TaxLYWnjYpqDWWuVn7sCl64JeNO",
-	"Fptols5AkfiHbVdmavv4MLa2MVt4/xtlm8KTMXDDGLDcPlgDWfzD9oGQEjLEs/kS5zgXGSjbB1/wsuXz",
-	"xkyiyqoypnTJqwipcqu4ZKPxKtaFZrApnVtPDdOWD2UsAW6N9I657M9oMoHtZzu7C7zl9vZ2h+LPO0KO",
-	"n7hv1ZOT44OjDxdH+A0KLzprsKkqW6nUmd7rPdt5aj9Ct+yM9fZ6z3d2d56j7URP8I57snMLWbaNjqAn",
-	"f7u9Vjt/c90BxtASEo4H9zMMyfcwJxdQFMq0d4diY27oyFyJlobMY2uaNL+hi2Q+tQeZZtn8ivfjv3y+",
-	"HOyfvD09P7589z4mR+nhxb6hk/OLZy+/3dohn32HGx+D/s78YGt1Au4IumNdC5cJlZBecQWJtD9aj8ss",
-	"H2ZMTSC1u1Ps9XHa2+u9Bf2Xz99fYE6FpWZEz7PdXX9NuJyPSiftJx5VVihdJbLi+Hj7LOLUYEuB3jG7",
-	"9cLOGRqqgO3Ja1o08TefPH2x+pOPkl0KcSKsAPji+dPVn7xDsUOZz6i0LUZf7naY6pJNQeR1waq39+MX",
-	"I6e7LLLemdmOxKzc1d27AclG85okgm19sMcFBhtMbJ6aFT/MYX6CXrftTNg2GEGS/WCN8thDaYe8YZkG",
-	"SYZmHi1kRGyln8gwMexDb2315kKT5prbIQe5VEKS8gbYWSCeE6b0voHkRIytZVLSKWi0xf34i5XgfsoB",
-	"ay86TlApKFRSzwo/z9eodSxnzyhGqpct7DySR4KvwvxwAzZWurKw30KbUK7xaqEa7w/Xd8CwYjaFQkxu",
-	"zG7k2DCCl2p7bXO7Fi8rp8WgmPUnDR2pkpKenGDpmA4vWoLFQP1fjZd5aq/ZxQK8bd+cG+vXsEjcmMPt",
-	"dmBXH7lhEkKynyG1Hz1f/dEbIYe2ddSGjPTZsy6QuaARI+Edce26/23OhDss7MIqqB8rMR/35N+/1FTL",
-	"H3tW6Op9+Vpj7BdAZTIpamdjabsqHzeMe3tGOWRL2PkTuJsJW6w7yNUvnNBvvar2fNrqrRMr1tVkuRFy",
-	"fUUUZJDoyDtq8U7AiI+Di09XvO+kiy3DYoyUE9nwiKIuuFEQjIplBMYh1cnEqCpWuJhAhnLkFIMPyO1E",
-	"ZGDU0YOLTySBLHPQUaJmZkw1AdDkVuRZSmTObVldwyjyjJI+hvEYIcrGZfyLkev/yfxn2/zn/4wjQq+4",
-	"pkMrSqPUbU6ZxOqyWyhqzSSM2J3vvhJ/48TeZEIZ98qIT0k1sJpNuuJa0hvIFAax/LCNh3z7wHyybf0s",
-	"MenH2HPN2gGG0lzScSG+Vz94h7EvfVRUMYiJoaZtaxziBCzdm1A1MYodduFCvcRqYTGG9JotCMlqR0ga",
-	"a164jgtXGXMZOZOom0rQlP0LGeKXDtfDvnZlxcy9MKV8XhBk/+n2013zv622q8LWAwsChV/WTWO7NevY",
-	"05Az9VHaeJQ2Vk/6q4sG9ohWJANb7v6JOVq1kZrigjV0EiwfHrM0qpTljDwVR5USnO7faEN1onyNrKIK",
-	"TUTODBSV1p2IzSL0kdAxcB1548YV10Z1RXuDgWQG0jKuV6UBxCiWJYdqYjio5Tm+gDcO5YRqTZOJr2pl",
-	"V47bcWD3YfuQqZlQLNzlIS4/f2UuODD08C9XveIO3bbGD0MC+C/YSdTN/2U286qHoWzlLiw6PBaZedgY",
-	"0M7a4W4b2Tvpx7t7pT0JC916hX1rPTDKgI2FXBFsNlneZmZmd9mhWulSpsupPK/H2wz93tiFJsDvvz4K",
-	"rP/FBVbLrO4rsFrzRavA+plm16pCoZY4jeAjwUyvqp2e8SDdToRylCyQI16TVIDCqO+pkT4XDRGfEAYv",
-	"GfV+bS6P07nvl2mBhlHcVN7F1oCZJn2aKVFyBosSpog9jFv/BXXFv+/jgzTfPD2W5uqn5xtV4cAdj1JC",
-	"kwk8sXFIe7/0ZkIFTpF1OGCi6owmgM4EwWGH7Nvw+5C6cGCGPDCj9yLv2Hkt0vmDnQUcG2cpiLDuNXdV",
-	"En61w1gCsOwUfsbKyVQRly3/hz9eHb44o/NM0LR6VjY5lk9fdlmRymeGU0P6HlJGL42c8N/7Og3yA6RD",
-	"12vbnrn66bdPw6e/7OjezgLOkXrrlh97VcYFX9i7hnlsL0mjxZFxJobE5T+SfvynOCLxv5r//Lizs/Ml",
-	"3iKME9uHOaNzkHgtC/9IAp7LpTzmuAD8V2c05VSP3OaR2/x35zblabDspmAJw7k/8GtxIKWpbvclnoF0",
-	"HKJv5BiLZHLyNCLnkDJFTp5t7ZEJ0yqyLc1VRBT72foUJ0wTSTVEPtxjKIFep+KWo3mh4F0t3mk8dRcI",
-	"3a99tnGWVfK8QRRTmiXqUUz/u9BycWsr29bxWLhgsm0MJms9GKcyBQmpOXXXMK+62ROqYSzkPCLY7Y1l",
-	"TM8jBAOM8K7hTr8iyYKPnZwwpZW7gc3cEYkZtwnHsRH5FWHcpintVUa2YZSqFtZm9GXMsaWcjm0ID7pg",
-	"iBgZOEYj0rcYs9FZQ3EDW2Ef/xvEQSd3g192zei07OSZsQ/8R60W7nKlaw38qfysdWjghhbTkEGu0nJw",
-	"wWIrkwm7gdQFG1IJZIJHj+Q8wziOCcPQPCOVtJmwqRsk7Ahx8c+rYTmgCrYZV8AV0+wGkLicFJgSOqaM",
-	"K23oM6o2jYhsIK6N+6Bj1QbkT0s9FCuym/++vPuGZLp79nHnH/36/xXNpNH/Zu9vlxu3sbVh+FRQft+q",
-	"SHVTstztZE+smh9qW93xxF9j2cnk3pzHhEhIwpgCuAHQtiaVqn0O+znCfSRPYS2ApL4sudtud3f4J2lL",
-	"FAGCwLW+rzWfBL9OtNi9Mp91vCRc5sXIP/8I1lh3P7MZokj0u4fQP9q/a0FvGfSO/MPxKfgvSZRza8i5",
-	"Gm/7T0zzdPJijBAeBaGI2EPGFLcCAMPXMtNR2+ew5ikjd1xi8inkEpP9N2+sWsbF2PlmWZoUYXQxZoTr",
-	"UBS8DyIpMwyt8Qg/SenYyjCB/f0akK4s/beDQd8lLzdX+q2gWYY9iy9kTtpbY+3JVhbk3rMOvEm/FOwe",
-	"lu9LB5bOj5t/cSjFKOWxqQ3Nr9itBaeR0Dmc2whzj+jSmzKcemlaVHB4JQvybEo12GvAzWr7aHnHlOKJ",
-	"CzNDsrZU5Lfe6UnXwVjKSMSndvCyFr1BiV2ylBlGcGKBRSpKHHOO4hlJpcbw04SL8QoVGeNoT1CSH83J",
-	"AUgpk3LcnzM6TVdFaV9aHcJng51TvRFM5+NutDpDAEORiYxzzAuotao/rVblwtKlCfxJaIMHfr1bHfFN",
-	"W6xAmh5daDBgKVOxuDkJxwwZ4LfA3JsDQlPo7e5Aoh2KHipB6KF3x9GqV7lwLaHJLWOZhqJHV7rSJlGi",
-	"ZjcqFxHx3j1dDZWHwjPw3itucJxll/z0iWjkxnyaEfrPF1TNps8EOcWNPmuYoBx5Y5jAbjTcnyThCWlI",
-	"5VJjE9ms4wa1OvcScQPcbtsZq4/halEb23J1sbs0TdcqdccCa4uAe7nr8tLJcOZTshvIPpdhMWbUDBA9",
-	"52uSVvlLV9ckpenAT8/X5W8FhTibrV2MC4N4Tp51nkYny1Y7095sk5/rHqZSmPwambrLs6grhNbtie3d",
-	"ie4Y1arvn1j1LTaP3w2ExkpqDerlImYvIfAGxP7d/u8PxGZr7z6eYlLgL1B2eNu6wvc65/eDOp4I75tE",
-	"6PpbxuYj+N559hbgeMPRtT/6mc0uqJmsOr/7K2iTcTJfvB9ti912Js17mYukPoDPogPhzniqSytYzwyA",
-	"lp7nt4HCDWG8VRcQyPbV9iOKZyvqX9Ex0KnP5qLDK1xcpLE5yLsY4F3hovrAzEscu85ndY2jW3yuYsQu",
-	"5Pp38p0uX8JIKhIdj1qn1MSTiEhBLnpXhz89XojxR40dtfDeVnh/YObpmJLZ7bjCK+XEfxF/00CULNrk",
-	"PDN8CpksJJYCsSaeHVh8Saob3HvGiT0iVr+cyVyFAnnP9/felOUHgF7eKQV8+k3IL4/c2Yk8WftQJjPS",
-	"2O/8iL/lhiR8NGIK2NuRBa3QW6wiQdgDjU2KOfJA80Sc0+PO0ZcN7c6kWDOqGSNAST3M41sG3q1psjJA",
-	"eA1+uk/Hs2AVbsByNdyjN319BkY9gWcqIWh2ruQn8+u/zsxb1f7iBV1pFzCXV3CAbYJyx4j+dUQ6n4qy",
-	"Tw+NboGxF4rFUiCx4HtsD1e74b5aFRQh7Dmjqmjd7bqQ6fp4R08QWs1d89okA/YDq06OIPIJpp/2SW1A",
-	"BZFCaqLLb6P61t5BqmVl0+XGff0K59xC1YZkfYoXTrHb6PYYP9PxLQuBXFryIxWB3gjEvDH7cLnx7UCo",
-	"IJVEfS1opifSkAbqVq5hBnRRiicsaboGHKGYq/whilm5oaEkiMYTpwi1ydWEAzNhDEVGeBUR8n6pdgjM",
-	"Lk+GKhUULBWq5hyzzHBGJlQkWxYbYdIwFhx9ofgyX7O0oVD4SApW40uNLwv48t4esfkTRYz0B24JdT7O",
-	"IbxbOHe3qXIwdt2MI7rsEvaQceip6u8ByFI4r6wSMaXqFlkoVhcWnBfDf6ox97Wlmvsn3z5GVCxzDRa1",
-	"Z+qJeeoZU61cs0qiJKQ3PZvqUtx29/cCJG5u2ezRiNOV8wyRMTNl3Ok7a4ioKU0rrm6sY3kspuSP00vj",
-	"yJV/uqfFoy6/jnrg+uR+djGPO4PQ5SO6jQM5XyGwT+ltNYyrmUIrBZgR7ZFipCEVBkWmeWo4OGSNS3sM",
-	"CPUe2qbVN6RgoZgT/KRB8dhyUAo8f2RAZIaNL9KZa8UXoYagb6iJVun0F7n5As7uy3hf/UM9odbkZRSM",
-	"TX4Ov92+PWyqvaNfIyAOIJL2dDTcQktZtpG2SlmcQzYp4D/MJS+uNm02JyA+EdleMF/xC8qHK6sMaxun",
-	"tnE+KXVulXWzykWyriQ3cpdEZEozXcSseaLne265JsjSTJjSUNWBFWm62XWdgoD0b5prQ3Q+DYWRZK/T",
-	"aZOomI3VjrCPD7l8f0jevn37I4CPaxqTypimiEa+AESORpphvg/hIhSR/fbfUjDo3d6gghz3znrk39DA",
-	"xncPub46bB7M348LzROrGyZ0ltqnaWkKnZ/HNIM6X8VGuWZJgCUvE2rIhGYZE5qYex4zIqBnM7QTtjNq",
-	"k55xhOT29sD76FaJKkYAR1gSCp8aIKFtsstydD4uRxTrbUAXi/fxqnvFDSMNl4cYzBUfA39tUVtMekRD",
-	"0JS4vHIfyXcE4JpOfZ6jKT/gQhuKtTqU7Hd+XF+ivABtz+CLfn49dGGOr1L2vDCHjQw7Cye5zg+o1div",
-	"U411G7k0p32XxtgDxie67peLcH7nyVYp3tRjofF8dUIaD89d/49ClmpDZ+AtKOlOjaI8hXSw5jqv3LMC",
-	"5Gbj/jip08M/AlxqrfS58skXJddGxXN1tE0UKYdFTjkaetgwBJIv/QE1SDGtgbwF+kgmeewib/aHKTVM",
-	"MK1XpoR/Meez81q6xjeqYdRn+sXzvJ981tdkep+LdLZgn2hMsgaD8p5rNm9Hcl2QAyQk5bcWeKwxCikk",
-	"q1OlX/Ocv7hJ8yo5zk+EGZ/uXBs0tUHzNXNBoVZCC7x6Igh+tEWzG1MRs3R9NuQV4GMsVQKmimsg7sgF",
-	"Ivx1ypKoi877RbyNqSBDRorr1pk1h3BBrTaVC1UjWm1FPRO4wJ56DXDJFLOa3qPs596BA/VgrsDX2lhl",
-	"GACNM+jO8EBjg+24iRy5yreGRSQspAuFkmkqc9N09FCFdwjIf3BuQdl+E5O2SUpnMjekAY4aouk0w1ab",
-	"yzkV+DzfPky5B92EVu791lZebeVtb+W5veU5uuyJhoDi86OSkeNx+kilx/uUZ5pEjqc8WtZKruAGX3+5",
-	"1TddFFof1k8Op9xzE09cTJ9IAT3QRqPnyArKxca6SUyppKurJ4cpW5effO1v/fWfT8W0kao+oPUBXZfH",
-	"DPtj6ZA88YTeDnc91er67LyzSif7atsVHyhBarmAGMdiRStNMYCHnpsUGrEALbSgU9Ymh9uxC/48PCqm",
-	"9xKsguX9NxIKLvNIP37j9/iDtTc0CwSFj9/tio63akei8yGSXfjEmxWL/9TmI2++ueYj5Wvfvh6sOCc1",
-	"a+A3360ZirhuhbxPWTJmLaiaTipANA+xt8NHMhv7HNqGR1D6kVFldi2StBJqqCMOkgLO59TCeWRPqY5I",
-	"I2qbBxMFJGpPoeFIe2KmKfwjS0bwf7vjo24oqCFTqQ2JTnv/uLm+ODnvHd28++2qP0AuIWlo2sTURuDp",
-	"L5i1o98BGgIA64C4Dva5SgMyZYbaCQKk6z+idiiwgwlgCNcknrD4liWkAe3vof9cAPmRoJ3ZGzY9TykV",
-	"M/sL1GYO4GGHNME7Yb6jRj8Ntqx2Qaw26dN44n5VYQPX5L9yliMZBuEiYQ8W6hoRwv4BKUhtQRANWSyn",
-	"TIdCMyskYXJSxIxE8FNr4JEeTmWJO5ym9nlmno+p2AzAS2QvENK4+YUC9NEDSALghk2JpjNNoiRHfGIH",
-	"0JkqgjnFVAEHEzqvuIYyn4KLn/TwbYYi+vndjX2jh+dnh9eXl/2zK/dyBxHJM+QKoIphVio1+FwZU1iA",
-	"pLqw0rCnINdV30NV8fedt7DpQhFdMqNmrd7IMBW1iZVWnv2qEdnXbjdZuSncihZCRGOOLfAaSGEoF+T6",
-	"/3Q6nQ5p7L95E4rFnjbNLjm7PsGmp3Ag7K+UTK1lr2hskb/Mj7WjfKdRi7DPmCiZZet4CsZsUU14iUBo",
-	"OYJP6wx2Vhzpp9zwGt7idtHUN8/4ILhkmwyQAu7gDbiDaF/figNY86d/2yHQ8zum7OLgC3h5qpckqWw/",
-	"I1cA8EoZHOw8tIYymbWAu3PnYCf3J2ytzbN1DqepHIkAqUcnubjFlhFsOmSJlTsuawyIQ12P2KLrM8og",
-	"PDPrkjhLlHmy96JOyKxV3+fMr0zKjbhS213pKRi4DgNFc4GARG7p3F9e8QpINAJmvagZwOFKqTaEKSVV",
-	"gEcLWa+t8RXLXBgdkEzJsWJak/sJ6KFe/XOdC+z5W5l6+SKn6iWM0W1lcn1ua5N18eCeC7bOYi1Tm4sj",
-	"U7jJVpztDdJyVzG4zXr3/SVrsQdjtXptrcJWRVIq1gJhOS9Q2+S4wuXtLocyiIrhhhwHxrVthO7MimUp",
-	"jaHybeo7RWnDsmUUuMQ5vwgSvPnMSPB3UMBrDKhl92K/IbvF4RAUJx8cE1se83/J4bYxAHDO/EsOEVCY",
-	"nhu0CzIfJHXkZLejdoZzjcoygya1I6q8MDdE5UKviwL8zc5t6wAAe4Jj/W9yOICffIVO7L/J4fb+a/t6",
-	"a9f1N68HHHsRb9+3T5PjqlCetwSDjUIepBAefF4ZElyQBfw0RlIR9gDpc65xFqTreNdgYTiTqUwYdHUs",
-	"kAK8ys31otzrOu/QHfCCQtmN+PXL5I84Xt+smESnzNMFZUYFS3djKQSDdqTrReZ7oAMDfgRNGoNBv4nS",
-	"EMk9PceoPaHVtjPsjqVleuuvbDiQkJHaiHbvddQMQnEnecww0G5nRLREnuGUa3vvhg8I7XU6QCUclP0p",
-	"MBpU9KPHKYTC0zpYy5oaK4shiAC+t0uWcO1Wa6/jSB5czj8lbzstR/uQMqqZ6+ecMJqEwt3+u9IXlnBN",
-	"s4xR1SX4EH7qsZyyMgfXfcc0VFoqNubaqNkq7/8HZnp2DS7sSzmsvJMXFLuLY20y2lN+B4Elf30NEl9J",
-	"CPiOFafXHja/V+UIOsR5/pQlzACAWAMbU2YUjx8h/xUMDssMxOj11SFJ6CwgMk0K5bviLYsSOtORvUQ7",
-	"GmCQqzKhswOSUJ7OCI0Nv2OhcHnxCcQbY0PsLmHCQHQywaz5gFDy0yxj6kSOT+QYBTmFAChgQDPwRxGZ",
-	"0EPR8HBWnFwcxti31AysqDdkatUupDWQiiVBGYuEnQ2c6ggmIvGMO6GIucFRgrnGCfiJi++51wLhTvQc",
-	"atKAqUTw8Dc4PaUjR7mOKFYAE6FJop1bpDVlU6lmhbkifUtsdu8hr9kmwDOOoa8SCjfi0ql76Uvmy/y7",
-	"/0nekykVM3yfjb3Wj53mulQde8nqHtL/EexM6QOf5tOdgx8xbQf/KJN2uDBszNQLc5FVH32jXxP26oiP",
-	"c1U35fwT2ChH8L6HueaCaU2mxQHZHkmLm61B0msHaRb/rF7lsuEAN/8DjliwNsFnLrcRSVpdPCMUiyUJ",
-	"OkABv4WkCLADBJlwQ5RvNx+KhNmbMxHPyITR1EwC78pEpGyTQ99uwmt2S9oYjDqhyBtfAJwmZqJkPp4g",
-	"gHdd8TpSyqCYaVjA8W1G8YmapGyMYeHRJ5e0QxGNmbAw50jUIMvFtye7p7roi7EREgfu7b00/rhxNuOP",
-	"ngwlVbUB93XgB/QLAtuneHNPAg9QU3aHeXr7SO8mIH1BBwcFzd1qBXsta1W5/nrQuckeUQ3Kkv30gETy",
-	"FjKnbnmWsSRCvsKYpilT32ki70UoaAxqBhAOCmkmqLX54xeQaORfekQadCjvkNuvuImSKes6EHDEiTf2",
-	"s8j1i0JmPrwcqfV0bs+iXQF7eyHNDTSeirD3IOhOke8Lf9IbXN0Mri/6l72j0+OzqOncvUVnvlBAm+J7",
-	"UQCHUVRoXKSuNf4s6DoieZHAdIvqb+YMW7tY32lv5Ok2ASYemqahcDoYJLSBWW5V3cveVf/m5Pj0+OoG",
-	"pnVzPehf3vQOr47PzwYr2a7f5emtlQI9mNcLpYXND1IgwuclyJifxGNgd+FpfpHfRNeJW6+fuPVmi/L3",
-	"KylPqZi5N6C/2R5fCBzAoupABFKjC/o8hmAiR2gpAQ5/BPJzccfNI/VnSDmqsbMXmtDEgXZBCktJDm+S",
-	"ZFTre6kSV/qiuRinzJ4yAsNQJzpuGTCmUuP6+GjnD4+Oz345vupZHLu5ujq5+en8+nIQkYbnkf2PN802",
-	"uQLf3a3VtDRmJHNN/JoDzUYoGhaVBz/1Wm++/6HMuG52iZBkSnkKnzFhDqD5l1XZ5B1TpasRFwUelGVG",
-	"+zThi/PBFcF1zM1kt3wmvYtXRm0Cip12dyCRXWRMdo5Qfkd+9XSXRPA6ItR9o1IwRZXl0sB0Oye3SGO/",
-	"87bZJj1BGDyN8xkU74VrRyDrmpqRBsxDt3FWSdTsYk9vloC0duKxsUGyNNc0R+OGWch9IbFSDvAkkbL3",
-	"vBPY2Ertqtg26EOa30uVnU8aemIVBivTmzWBSS3W/lRiDU8zwTYuHyGuIOtqwi2gz7ZK0KjwmaCxn8rx",
-	"AYmtVPNKeXlCgzkF3blMigtDMafPN4pQkmJUS4Gd0ptBKQUV08y5ZiGnmkvRJr9KdQtdLPEzKJmJC1+r",
-	"XFUOutqFYCHxJ7cSH5vB9ZWleVQeebtED7dTfNSt9qd+8/7Unjen4SSDMxATsSfFUfkozClB4vESiTvp",
-	"W2C5ecjMqqrFr7sQZUFNQBuZaXIv1S2kbrvCtcZ+Zx9diWbCFHoZhBTM6b5eyUO+uUInL3VxDz9FT9t5",
-	"9Q9mcaNgolYTDIWypsWyPrgKdvD5So3oZUszcLQ6vbNWP56PKsLuKGgbMn8sPx0W7AyZSB5LBd+EDa75",
-	"vc6BKF+we4cTLsFkpJieoMk8m7ciQgF0vlapqJiBWMdbuX1Btw/GKkvIjJlFzt8CNUKxEjas2WztxyeB",
-	"hl2YFwGNzitYefa91Ebdl8RKWQNcaV9Z9HDgsbhJPxbjMqam1E6yVao96yCurBD1KARFoZhjJ++x7QcW",
-	"zUO2SUKkcl6shg+ABKR3cUxu2UwHoYiluGNKO18YNPZ2WTQBKbP/Eh67J0WuhowajgXbIiFjRaFmDvm7",
-	"fLvgIBRVLxtW5GhmcK10s+ujyMjvW+I2Go8sKb2xCWm42HgREg9FYUQWsfQmNukqmA4q9uOIKWZ1vzi1",
-	"rzhxml6WMZG0gDk4AuP1JpVj7y60I96wO3vjCOrSb1lmuoSiz7HtjMvIWb127bl2iY/ToTZSsDaJYilG",
-	"XE1v4A1EyGMwZBg0cy/wO+3fz/6bN802ucTGXEVXlmo8b+6lFzkGPvFq3oP5YxP9rSC0vAG8JsLnPZ6X",
-	"2wudC79p0xnWcToX5SdInuf3bRaTxCk+ycFZ95apnYq10Jsv1K463rkCWQD4MpYy+VjpB0Kh5Y3q9bIv",
-	"msqEHRDDpplUVM0igs4/UiQKld+VLsKGYiZXAroIxqwZkClVt3MCNBSRheUbl9zgf4lBJSZc2qaXnV1X",
-	"FfoAjk4uiqyM/c7bUEQXvcHg1/PLo5vDn3pnH/o3l/2/Xx9f9o8ib2M4bRbzINoJM5Snuu0H9ZOAq6Im",
-	"rCsy24+kWg6QFXNtE7868EOCD63nQ4QV6UsadjW62HDE39tP/bI/6F9BfPD0+Oz6qj+ImvCS142ObzDq",
-	"loLXLxbW1UIxbSg4xM2saCuCeDEV1lzCiS3LKK7mhNOS3VSsGk7gaUYTTMFaTubCb70vTHgtz/CVcj7K",
-	"4TXbyBuw4gw6RWZu/9XmXC1O/7xOMsA776TKSvzZXoDery/suMihvAqTH9CCiQDA0UqM5XTKDaT4VpJz",
-	"5QjY83y5QsPODS26IBTzycsVK8wRojuyuXji0xd1lyQs5XcMs4TJhdRmrNjg7yehODkeXPXPds/Or47f",
-	"/4bBQ0qM4uMxU8DgWo0kQpGXz1t01yqZ2qGHNL6tJgrap4OkE2SPi1ym9w2yj7vkSPcSmktpzd1CkEcZ",
-	"F+PIp6RkUowjK3uKGhbwI2KAEcrkDrwywbSPO0Dj5gGLW0VJXetCSSNjmR4Q3CABCfNO522MyTr2nyzy",
-	"QBk5KQ6FGKQQOF2CERlixTUIyTbpkSkHvpvAZ1LbmzSwzl1mTDRdChB87oISOEvXgxok7JCl8j4UeP+A",
-	"xKnUzJXK7HU6f+kWigu4F5zYHrKCm1HIe3/13ts2GTAWikTGereykdvTlbna5xkTlWRtWK1N5Su9ymIH",
-	"RSiH6HyYuWUmE4CEylRB8VhT4uK9NysZafc7P/6wTEK76CrdQ2G0QFEEzOYu5Xa+xNJPtI6YfnrEdB6C",
-	"lyvr0CWCrhzSKN5Bcx3gBjsPLa9dtez52DnwwdAFLAYH2e6IscSi0cZCkWcruSMNSvyolSRmJLqhM18j",
-	"AbfR+RDxvnlAJq7uy46ST4ea5Bm69+S9wJHx81aeQdiSy8LTNGXQCx6qfK2eDVyoIk/TMjIqZs02uZKG",
-	"phrcgNglnotE3qMriobCKCaSg7k7Qt0K3FB7BlQBODeh6cgX0+BtihxtaMyfJu6iIBQRn2ZK3gF0W2RO",
-	"WJxygUju8GFGEj4aIZ04NVBEbEin/eb7gLBUMxJpKCaMuvZuQuejEY85E+bG8edCe1ac1AQCPW7Wa9JH",
-	"frF74717SWURyp+pLm/VEmzsEo+X1bj4zWeSwO4oYMzXADsGAXrHFJTyAv5Y0KigNcBuVTHOzcT+o3XL",
-	"Zuv14hOuPTuQ931DDATQpsRfD2fogNAsVsxAwTLkPFGruBs+ZaQReerqtmAP5iaG/KyouZpWqAetifST",
-	"fQxfVHoYPsT2NEB2eeuD/A0dZEgqXVEgVxwoH1isqlb2t+s564v6B/s7sKo0Poa7qSaN6B+t3sVx62c2",
-	"i5xe71K17C9obLS1x1ydGFPOciuo6rFazdc4oOoBFxbVbWg6otuRG3dvPPhQyFC4qlZJepw/nowXytCv",
-	"DvFKOfo4OE4k2STCb5lHcfSc24X84p18tc/uzwBWuIMJFR6ploFqpVKxBXc3Jp9Bg43RspbRBaajVfmo",
-	"7TVJoAWk1AmgNb/n5z4nZR7ndudkuVRvfSD3Ih+mPG6TAXPqeBkoGmEZJFZ5+VwXdNzSKSOZTHk8s9K+",
-	"yg7UDELhKziRRAKT0hVEh10scqGuEcOiJNfswA6Zg4tblN/vd/ZDUS2XPDu/unl/fn12FHXtD5xTNShc",
-	"qlIVXVyK7E/gK9Rkf68Tikb1Zv1/XEBQOJiryLzs/3L+89KnvZPLfu/ot5ve4WH/4qp/FDXb5KSMcIYi",
-	"TjkThhxfzNcXXp3/3Lf3POr3T28u+pdQ7Lm6xLAHE57LH32ReObCMK8Uzbyy7/hR+8W9v25BAO330EfD",
-	"5JPxa4sxPkjB6ujhNxU9XChQt9uwAMSlLPoVKAwZKY9lj7qsEDEfrirqv78nUy5yw3TTFZgrhjnxC9f9",
-	"0CkubIfi2oEnZDHqgNwrKcYFqPvyPI/QSZno0bifUMO8o9j/oEnGzGCbLgB9jMsFJNrv7JHjs196J8dH",
-	"N4cW2M6ujnsngyjwXmO43PApm0NIUgIkFUkQCmtjjihPc8WAbWnhilLuVOH05PzD8dnN+97xyfVlfxA1",
-	"y3jh/psfV7W5Qn8xe4gZS1jSJu/diE7I+UEgponByOMLuwbG3mdx3N7h4fn12VU5PklYCn5+jWlImjTy",
-	"jBi56senvX/cHPVPer/dDPqH52dHg6hJhrlxZi/2RQNaexdsHcpkRmIqSCrjW5/0JXPTDkVPrOAmKHOt",
-	"lss+msUyFS9ov7PXJrBGsA7JlItQYEB8OXckIJTEUikWr8i3IhvSrUKxVZpVsHQgIMqJTAdrU64K7oIG",
-	"vj3sNFYI1qLfHDdlHrJ7/rcrpfAJHN6XEb1w7y9V3p7I8ZglhIuaIaYWtK8gaE/k2EoQOKWYiY/dgJaz",
-	"claLXHv/rYrS5jCmUrYxJ2TlqJpv2l4FE3bAbax7d7AsdNdcc1++zd2HSDsv3v2GnTdlayNd1TLmIZtw",
-	"F8Kf239SedN+ZR+rU7bzwjwDm7zI7gHqrftlbt3Avn/+M5ttHRtyL3TDtt5cCNAXiS76HCJvu/O4FmSH",
-	"lXQZOwPX7EkKFrg6NJ8eX9QAhyKjXLVJz5kvkftRpR4A2A3337zBRBtqsNks5j66zHV7BbaaQ211ZcAI",
-	"dM9K0vmLhIzmBvlSNT8/P1/m1yXOFCnfS00bWCuFX1L8qGQHLHBtS01xvlxms3v8kiWMTTV4YcrCCWAv",
-	"gJxqbzwfYB2UPzWlNY41F6WfPBToP28GWAaryabCp8dAtk2uq07zg1Dsd/ZJ5IqHwPlc9ZmvcpjnmiUH",
-	"ZH+vQxpzvyvc46GY+7ziIK9+fD1Y8oqXHp1QfKxXfK7y5lduJlcuS/gl8Prjy3xW6P0FrGpmulYQFeYN",
-	"N7UPu0bRz2daD8CtNwdLrg6ygmkbcNOZx4+Z2BX7WRMlDTXsABOVua6G42LWJhdIsWJ1QykYKnL3VnFz",
-	"0TsLSqFQFbP9fiLTskWQc/chGtuJMJFU25KAjw+Uv6ajm/HU1atBBub+stACQ3yx0bYKDw+o4J9V36tx",
-	"55vEnf6DL0xb8K4BGcbCjtuIP1aFYmoLCueCjtirSFfV7AZH/lHWHuy9sYaPorGB/iHAHAXleaCrVame",
-	"7Vf2OFIX6QI3ZRchbqjgSVSeQraB68zGBVkIfmDXoqgditXBsTk96bL/4Xhw1b+c15EgAIQuUsBNj5kT",
-	"qqsxrbHXRwELozedvaiI4iERdfHlvVS3QSi0xBtW1dWyOvyO0dR3VYIYI5nQkiVbHxQFgrzs/ATxw6Ig",
-	"vULcnDvimKRko3Ys9Y4noOHZnnninbHyXjRJIhmwe7nbYh9pzDhNJZauQImdXkproZrkOqcpJhRQY9g0",
-	"MxXBYHVUu9Xafqvd+Ik73pg1+qnbly8lNvD2r5Rwuo2HEBrMlP0tKpWAzo1fbM/E+34IT7CMM22lUmIa",
-	"HuxMDAtXNnGhGMDZw8RX+xo+UjrVguabFDRlPulG7yYwWO061qpHXffeXwntpaHmDvvDpXRMGtC/M2W+",
-	"ohS9EM2CKAvwNRSR5iJmN3dMWaU1CkDXLUsP7a3aJHKUrTf28VNmGPg4RzTVzGUvYMnk6nuSe6YYyVQu",
-	"GBb0CTdPP0OYbyGR1lTJvU/p+NCtyXY9t6uT2FmEpGo93EiqKTVY7PbD/k6lDq7zmevgKg+5CdP8e4Td",
-	"UtfOfHtptuviJsHv855Gu2d0sR1g1xNKyn3vUQY2yhLMuB6Wj1AJ9t0VqKvAryqAQqZ0RjRjpAH9emNH",
-	"fSrFbCpz7UtzgoXenkAk5Bt8QtG1/RlW/7keVkN5xwJij50SNIXvfc0QZEYBMVCzTJkBzndgKTTswbRJ",
-	"ZOxrtboRlAO5jDQ9D4ffadTpeNIm5/DANCWRHSNCdiCN+iF2Juq62qOFp7dy364AdD9BUWk1uej9Se9D",
-	"xbXZJkWjo4L6MBQWK2bI3GQkoaSY9eJI8l5o0vBNrtysu8DF4euh/Pp0kaZ69auAdiULnwFrYbqFVxQe",
-	"qf9L7+Smd3Z+9tvp+fUAFH/kf4oCz9QIb+X8/WX/YqVG6rcUbN0XUkv9GK/kzugXvWE3AXmli2wdwqp1",
-	"069C5vjD5cTBPAPpsswJdh5aBRC1hjKZtQBtdg5++P77tz8siCSnbLasVrte//0V3QBZSjEHFVoud12j",
-	"H985WaHdljhaMUO5NdxBW7W2eHudoulaWwxgBi+s71XH2sh5YKixBn9cN2z/6k+Q3YO+K0r5XjcqbI+f",
-	"ioHr+AvZ1bLoyQb7MyBDZ3PxlJsZSdkdS9G5lfIRA64C35187cnAAT7LwagMVZ+LP8u5uGQ0bbmtKATD",
-	"HrdPOh5206w9Hz0SWfNgF0RACy+OfMLCR9o2ocjSXC9bOMQZOPjteiunW7FyYAZQb2EVZwAJfQDs4HYt",
-	"WBIFJFJs7k/vm+Gi8M4EBEnJHaNd4EjK9c0wT2+LT0k0YVSZIaPGNUbEnrtdxw5laEHjBBltfxucnxE5",
-	"/BeLTShwWYeYYRKVxxWmHLVJHzw8KGmHuSn6+boIQMSTgwiJpMapHLpHh3Aq19Ccp3hKNCaiE6pNC+7e",
-	"Oj6KrLGkWMz4HSPsgcYmRWPJOaKmXGsGdSZl4/FSS4Aalmab/DrxJRweh++pdo4qjDzAIxHNRKJDsWql",
-	"0Z1FyYr1dXnihUcOOPhoOpJqilkto9zkioVi8dHmcgQhJFUeBXsTZ5xVGfaAzj7PgN4w4brYH55MP58y",
-	"TVKpdcq0Tmf2nRXry8UYiPgI8PBpzdbw7+H79Sbbo+xUh3I6pS3N7EXG+ajQcq+8tqJIjKbpWu6qkRtu",
-	"DeFep7NMuBcs8UEDCxDVmmtT8ns0D6obxrEkRnKkWBYdkPOMifeM2hfkXCvWpjZ85MQZ6rxg4ZJ7NiRA",
-	"KWYR2FUJ2+k7RTMU0e8hzDLcOQh3FBsxE09K+zDcCcIdZugYvkayR+e9QbrHcOePqHDGeiLLhpD4N7ZZ",
-	"0NLzJhcRswqRJwBV120cTdwUikb89id25xImkkxyYQIMoqF3gjNd0Roc6Qk+Ofyo6PhKkzumDNfgKYII",
-	"m90wuJVWvVvPbLiam2yn8tZ2gh0m8mnB6FR8Cq/L2hcbNwF0BU080gPfHYKT245JgHvTHpViMyKHTDnj",
-	"uYO6blfurdqUm53GS2LpY5QlmNt6RwPGCuCt7ATu6WA6hzSesNahFEbJdIXUTO/pTJNIyBaQt0btuYdf",
-	"fNg/amf0V+hQeCE1DkAKRaImDTswU62B3Ymo3TQ3qnTelf1YJMwzs9nBcJ/zIrEVNYqihsopA9DNZmyx",
-	"SjbXWju/VKJHL2jpuGE2WTluIWoT5+s2cQ5d1Lai+G4Rrrkd7mpGVfxIfmN0y2ZFBcq70zffl+Sq8SQX",
-	"t8TKmIBEdyw2VhfnmsRSc8GI5lOeUvt4oPJPhyxJuBhrayPMhoonUSgKxYlgvfJQmglpXLKYW9yjKbmk",
-	"4pa8z+GwDWc+4tL0tsCEW3VVKe46Til7OTCwxNKqwVw4ylhmFGfQBR6MMuhxBNegNkvFrSOJJbHvqtXw",
-	"rZ0CYrhJWUC0Mx2tkONiHIqMmkkAhIPNwiMopJrS1G51Yi03w12QC1fL3g+88iSCb2c3PIlA1dZ4hQ6F",
-	"uwYLiKjB28xIIypv3ba/kiMSwWucsgSSSijfZQ9G0di0/NBRs03OoZaci4Q9sKRsWAUBGnz9qwPkA/ju",
-	"Z0+//o5q9kJxlZ+HONYrxVX88JuwcsKNDsiwoOusQyt1aOXLqQ7CPQxYU7RMIEM8tPNM47fDigyogofF",
-	"6PWiANUFC/MAPRb4ozL1HJrNjXNlcQ+wninSiPqn7/pHR8dnH24uLs9/OT7qX7qWBXI0Sq2UmFA9ASwt",
-	"flTCPDYJEGA4945bdsGogeyeqUxY2gzIyZuWA0Vtra0icA/fQydC19qdT5lAJq6lLnMQ9jZyzIBDo+Jg",
-	"WQTXqEKwMRfBPu0fHR/2Tm56x9XA9eootX3KU7zlFXswLxWotsMciyz//DFqL+c3hqj9hXXOfY2Jn7s0",
-	"HHYpluDgIfQAWZ72RyByd0jNYzrzuSiA0gIMasiQoZ1AX5tHIPNLwyf9kgD1zi7j66IUTGFrqNIF2xe8",
-	"ykIM6qgGsRrEXgfEgHmN7HU6gDP6KVi2YCuuB7T3XCSaJFwzql1XhETlY00aEIeEF5ggox0V1MjpDDMA",
-	"6JAY+2JKyEuhDQK0qPIByl3BVNSEmiFUKa0CyMHSpmpGptR1MQK/g8yYSGck5TET1oa/kzEd5ikFD0Dj",
-	"p3xKRSiOcKLkXBiZyvEsIO+PejBj15waQHSowGSX2MKTx10SQbSqXKH2NImaQWnR61CAN6ERFcPOooBE",
-	"HGKm9tbRAaEw0HfQ/ZqjV8INgPooFySV99AdSrPAXo6z/U6Hwl68OHnCE3AuOO02SphhsbkRbAzAVwk+",
-	"+fai3BD41mrEuYiZMpSLIBQYarTPBnr1EAn0RnTK0xmZWpAD5fuMjfsPLW1mKSM6lhmD6i7dJoOMCvQa",
-	"XAsey8QKsISFAsI7OiARE0lE2EOc5prfsTY5dzo+cjAapqZcQMi9ouN33WNVZNTp+VH/5KY3GBwPriLs",
-	"Vh1PqCniYRBCp0nFv9KItMxVzA5Q8V+gGMSu5VIR/Ee5t+ySGO3IedkDhLoE4yBnsZTLvnuSApPVq0tm",
-	"PK1ONvf9mX0h8Qw47Ia0M3gVIb0wiY1i2m+HkcztebGi2r5VkNW1gK4F9GcX0Lh1CTQDs7Bb7lCQh08z",
-	"PXyn6fViegC8KVGm5DQzUVGVUFoZ8zDaWPKrND1Bgp5pw6YE74SVFTFVbJSnxM2I3CuOaR7v2EgqZqVO",
-	"yuid1QGii5+Oby7OT44Pf4uID/e72bhbNhRL7NIMZ6EoJMEQOV8Lats3eKd3J+eHP/ePoibJRcq0JpH3",
-	"JQ1uri6vB1f9I4g7aGZKmdMQMhTFo5ZrAIQ1JDq/6J/1jm96F8c3P/d/w65t7rN3vUH/5vryJAL3U3T4",
-	"U++qcF791eoflEdNyIzwM/0e2GDdJTfXZ71fescnvXcn/ei1hcYHt2de3uPkR3oVSeEG30JGuCSrzx7x",
-	"rAVCLRAOdj7kVCUsQbWk3IpPEAITRlMzeaSAAWHFeHVoRpyVJxVUw0qauAw+pDQocsxAry9hsk0OJyy+",
-	"xUaTbCoNszidMZEwEaN1h6aUkL5LXZsgeVhAUn7LSOTmGq2pvXWQ1Dv+CR/pBeFhYahtMALugDXQH5/+",
-	"/TmTFp6ppNwtFekdk4l/L9vuTbC9NhTXeJEJdnSxJ1zapPOBBmTZ5GtYUey2Mr9jkY8fNT3ZxuJmB/Yj",
-	"o+ccBIHb+HhGiiRkjwyvLaxPuPan4hSX8uXPBA60+UQUKiS+5M8sPD8iue5zy6LXESiHiy/mCcdVMep2",
-	"zBprIkvtAYogwzYiXBhJdD5swWpBuvIQ8+MjIM1h41n0nS7SS1iCbiPSWO1VC4XPydGE2TMuYpdebI9l",
-	"EchFFOAZs4f9O+0TeSjUGFWgBAwqbqATv7tZo/g9LE3XQwbCS4kl7kZMNR2b7jSDBvSUjLigaUHREoO9",
-	"U+byaOzqTqJpnhp+M5FZREYyTeW9LuVv4Y7wgYNMsTsuc00mMvuuMt3AOXKjKX2w99IR0YZluk0OfW+r",
-	"gp/WFURHhxNq/Ld2bDV9bQi7hD11fsdUkTb0YgxBdqRXsTZw6C1C3MpfaLchF0WKWHVf1WZIbYZ8bqlx",
-	"agGrZeGlskWLtM61yUObBMqmVNIeMRN7ClJOgW6j0t2mSES1coZgeijANgLWPePjCRT9QCboAYlomk1o",
-	"5GpTQoEX+EoMF3tPucZ2fNEeaRH3C+yug9e51FbSeHf65vsmXt+YctGa0gdS5hWFAjJFdbNNohFPDVM6",
-	"Ioppo3gMvaIgMRCpNio5o7KSahlTpWZ2lR1/Jx2Dc8nIUDhZUkn6pEs5pDPIPGftcZtER+fHRwc/vv3+",
-	"TRSQaMqMhX0uomabDOiUEWQVsSIiY6Gg2sF8ucCvLSIwTc2pny8tJdwwOOarCIuvI7e0lgu1XHgkg5Q0",
-	"ALSbTxEGRfb/IyxQ1uB3Sf+QvFDR+1dkk1abZ5gJ42pFpUGjtQfpEM1QFPcqboD6+lUl+7T4asqohgZ5",
-	"KXvACPkdUynNkBh1yqiAJNVGmbUAP7Ww+7pwWvHsD8olfxk0LQd4FSgth99I3VBcWcNoDaOf3ymzov7J",
-	"3MvtErQyaqCi+pHSRKnZEoubVGQi00QTSsaKQr8haImJHBGaQXd4JDSwv5ayGZCp1FirLEw6CwUWVCao",
-	"f3RJnCstFcnomAuKPAHHhk2dMuu4bEecKXfnBk8CCAoEc2R4ocDOX83AJeQU0XAHCl1rhGAyLqYCjZm5",
-	"wEWI2qTnsqZ0yZ9rx8TqdJ9RRmiqJXFIpEmU5SqTmiEDxb3ixvXGB8pjouQ9idwyt1Ms4He/8CZ6KHji",
-	"uUPX+mov/JvawFzw62TmuKJibEmrfDc0lpDGT8cXvZ7vjgYTbAYEVX2jGDVTXIdL+DGyAAItYZckEoRT",
-	"lhty8dMxmTDF1lEeuMd7lLG0Um7+ptMBwtKi/HxlMfyqg1UuxC4Qfe9sceEhbLSdFyVBde9qgIfUvr3H",
-	"2wJkdAzkt/401mSofx4y1KUmcn4TLNL4WNyqwHmB3P/8I1jnAhEzovlYsKTFHeGmvVHsiJwdRHSX0J2b",
-	"NukhXzvQgHr0wh9GoWgIuQSs3uWs5P1KDEP6aHcyXkhldHd/gr6499xjP3bQDx21el3I+ep65Z9IP/Sn",
-	"3Z1id+pXI8miWrj7O0/+QGBJGSYDLuTqO95MbA4hyz7npOFUQ8awScZ+521AqJgBO3uqGdnv7DdX4wwO",
-	"tjKV4wi+KlFkQRXaIPuPkwtqJqtk/4rWYjjUF39an96srBbeL3PScMMsnbQiOQSOg14nwldaX3PHKyDl",
-	"kWqgFaPQ3mhWT1537pS5s7dvdXo0WEJRWCxd3/YwB4NglKdoHTkjBlq4LBsxcMnv7q8ba4e5+/0RAQeG",
-	"/ZlRVGhMpPftbmiiK4bJmjytTz3ZwePmkG+S9lUbQ5/Bctkca4Z3WENjDY1bQeO5YFvpH/bYu2LnDUAY",
-	"AUZFBSAuqB6RxZtoGw0kFFHR5sWRD7q/fUqQGINHaEg1VHF3CSXa0JShk8fXD3R+DEX0S/9ycHx+dnN4",
-	"fvb+5PjwCn1CrhGO793VJj30IwGYIAN47ODWFYJJwaqqkYVsB75z1JzAAASJsS7GXLRU4SxN0FO2Cmiv",
-	"4SbPokW9mBF3ARvhMzv9t4Q/77v8RmGws4XT/VCKUcpjU1uM357F6PtJfrTFuOtU3XVBhU+2Gs+QLBFj",
-	"D3MRhFBUQgiPu9I/eH38o1XNr9AnDQ+9vUcaX2St6NXYsR12/DqReE6hat5ZVtuqfqvZID4VK7ymyKdY",
-	"GoqqYTcU8GNIgRtTLgotzTX+Z9rV6uPAgrEE6o8Qcxr7b940PYmjsy2BGN5AnDMUe52OOzx47WpPF1yx",
-	"umbJfuPObA9m84XqaTDRV8nQqE5gk8YGCx345qZ2GzlV+duDtloX+5ZqOAFtqO/bXPH5OYx6ula2+7u9",
-	"2c3LOva79r9lk2KYPmaMCOmQdzUiKnYnb1f7/i/hq+fBxMB1XM0oFB06X51bmO1areY5XLnZO7citoCP",
-	"UjvQahzYEgdwwzgg+E5vd/gnfBf5mzZxbdkjuvcXgv7wAR0x8hNVQ6kqKVDE7nNd4c1qgOMpIGMmx4pm",
-	"Ex6THCilhiyV95jWBBXNAUHmfOlqxSlCwoxRFZBsIh1l04g+EJFPh9BwiLWwq3mSKKa1HWYwOAs8G0go",
-	"UOMKXNUwyVKK9U6+o3lxI6DuillA7tiEx6lnh7JvtppTFpDryxMdQLvQyqBDLqfMKB7Dz7KJhAYbI6bs",
-	"PXVAqNUXoZTlLz/CJfiMueD/lc/dv4nEsD6fuKw6hFKOWcYCojMqAqzVx8JAMfK1ekB75nrqZO5VtEkE",
-	"bySC1q5QHOJUV3BIIgEKpO7Zq9bRaZG1bFpnMhTIa8vtW7+T6R1LDohi4zylirCHzC4Sl0IHxHWsdSWY",
-	"8B7EEncaJNal3OrGlbxm2KPU0N2z86vjw37UhLZJNE1xxRWLsfWBnbjLmobiRizzHDIRT4CGrD1NrMxY",
-	"z60VOGIt4NiiKHjWZFMvdIwFepkNedFHcMwuJvylElsm/HVU7AnHR9uC7KSaoglFqHWeS50//eVLVisB",
-	"SaakwXZjTqJwgXqexR7H7FYVthO+IGeRYGq9nMVTBC3RHKfixYRHJJEOML1kcMIVyziAMqKUwC5QBP3q",
-	"vNwAcss8yxzDI9xrqGh8azXzRvSfZ73T/j+jgET/efHT+Rn8s91uNyvk5SMugGyWNDSICJBvjj8rRFyn",
-	"mmgmTLOQOaQUOUjsgsqBBWk/ycd4DoNQbA3GC6UtlcX7CJi+hLf0TcI0PtoWMI071dMCIUUJNdA3sHh3",
-	"NXDXwP0VmESwWz8Nu6HB6do4lQszuQATVmND50kJDXoMNTnUwlAHdIIwsFukAnW3TQ6XqlpWBqSuYRZL",
-	"voxV6UR26LnWdY9yR0hsi7b6VlzfICfJqlZ4QylTRsWqRoSHVLMWF5oJzYHSBB4emJNZgs50bdxKgGWX",
-	"p9gdY12KlCvlf6wb4TdVHmJf9/YhONiidUXIN+T4wf7Jq3Cu+GYO6exewW1QwTH8ewHJdqfs0SaDvkyO",
-	"yHvhfcqYwrKKM292oeSIp2znhc/CJpUlw2nUXQO/8sqmYvdlxb5a3M1rEwAPK9HZ4j4J11lKZ07Y9q3E",
-	"CUA4Y1c+lM/WKhHSEM3SUUvjorTXpMTNb/nnNxBc4h2O8Ur957Y5cT7B7Ws5eXXM8ytsIYeHYf5Er0eG",
-	"eTm3qS7piIFqS02Z0AGBgUalFsDXZWCJg1FWX9WGzpCZD9jN7dfa+bmdexkabzsuP51bDIGoqGtjP2Qk",
-	"KYZOSGO/8+Mah7G/yB7HZyxk+rw4UX1W+2LqVNhaEX4CKsDRWS6j8nvKhTtXqgkrVdxz4VINhjPCVyu1",
-	"X/Vx+yaPWH1iXtB0/MDMY6dojbLds+dS+9oXX2UCni4n+Jzry3knXMy/FIdtUpxi5BjEuCrIVJqmrlyF",
-	"q1K4kkurtvsczFwzEl1cO77GUuTvWuU+Wl/S8umn+/l1fljMcnpfgdZfS/LaqPhq1QdnVRSZUh65ELK2",
-	"MiwAZSCWm69iKi9QzhXYkb6FNVdJjXjm6/FAGdHYi0iwe+ebcD2KqCFSxGx7u2IqH7UpBqjdXGKE4IvC",
-	"wAEzdlo19tXYV2Pfs2BfCRFry/ccALqI4TrYc8XOa8MGv+D3AYnldMoxY2CY8zQhhk+ZBzqVC2CTHnJB",
-	"1SwoyOd9KTVcxjXpXRyTyv1XmmhuxJeMOrghHgOFj3nuP1PvnnewFpVYe2WPuWY+lU0mecx2Ex5j+4hd",
-	"r/av3XWnVbLISlm70iYgEq6iaTpDLkgpvEWyKuJOzjEp1+7770Lhh8a4AHBEIvPiumrRIz/rgZ/0BgbG",
-	"czunYhggROHaT3BdCNxrJ9vt33JO+LuvLgS+uKjbh8MLi7GOiP85SyEgGr4QBnSbqdgcFSwC6HmkvnRg",
-	"qDKa0EJ1H0FCj5AGc+eh3TPNooBEE/hvpuRYMa3dv7EXedTFdE17G0jDC4Vh0yy1pgh0C4o+9J03YxEL",
-	"/XU6alqTgBuNOOfv5HI1vSTda4ciosOhYnccbnCTyZTHs7I1N4k8N2PUJAmLecI0mch7kkioalAyNy7t",
-	"9I4bmiIU3ituDBP27rEUdjS8O08iMs01mCAWaD3TiF/86sW6WxRywe8A9oDQhGpCQ1HUTrTJAD/nglxI",
-	"bcaKDf5+ckComEEWIo8pVBVwkXtiFHw765klFxHlhSK4i8O8Ctfk4iQ2GTfW9PQLWIdya8vj8/V4sOBK",
-	"aInQK4B5k464RazXfj4HE0Vs17AHA73ZLbJ4HdHXnQKNLZ7HZnsN1eQKWKk5J+sYzxfHObmkA61UgdYm",
-	"BvpzUxQlOuUDKlbMhMHhEUmb9IQszKnviuQIK+kVQ5y0vxDS+BqwFQb+C56pzqvJ2K9EvtZH90viRNzm",
-	"1G4lH3dpnnC5vv4M24ZmVJndkVTTVkINdWVmVqmP4OcRGfHUtzKVwlAuoFe3SLAsSxM5CkUE3K6x4kPW",
-	"g181C2+fR4OCURGrwDDfiosxECwWv06KIrRQFOZE0UF5ZnFkgtXJglHVmnKtic5YmkK5mhxB2yhBDFNT",
-	"31BcKagECcrOGn64zDh2R+HiL4lrHE6zjImkOO1XWNyu6bRwXgYko7mrrYNmmvzfLBRQ7NzEB4TVK1ah",
-	"MmTFxwQFb6vMl978BGBNXyZ+s2IPfAQewgRfpcytnAIs2ZaITOjIuGaT+K6DsuLNb4XlV1fHgGpL7NOk",
-	"zfkdU3Zx8BVvJWU+UMPu6ewFhA2eGCdv7IZ3KLMgbIKdh9ZQJrMW4P3OwQ5et6UMiuV0SkWiHxFD7hJw",
-	"DYHbPpO3TBD3sYX8kWKuoqwR7gj7f+9R2wlIuDOWxEgg/MC/dayogTaC1IQ7QSjCnVwkEr8EwqQhjW/x",
-	"Ty40U8b1OyXsgU7xc4T34qn8b3U+XfpUG5mFYvFDegclBizcaXZx7sB5zlERpsXjcU3237wh0fXZz2fn",
-	"v57dHJ6fnvbOjqI2ieyNIxQ0GltNubXtksjePypEjya8yGPGjYNiLaZKcWcG28n4Hq3ecejYOXQoVsq8",
-	"LvD05ZolBXAaeusbeeFqOEkYEDvbgBTLi+UW9I6tLLrORTHSIS7El5aesDi/r1O6FYfI13RzQxJe0xPX",
-	"kuzbqvvOBaEEJJHf8h9tNXlMXS+xDlOpF3yL0HujBbAIh++eqgQZnqoNYzGCRDU5peo2sYZKg5IJo2AH",
-	"ZUyFwsk1ZwWxB4P3oJpoo/LYANfR3wbnZ2Q480KQNHyeGf7pojE+hhQQNs3MLBRSMNffFj7A268RCGSt",
-	"PPDLk1T8PKHY7/xIoqPjw6ve1fH52c3747PeyfH/7VsxVvGs+vAZiAYrtgJSdbeuEBTv3WjP6x56QWnh",
-	"J/y64sLPYpPAWH6Z3kluX1YtJWop8Y3ROsFuL6D4o2UE8IeslQ+orBXETQ2LeUDSqlgsx4JbfZqlmt1P",
-	"mGJNx6tUOIvJL1UxpgkXmieMcBMKsH7uiYU14FdEU2PZIFowgNaaOe12u4nNYJ3Pg4tQSJUw1XUi5MGQ",
-	"ITP3DDlbp9ZaweQuyIsViVMz3dy/06SahUAwCwElWJKwJBTuWeNcKSaKWbfJUr8Vj0dzfVewHyVkRWt6",
-	"f1BtuhIKRzz7I1nRcaURJcxQnuq2G/nGj9dc141l3u4JRcXwKa05jYkiIFSpM4gKnbuxIBQveteD/lHU",
-	"nJeiMHe8uRt96YelNG22SZRN+A1NmTI6giw1vcyy5/tu+kW38y14d/3KTiAmQ1Iublni6di3cEZeIXfO",
-	"lyl+7eS+Zj/kPPmWO5a1HK7l8LckhxcdjwtsXJtEcZEc9yitzTDnqWlx4bL2/G8WzZC5uDYXlegbyMEy",
-	"joUStEzhg3bwhWAN807nbSzolMG/WLhTul6SRG/MI74qnulzYFQx2iaYKh625tl5jmT5Tzk0Z+A6ANkO",
-	"O85UdszjJ2fKplLNHsuWumRTecd8vRpeD/095xI7SYOmKTETcMYXDNaukyZoPsN8NLJKiByBu5or55LR",
-	"BS00akqi0kK0EcE1bRy1zRTVLImaXoXR9kiJSuvQNjmsZJeSqQXSMSspfdzsHdnPrE2OEzbNpFmj3PTt",
-	"eKBxn+IyvWSFSTkMDPuolvCTvCdTKqqvQ5N7BnSq9m0l9ZH8ikUgvH9U9OaPiH27bDpkkCA9lHk1rf0p",
-	"6VvFIQ18FjfmnM/laePQ6J68n/AULeNRSsckGtL4lomkDdfc4CaMQgExOsiHB3sQ/J5Qzi8SYs+u/fe9",
-	"VLfwbJDl4G/ZPCB6IgG51BS4fAvbqmFkxmPtOHYMN5zpcrrwyYywB6NobKQKCOxll4l2y5Kur6Vl2pDv",
-	"O2U9T+B7L5E3HcINmyJXvrWamtg5IJ/idBpZyeEPOaGYh64lnsF7qRJ9EAroZhCQlIpxTscsIGhWkpTd",
-	"sbTrvKcFFb0DtsQZmakUYzcaLHmAtw1CoTNGb+3KKWoYNg9wQVB3YSUDRvN/MzADkRUJDGaRpykZspFU",
-	"7g1ypU0oKlvJ3mdNe+VXAL8NWocTBTW+fc093z4V2eZ1mIxnLOWCte7Xa/3X2VjRhGliJKHkVzYcyPiW",
-	"GTxPyElOSZxC1zk4cZo0Lg5P934gez+Q25/+TaZSyIBQbOv7wz7GWaQKBVZykpGCvrpR56GzF5H/Q4Z8",
-	"3GIi4VQQbfefiJnrMkL+j1VcspQ5HWnCqHI8hdjdCBpywMmHY66ZPWExw6iO+3eJyNh0w3Vg54Y03ITs",
-	"TN5Efl7UYHpbJHOT5eYGZ3CjoDewHJHIexgtZs8iT/g+tNusxYULVoEiJ0W17AYS2kJrthoZy5T873//",
-	"v4WqCNpXQJhSUmH7EPCnpVK7biL2Yr4KFNvkEN5FKLwOd1BOkQtuoqA6ZTsv+wlkn7S5yHKz8Gfbbm6r",
-	"4EZBKCJ3U3sNPOENF/bfbniZwDcZF+OoSzRTdo+wO3swDhYXyt6tOq82jW/LW4GwsH9W8sQSlhq68Nnc",
-	"5PzZK68sPimuI42Yo7mmvTIcHU6oOXSfRuCJbdrb4SLgay8XBf9uTxmOYPegGTIKV2RSjO3/4b3NPSGu",
-	"tH/GhU8FvYWInplYoYxyABJ0pCLR7r2ODiqtEkNhYHPbVz9gcas4ka0Lt5MOCCJM4OxnuB4N6Ii4ZmMR",
-	"fBgRKI4lhUuxS2goplxbhSMgXNzRlIOPvZHkyorSiquzSdhDxkEMYmYRxm9h9+91On9pk/M7pkIR/XJ+",
-	"fNi/Oe3942bQHwyOz88G0D7getC/jEiDxkpq7Q+FbtrRVvwkIg0o7nXXNV3mDmLR/NB7bysWFNVSkOjq",
-	"/PzmtHf2W3k7cBcrYCxZnOX7y95p/+bdb1f9QVQ8zo/dEuaMlERD6yWJmTmQsAv7opxDOxS/Qh+FeZXP",
-	"/hVPqBAsjYgUB/i9+6RtFB+PmYoCuGWc8gyAs8Slt1EoHDA17EJVf4yZxc1g/tOYitiOZRFD5gaiHmX3",
-	"IigsQJBdpcicZ0yAinHhJMWmimxsFoc7Iqh4x/NhgXMTEMUVupVcs2RdtTbcaB1f+X7nxx82t4XbQ81l",
-	"oRb1npsYwgIudlIKNj/Ruuz50x2pj7AaWJXUp5ZUPA/Fe1idMulDDy0kDkItaVGrKY2OR32ZrmA2q/YZ",
-	"c/Do6ns17mABndOU/0V7rb5/URn5pZX+ylibWb2LS2v1/1th9sazk83tuBWV+PnKVoQsTTRJ2chYkUBu",
-	"GcscS+AdTXPWJpHOGMPc4Til0wyEPOm0v//f//6fN+2OlYWoqLmKdfbAtSlU5XgiNRMWSO+4hfrG/ps3",
-	"2LDvnmvWXE8quPIQPX9cc3GYVwltfsIhxsQ1hKK6xryOMH4u/DksWUqfBENrxbOdLnusZ6pUkH9iVkrr",
-	"brULJ7Y8npPdjchRzd1QE4E3b0Xt+aWdwZcsvD3VSC3Ev41D9I7Gt97o8O/26YdIsZTO1h8c0BQm1BDv",
-	"4XNcOy40UfhPDvBY6apPJQIKmSIaABZtKCItcxWzA7xFFLhzB44zsHlLtwpWe2omktPCW1RN2R5KMyki",
-	"jO1QrO5GONdyEI3zy/5J77ctWg+mdAan7Kp4ppdUJGC8VyGn6T9ght0mCClepXeL4Lv79gro626FdbfC",
-	"nR4qBNQH+/zu34ipCwUrjCVDGt8+BrL5dKhJnhGpSCLvRUD2/ve//+d7ooCLHf23gppc0VQwrQNC4zhX",
-	"1OXuptQwETsGT6xcBL99o4iuBp1Ox8K4orFhSjcDZD7zpIxkmIPNlTKqDdR4jvkdE20CtIhzCcShkPeC",
-	"KTKlM4yGckMadC3BSEEqAlm1msVSJETnQ/AMS+Hbl7rySYiLYnm+ewiSUe1reS5+OibYSlYqH03lpiQs",
-	"CwDyI2gqe35yfPhbdACu/ITGJvLiyQuZak5utUlv9J9Xv130/xmRRuSmcOO7rx4QC8MRePSHqYxvI6LY",
-	"KNeVu0KlqJ3Au5Pzw5/7RxERdOq93dBwNyARTVN5X50Q1YRb8fWOTbjD1RGzb3t1rN/vp4gwa2RDLNwF",
-	"/J02fUDkaEQaUhUu+GYhZfc7+07MyoSR6H2/d3V92b85Oh703p3YGTf2O28hNUc7Ue9uAaS0q0ms7ftE",
-	"1deV/7z3W/4Ly0OGOfrJvZ6x7mewsfzHXff1mOm1pP1z13kijf9cYsFmaYl8uOsc7H0rqWIpRnyco93u",
-	"nIEW7W8tYDYibSBqaoyOmhU+LFNQedo/oS5FMZoCSoaiEUmIoY4oT7kYQ7wrL9cxQpc9Nz7ApHJBJkwx",
-	"0shofAtJjUWAU0hyy2YBiVOZJ1bqhQJgniUYhswFEN9EpdzyjKF2Ll07FEhQlGfswTAlaIp+CSfeiRwV",
-	"j4HkO4UWDvkHmiBzRcFe7DZjm/RS184AOW8qNEFLvEChoHHMMqPxSbHaAac2Gk0zBnRAmWKaCSeogXVH",
-	"sTHXRs0AsTSJdjEy/1hG08CzJ78s1OIwG8s9HNFz7Q0Zv3r7o0HGWDwpjrkOXEDBdQr3ez5hVoFRmpTA",
-	"txloZilrwe41jzQQp1OWWP1z6NjIgbcKwhgua3mWsjKEH1NhtS3wM8BXkc/Krnhhmqt7iLsdOkvZhZvU",
-	"yx+HYrBN9N0uVGCnVR+M164uGLgM1BbuvqzYLht2/MzaVfpRtoRLJhKUBVANS5HkB0UFNJItAnR29/t4",
-	"nnc4+oLRshlosemthF1g0K58GzXb5MKfcYiJG8VZURoJ1T2QFYceu6urwc3F5fkvx0f9y6gbiugfraur",
-	"QcvfAQwtZyfa6UP1J5o87ti6H7ynaWpVamfMEW3tHCoIoyrldkTBQmE1Apa0STTN3rrHllmuIyIsCDhB",
-	"2Njf+x50DZkbwk2XRPf0zl2dxdOI0PTe3vxeqlvHOWdXOBTgoCQJwyJkVztbhji/n7fVLbikXLCA7Hd+",
-	"/AFMsvOMid7xalOseOEIoy/krvTDfFLA0+6w3XTvh/lhsXx552AHc5V2ltNyAvdT+xY+9rdy/NE/vad3",
-	"T/3pSmzFJMCdYAfTmGCV5vfourfgfrB7dTUoLv0j2Jk/EVv8uLi0+DHIiC1+idfBg9Ux45oN73Ow4V1B",
-	"Ub8ERQxwbVvJt6uNYnS6XgCeYJRpATmjALyipdnENaR+WwEVT3JxC8kTzv/o4ZAlQTVXPBT+j4BoYMCb",
-	"gTvH6oxATVAtCrmfyNRROkB2qpXKVgi9B3jRB06q+I4RRV7x7sneD13wxf5174dOp9MlLmFT/3UPbNpF",
-	"IdZAQYXEdgdgU7pMSgHWG2TepJAZ2QSmBS+aQKha2aiXilnIcGZNbZra7ypxSeC+AJnaWC2Am91KjX3l",
-	"VhQGyhXDpt4Yt7fvEST1bKXsg+9ruffMcm+98ArwIGAeYy3FailWS7GnSbHAYRrbzIZXOuqehzDcyoMi",
-	"/Bf5gknXH2mamYg0sgkUwTo+75FUUGLkDDaQBYbeggyYYhVVZPiUaUOnmZUymo2ndl3RiShV4soq4CKs",
-	"QpJixBMrHpuuhKlwTaIILNiYCh9uKSGAYvyOqbIO1T74d5pEh4i1LbszowPya+8XqCMLxV/+97//Z/8v",
-	"5PanfwdQS4YtZplisumMtS45//Bh9zzLdUB+ZcNT98/Ti7cBeX/SO4Rpn+730DVceERDwYU21gROyJLN",
-	"i75FzwVUdV012wQavFnZXhaN9K6Pjs990Uhjf+8tBBwXvx/0D8/Pjoor/A0GV1c3V8en/fPrq8ol33f2",
-	"H7W2HalUxdy29ynM7ScSpkPPcSQV7OLdkU0glWNHK++2D63cBRmPsowJu4ZWDQtIkqN0DwoVZKXNezXv",
-	"w955MTr1q+psXyV6ODeDjeQgXw0xei3iviER5/z31gBYyRu0HV95WVG/HYsQdpRoyBGKOp2xmNPUzCKo",
-	"xJEj3+vbf15yoxSuy6IxRTsU76SZALAByRzVTmC3jGyBhQZCEW8hfQ+LlS0vCsoiT+D+WEzsl/KhN/Yr",
-	"ZVgy7J6HMx11CU3TxRUBQUWHEK9b18fUr8m66rgf9oOdKRf+z73NlXLPHrcoV2YT6pUbpy67+5NmIVjQ",
-	"jmla2QpP6C3aSxLIxDOS7HU67hRlUGaapqQBeXN7//vf//PDfsVJHxCdKyVzUXCtKJYxOPQ6w/w2xwoE",
-	"eXBAMkJTCJJbDFKMNGKqWYsLzYTmht+xdNa0SvAtywyR0H6z57L59jrVeYXCLsEBoThBUKzuZZ4mkDoH",
-	"6WX2iUruyjdvrJJ32Ht3fdK7/O3m/fXJSdSs0EDHMrfYJkU6W6lu9ZJkGaxeLFmrHOVVFK5rzdT22FOI",
-	"EtffqCSPTBJu6k6edTbW581fThK3ExejtI8i4zpFbPd3e7NH23oeLoBYG9NNffG+46lzzLY6t2oiU9N1",
-	"fTwXAOCKqemyXgQaTUbNpFLqjxfOo8Qz6jb76xj66iag9dncNlMSNozXBVZRvz3hhPLHCAr6YPhgSmbR",
-	"euLBWFNGL6RaARXMinwLl40BukVMRZEJGYpGVPw4anZJ5IJTEZlSdauxysBf4Uwsd0mb9NykeELGEnjZ",
-	"jAzFciDOUylU6xbX8LX+gkvx0tbINqlT+FYC1+VnOXsVlxQrHur0qldOr8J9U9Cplq9r8YSsOYxzDfXX",
-	"nsRTCQnIMRMmnREaWwnpa14GjKp4QoYzYrhJWUBGPLXa43BG7Bf8jiUunxlaWso0YapNDnOlpSIZHbtc",
-	"xXUH43BughucC4tSnOh8iOKwABA7x3X+hP9a50d40+lsErbBsqMjraxAw0pyyKjGVj64hI0RTTVrztG/",
-	"6C5Wh27h//B3n5u2m9hQypRRgTNb9WN8E+ueeG+rJ95QEwMxgp0tLsTd8LItlqsbaRMM9uzGBKEz92Zq",
-	"v8yfVOex+2Vey4kXYMlj6/zn6501A+zvQYVrmVX9XbdIzqSIVy5ZR0B+N9rmZUjR13Yu2yKHilHDqvv+",
-	"hfwd1SFepQq8OoHHzjWuyJdv7NRdLP7MaAPYAOXQcyd3HcQsqXFQvP2Ys8N5TFepXOi/WMCMT6iE3eR+",
-	"wPFq90N9OLY8HLhhFk5H0XDFU6o8KpFXmji9eSaAubsj5yrgGaEVaoA1EdEXOj2dzy4ukc6gvLY+pfUp",
-	"3e6Ungu2rfiyB8TEkxUuedc6jwqoIHbehcKiLr0J3VKNxg9cIxNNuGmvoVl8vjP6sur0BazNZ44dPgUf",
-	"HL/cN44TtX79TUUwrCVdQAmRymUWf5rGvcse7Dt5NOtrTq0o6B5K3jignSt6eCcyzqfAV/CIxt6HUT+T",
-	"zmHYg9mduvnNA8pW1RfLj1arFPWp3a6xFezzao/7p5/QwjxYd0bP04Rp40MbWwcpTkuz4+NO3lfmS3fP",
-	"u70bvaC6rI97fdy3TIV07RflaHvBvN7bDox1pkIEOsfeWmQx3Ap5n7JkzKBTE2lMZkPFE6IhxhkQag2M",
-	"VN638owoZhRndzSFSF2FBtClL2pyz+itTwEo+EcnVBPN7piiKdT9aEf7ZBa0g+80mXBtpEJ2xFCspo7F",
-	"Aheke4xdFydNkKgW1InoP8U/owBqeLBqJiq0jQhKdKHXOdZyhcLdKdeMRBfngyvyGIq6+uSVZEmDkvr2",
-	"SzOv3LRqutrasKrpar+MdE99W2Hb/ni1blvChDlabs+V4J/QIjdFTqFd6NvWcjB3QHzrt3aMcURoyOVp",
-	"+UPhHwCoC9yV2IaNNByw2rsGFoWxB3hQonFEGlIwzNeHdHbE8CbkYYmy7Vw7kYLNDeywoYntrZRvvdYm",
-	"h6nUnsI1lkJgM3KC3bB0FVbWchJ8MxC+0pCtvt4neMcm1ODq9O3v10E43NyJ1hq3a9x+Mdx+KRz2Nf4e",
-	"QhyENQaDfvMTMPp396+bTw1Sfyo2bTalPczUAe3a0H3pgLYV/tNiRz/H4dodKiowsLZaG8JsKKvtCHY/",
-	"75qeyDTx597f3NUWQqhdxGnuLoC+7Ss7Z76D8Z/FM/0MZ3XvVcJjiyv7zeHC03PVaiB5oa5KcNw+OYql",
-	"2JgJe4wfZV7F5heO5VubQjnwFXMK7CgpmHNvIcasAYrLYkhsXPKMAay957Y5tjnw36iz5ks/6rWjZcu+",
-	"QMWpLd2MY8o3YUXCphJL9taGz3pET4HKQ8l7zRSGf6D4DnsTFg2J5pQNeccUiapky65jW+teR6FoFG2z",
-	"l1v9Nw8INxVuJkamPFYym0jBgNAy0WTvB3L707/JxeHp3g/Y71wHochSOnPsjDglh2BAlD6R93qBLCqo",
-	"2kA+3bBwpbeJfdEsCQWEEth0yJIEsgU1M5o07qW6LQiRm2VdsX0aYGthwu6NhDSio/PDwU3/DHvaNNH3",
-	"H/XPfjm+PD877Z9dRb47UZQpmeTg04m6ZW9Zst/Zx7AAVBoVbq37idQsFNEFU66HkW5dyJTHs4hAx4fF",
-	"9SONqPzjrw3N0lET+BZI9P+DnuR/xd76tNLv3LXYhwbtQKJGRjxNtefGNm6lE++P0oQ6kojVqZRHbCqR",
-	"7HA7j87ETNOPSEuwWxs268dj9mewp16hNHG51nD+6BYLV8EOu6eXIGP3dzgKf6yFjoE7ZUjWZs9Lykyl",
-	"bYEckahyvygoD5nbXMgD2i0K94HYDen1xlYbaT+6wXp2elsV6VN35foq/Ywaw5T95f/zn73W/6Wtf3da",
-	"P7ZvWv/8fS/Y63T++P/vfAwREWzwWOvH93eA1/2L3lHX9/HpxwGesAsIZ693QU8MLdpF+KJPyasYC890",
-	"wnpQKctjfAO+ZhWLzTcdNfvPdYfrWBimXM2pz7xyBIUa5BbZRmytPECDezoeM3V9/LII7YYh18c1Tm/a",
-	"ReVard8qu/iKd3+353kTKusAQRh54/jU52VEcCtH0b2rWCLjtbi8Gn1lrLcHXvjf58ddeN7dTHwEdfWL",
-	"QLa7PEutyl6D+1cO7nNwDNimV59a7CK13vRy2UxvOh1yP+Ep881ZQDlXubVRDicsvgUGI+zhwkS8+lz+",
-	"hGO9YAahG2Ft9yacNteEpvzu4/fkV4jeJ/yOCfvwmZLDqrB3GwB3w5QZxR+R+BdKTpmZsFxjYwb2kEkN",
-	"TG4EgatNzqQhlGT5MOUxYSLJJBfmAN110Wn/6vL4cHBzdf5z/ywimqEBHFprmGZMOdsae8BGPeeLgp1w",
-	"QN6Bg4KgeVi1C7sLd+8dHV26m7sHssZwKJxSAh2GqCGaWeEAHdK1YYJ5Eg3IjeKaKJkbVu0T68YRjFur",
-	"OMD6+VC4Z5W50TyBXebsZ+w/XOkzy0Xl25VH5NS9gO20no8BazfCJ7oRnydtTSmpHvN8Lu4XaDliiuw1",
-	"lwNCEg4tJklMlZpBdVYpOD7PRE/LbUYSrr3TxU/f+V3+CrwsUbNQj6VY2LRAzmsfxe2pRmUzefaGhUVp",
-	"tr9WSKqAybTY9ithSY4Uy3bv9nZ9g+fdUQrXrYskIMcXNIu+45oPrdyqUv4FlVbR1TxZe6rQyxX1r+g4",
-	"IrG8Q3Z/bD0dCsXsDa2JM09PZkfhKTczkrI7VrYidTftElpsVxe5mFITT7gYhyI6HrXOpGCtU/tRRMbW",
-	"Snrb2V/lvTq3S9F3k38Pq7BaycW+HqWaOzfGo4xEK3XZ58+2qj4Jl6LAGJd49UIaAoz6Lk9vL90I6xOt",
-	"/Mz0QjsXuzOWt9wvNOUJNUiujfKD6TyFUtFH4PmPYOftqoSPM8dPi4m9CdFcxKh82eGr6P28y/Ieuwyt",
-	"WxW/h7kmU5pamQ9Ad9G7HPRv+peX55dR0yenu61PuLiza0Ma0fHZL72T46Obw/Ozq/4/rjx2PaNIgef4",
-	"AGG/FFB7DV8LdLunqSb3TDHsYwU9/xXz021X4l+fb2pXhTt7Smeojwwd6bqRbjM476PW91Lh4g8Gv55f",
-	"Ht0c/tQ7+9C/uez//fr4sn9UiIZXeAa/T4YymdnNYqQkqZUg20srGGtl1t7nfRT/CFYs/21wftauRAU/",
-	"40ykJFMqrHoqxWwqc11FKF9qYi2bJFFWz29El72r/s3J8enx1c37k96Hm/4vvZOb3tn52W+n59eDm4v+",
-	"5c3p8dn1VT9qdqHuZOZYoKJL+0erZ/+wenQsRbIIgpVLNnWWgkvxSuwttY3iAYuyPjz6+Ra+EmP1q5RS",
-	"4+LwW+lCMMzzhF2D3xcIEd5f9i/IME9vK7uhokWB4oQtJop9M9ds4ofvv3/7w2M61u7vt2z2x3pN6zxj",
-	"4j2jJleMXLKpNIyUMp1cuBhrm8D6aigBgkl/p4me0KzofJRgf1zYqGfnVzfvz6/PjiK0uqKr3uWH/tXx",
-	"2Yebn/u/3ZweDwbHZx+igCwJlIDMiSKy3+k0t9KitvIU3rLZtjTKW1A7fntqVTnqIIfo7Wbd6mUUmXIi",
-	"G9SZciIEexxDP2HAUae9BF6b2ULzWbEhaw3nc2g4z2jqwzNYRCh9ysvPcObI2tcbmLXmVWteteb1zWte",
-	"motxiq6hT1fAMiZoxtt+JdeyvUC7+4tj8rbdab8tIj2YdMbUHVPkDn0RTLsuXx4TIB9Pm4BQ7Q7UChe0",
-	"u739/lNDNU7lkcN/sXhtRZt/nE/mbvkKXaBXFjfg4ctl8S9ndbzO75IZxYSHp+4Sqsm94sYw4QPpikEM",
-	"R6oZaUTu9nPDRM3H9slvvdOTp+0TP/V6n3zyPnGLv2KfQC+ttRvEhWwvpDZjxQZ/PwnIJUs4GGMB5pGW",
-	"pP8B+XuiqDABdq6dMGC0pIu9AEhMhYuxtcn3nbd4m3IIq0jjIFyTRN6LLkaVIXSHTWEPSMLGiiYsifDX",
-	"LiAXiqI1bxliJg2c1gG5ZTNQFJFPAw3KCTXklrEMcv64GHcx36npB1+TGXoJy/aChpIdgIs1tlG/QGtr",
-	"YFafFaOIn1AA+Dk3/dvPs1o9Q1JGNfTTr65Vsb2g20qFZbX9rGeymNvjIXXIX1p7EC99C5fnTqC7hGFf",
-	"NHnukh3JuM6b27xPjuBNrADp+/WZFtcZACG0KqPkVzYcyPiWuRg3F2NQEZANQJMVtQzK7kE+9eUMkcuM",
-	"Z0kUhCJyHEDREqVElTqi+qUU0AvdzDIuxtgVnWm7b+Hf0n4WCkcR0UU7OOXAVAAJHdG/JIcbpozescqd",
-	"KzfFfD/4Z5u8w1IPbYWKNf80M6GgYiEnJCJo6RArDctFCohGW7xaQ0BiOWW6aPAdDVjcKn7R8o7KA4JW",
-	"QbAizcQP1sDGS4olUCaiDZ1pInPIvbq+PEGPZirHuhkK5zyK4D4RgWYppPA0tkmPQNWEGFvp6ANlOF/I",
-	"HyE57gMSp1K7yjgNUw4FSM69TucvXax1iWlGY25mZK+z9xbYa7kwTFmpOUI3mP1mb6U/NGPi0u2YTd1w",
-	"epVFDcqaE50Pi13oFsq9O+feWdduBm60LiC93/nxh83ZlXvoX1tIMr3nGGD3npnyEPmJ1p1XPj2V8VGt",
-	"1VoXuKvK1a9Aof8SDWSv97SUTO3rBsv7j+3Mdjsu2L6rdqydxxj7e6OnprCGIKGoELQ7wU6u0p2DnV2o",
-	"+XSzXGb7wUy6wD4bagABdJlOCBeYBedzv6Y+16rY7E41WO7rZOe4pOC7ejBlNRtQCKs6QuWuIFKW73nJ",
-	"xlwb5TSKVI65CBy4KDZSTE9ca947GbuL7BRu2UyTBlbO2S2M9p8vU8lXTv8a6vKUHHGfz21fDJlSQccM",
-	"ltrd0H6s5+4In6y45SHm6GFNmVtORxnQiOZLjOfuN19kuHqlaTLlgiRUT4aSgosZn9Z+vJtRwVIrNCmJ",
-	"aTxhCXFbOiAJ5enMv9aApPyOhaIkQUJawTS1GqfVeHHaFK7zzD1wBrq4PDBe8YpIg4s7X/oXhKJwgFtR",
-	"a2CTpbfQ48t+TzKmptQeTwJcJ/D6nFxvdov8ownVk1Y8oVy4huvGboRQzD0xfN6yIss+tqclROJh0jgc",
-	"/GKlk1U4sEv8HVN85BT6NvmFM0hwnNIZnIhuKOCu2k61S+xhdm59zI8bSUV0bsUPXIXiyO8u+1ELXsCK",
-	"N+f7WC/QKS5vMnyq2+H8zoV73w5XbTX7miHio2Q6fxPYASvuA5+vuJWPhYJLcPH9Vm88wgtbEGVdMcDc",
-	"96sGmvc5VpIiadoCxIUpINmOH3p5sHW3H9iN//8xdnWpDYRA+CrSlzSQTQ+Q1x6gB0ghNg7ugLqiblMo",
-	"uXuZGU0iu4E+FXabUWfcz8/5YWYHRn3rhDoUdQG0Y7mZ8vli3n7pz5UvcSxiqL/pBl68XZnE/4LLNJUW",
-	"ve6GEOfrytrEcUG0gCN8nKVUpubQIE0aPJfOaFIe+ChdapaX0j90Yebb0p+qgCiPswAL7QuvXa0xVq8G",
-	"/GSTjiPjCl0oHfi8U563fEMEDi1ZBD57zjQI4YWrjFN/5a1kNltuvZ5b7vFeVc6GQiCnS4C0yTuiiGy/",
-	"TaYPXB+D9AKrzUps0qEcbi5kbbiQQ0o64pzilKX5ImYBFo6H1mXu6f9P2+7jbhpY0dk7FLinTCcwgnIE",
-	"p8TV+OKi5OzsDtmm2xE708QRnwD/ko6QjEu/NW+0ZAUpHAbGIGDapOCnJJlrq1DCYMUeGT06TbRld0es",
-	"gRHrwVHlZ1dwyAXiMSTQeQoYrHja7KyT4R4IPgrAt/XKrnCDxtOBi70fnuy96dV+f/Vy/bz+BQAA//8=",
+	"7L1bdiM5siC4FRz2nZNUtUuheOWtVJx7epSSIkOVipBaUmRWdSqaDrobSZScAAuAS2LlxDm9h/6YHcz3",
+	"LGD+egOzhl7JHBgAfxFOd1LKrLo9qo+skBMPg8FgMDPY49dBIuYLwYFrNTj4dTADmoLEf15SDWdszjT+",
+	"x3xJQSWSLTQTfHAwuIS/5aC0IjTLxD2khHGiZ0DuGU/F/d4gGqhkBnNqeurlAgYHA8Y1TEEOvn6NyuEv",
+	"YU4ZZ3y6ZooMJnr78RUEwL+CRPBUkZxrllUGJtK0V93jg5bLw4kG2T62FuSeMk3GMBESiDRdGJ92jn19",
+	"ffWeZtmYJrerg8da5hCT+xlwQjkBKjMGkiykuGMpSDKhLIOUUJ4SPWOKCA5EC3FLxB3I+tTA8/ng4JeB",
+	"GXEQDSY0UzD4EnmQlJZmWxxEF26CVYiuZ0DUAiCZlVDoGdXmrzRPIEX00jxlIrj0+jw/CZZAeJI78xPJ",
+	"FaTrx/kaDRZU0jloR8tHuVQiAPn5gv4tB5Lgz2QixZzEc9A0pZruLeiUcWpa7nF40CPbKiZigutZSLhj",
+	"IldkQadg4GFmxL/lIJeDaMDp3IBk+9SAndOHM+BTPRscvH35KoTs9xmd/gjLC2rahPAwyeiU3MIyIvGv",
+	"CdUwFXL5de9XxektjMzMX+MCoIUZpYDH9BxEAwl/y5mEdHBgtr4Fupev9qPBnPHi7xCsp6kHMzAbS9fO",
+	"NRFyTvXgYJDn2HJ19BbWc0GnQBT7eyvaM+xXnSuFCc0zPTh4axZFH9jckP6rfbtE+1e5wOph/AhK0Sms",
+	"Xejcthk9esHXVE5BM75+/3PONNKgOdKSpUDoYpExQI4zpOaESMJSMl4St+6dFnrQfr7RLSz7Esart992",
+	"EcZXM5RaCK4AD+D3NHXM3PyVCK6B4z8R8ARP2Yu/KrPCXyuT/ouEyeBg8B9elLfUC/urenEipZAn/A4y",
+	"sQA75SqmpJ2UMEXmNDP4h/SAqCXX9CEilNxLwafEQB8ZZprzWy7uOZkwyFLz+5wpxfiUjEW6jIiGB33D",
+	"kbUxRbjQ5I5mLCWfr9/v/pEMDWojgqQYEXeTEgk0jcifrs4/4SA7ZlT8S4z/Cokm90zPCL3haW4RAeZg",
+	"EyEJB6UhJSnAwvJTTr59QzK4g0yZQQxcGeze0SyH1M5KCq5HpuwO+A2fm3sH+wqewN7gazQ4EnySseQf",
+	"tBGJm13ZhRsiTnIpgWuitFn9kJICFbhMTTMgdyAVE3wHV/BeyDFLU+C/7xISmmUgv1FEigxIKsCSAIo/",
+	"7qpdgMTpI7OBZm1a3AI3xIIcydyEglCyoErdC5mSZEb5FMgwvji8uvr5/PJ4dPTh8NMPJ6PLk//8+fTy",
+	"5Di2K/6Bariny2s2B5H/zjtXXOkpS+2Cubo3/IUTzeZQLNXvsG+mNJWaMCMg2g5mwxknsVnbydX16Pr0",
+	"48n55+vR1cnR+afjq5gMY/fJr1pw+H3XarcLHhgevXGuSUI54YJkgk9BkrGVPsgQHhaGTUZEwp24hdQg",
+	"gWbmrC+xhV3AB8sDroU4M3z2H3PiPCOChwQgNTzkR/Y9GcYfTg6PTy6vRtfn56Ozw8sfThzWPwn9XuQ8",
+	"/f2g/SSIypOZkbxFLhMgQ8P+DHdlio0zsy2WUeABtFCeTyQsfiv84uA/AAdJM4R+KxyXcD71ue0NH5jb",
+	"AWcojqUZLgMNncfxndVXCDU6DolR39lFhScmyio4Rqioaoxlk7YVuNYvKtoTgo4r+iyZ2UphVcF/zE5a",
+	"gchtpCJ/LDfyDmQmaArpP4j9MqOr0jvKMmrOhJAE7sydfy/krf15nKvlu+ZO0aWyuqIWdkOfbtMu6NJg",
+	"5B/L3oxQVWyX4RJGL7DXLe7bhURaZabre1SNf284HVOzd31q5LYEEFIn1BAji6P5JD6d7H6kOpnFCPoV",
+	"yDuWwOdy138/0A9JCgvgKfBkSThA6mQXd/fXaNFzioxqkAj5P0RQeVIB5B1h+obP6dLc+WZ5DNK1rJBc",
+	"aQl0rgiVQOAB5gv9dCftWoiPlC+9Pez3w+ulEcnxMLkzZk0vj19VNPjzbmGi2y30/LXd6wbJxhA1M2Kv",
+	"YcoeK0M5i2HPYUxrxN1nTnM9E5L9/ffkMh+tjhoRxlEdjYiTTs0d4eXTREIKXDOaNW/tn3/+efcw1zPz",
+	"q1G6wiYHWrYwLAuBQ8EsV9BhjEPELKRIQCnDLk64Znr5D7MD3EOW7VpLAEr4d0wYxqUIJTI3zCwGM+Ie",
+	"2gBiZM72YsEPyN4+c5UvFkJqSD9Cyug1LvkfdvvNqAH+yE6+a4BpqKMVZTVJYGEvxt9A2toIdCdpodUE",
+	"rdVowtipi15kGH++PLU6yvmnH1BF+eqpDcn3cDyWcMcQ3AuRsWQZMJknGeMsoVl8QG4Gb/f3yXxKLs7J",
+	"96fHN4OI3Ay+vyAv3+y/+G6fzOcfpjcDQwQPC8pTSKtdxksyF7meEX3PEiApZdnyZmDI31vS/UTmkxsg",
+	"YFCPBoe4D6f8jmmEvGIco6kVVmh2Ic0OagZqcIC2+WiwqHz6deDtCDXbYvExWjE1r7XZRQPUfje39VWt",
+	"hr+4QaISjHL51uKFy0/njCPjvHDNtkPAXKRQe8iA+UJIiqZgC8gK8qPBw65pvntHJZ5t0w9B+ShSuK4M",
+	"UH60IzVXipO3ru7zIqUaPiuQfZc2Z7z69WVzsZM8y0bWbrvCoSWbzyE1gtjEGijevHq1Y01s5mRLkZnL",
+	"gHGvUVtq0YxPjVwqaaJB4sVQ3fr9/QCRMDWiiWZ3UOH1YyEyoBxpYRUbfPkTzfIA1Id8aU2haMN8h6Ka",
+	"6U7mudJk4mzc+NhhPhvweJ45QVjLHMzoC/Yj4JGvIyuRQDWkI6prh8Psya5mcxgElmavTbWuT33+EHrS",
+	"Hob+aJBRpUdmpx41mSeGlR8WEibsIXyTL/JxxhInHbu3LHxLQgUxEVPOFBCG0uvKwE6ceBTUUlhFZt1N",
+	"cmnaNA8cohLXXKzQjRZV97u2kQ1U11YQPLtIT0d2tFWyoguGLyUd4Duq/BoNXOPVbbifiQwRv0euZuKe",
+	"E8GzpX3jZor4x5N3RGkhzXYQbh+913Nf+4rjoexcYHFXryw0pZr2W6XHlTlAaGHp6PUpz7wpJhr4x9ZO",
+	"enD4+Aiamn4qT4w4WeH9htjK9RYcKRoYslSazhd9GUEDpX6qyOLEr7ICe3WOdpSfMaW78c00zFV/8nJz",
+	"USnp8nkH2ncgT5l472YuxYV7emdGWbweRAOxyM0Mi2QeFtjylOkTrmXgrjH3oRWTV7rRRAs5Mopmtub3",
+	"8KXRyUhtZ89OV35OQVOWqXa5ozZsiawGNIzrb98MVp/GowFbBOcVCb7obXb3Oq3AoSLws7Widf6unSq2",
+	"0qJCr6sUmiuQIzp1CtB6asS9qa6xsov1Da/tUOTJpAlsfXFRhdorOEFk1+As97eN4PXJg9FRn4rnlAfg",
+	"d+U7lZX8u2U9VfhXJdUZZXw0A5qOZlTNgsRbadP7dNo+SlOdV1E1QBvRIBqMZVhBMl1FzgNuN2b3GSi0",
+	"VJu1x3vBiTNvzFv9ae0pb6C+Rv21xTTxEa3g0C/BA9O6MWdi+pT38j/ojPy7v5v1TyDZxBmdQkcEklsr",
+	"jocp0jUw9NjjZEyYVHpk6b/tPLVcvpVRaie2DtYHeCDmF6teUU3A0MQeuYREyNQI8yLXiqX2GchgaUwV",
+	"GAnfuW0CPyDUvqfc8LsKbqxqrDTLMiKBJrPK+N6jhmqcPCL3M5bMSAoaEm1Uirm4o2gHoDc8EVwxpYFr",
+	"IuFeMg1eF+RwD8oOyUDt3fDQdV1hRauqjdG4COOaJh6y4b57g5yBUWYU4YLDTs/tkkBVi3hleVnYEFGl",
+	"Us/zPCGt0kAxTbm26hb3ItxHalMr5+CZZ7TxjO/z7PazAnmYPB7v9bEuQeWZfkZ9T9RvZ7YtFSYvlKBJ",
+	"kWpAsbbyh300txL0l6Da4HlDM3LAcFr7qo5s0kjO3yh0QtdEOkY7Y0oL6xFRNZUH7Z79rVZOTGepqgkO",
+	"nTbBOX04tY1fOrdk/2dDlogGOWd/y8H9jJbQxj4XukYBSp+9RNJfo94+frfMDKq3POXhKw9lU6ZS+XxO",
+	"rU4epr+QFNq4rMU9mVOOfntSEeCGbPAqRcKxMmdF0vXoa8O4X2QJ3DrUtyE9cS8bAZ8uc2KJ+Z2MYcZ4",
+	"ap1kda6IMPerdfeNxW1MhvHVydn7OCLx50/WsfTY/HH66erz+/enR6cnn65HFyeXH0+vrk7PP12Z3z6d",
+	"X4/en3/+hA3PDq+uR1efL04uD48/nn6KI7K3t7ez18c24Tziw6r4ik4ibg26btliYS/nwsE3GnChRxP0",
+	"R/TMqt+TjkHwFU50bgYv/7wqpim/va9MWH4tPCGrHy23/1Ke8n6O/VVS8R0LTER2u0ushSjmiCYzOMqA",
+	"ysfdd+U4z3ddx11XRdU29xwS44KGwpnOeba0pv6iERnC3nSPxLfjPQVUJjNzBGE+hjTeeUdolrmYr7EC",
+	"jq8zC6o1SDPaf/2F7v59f/e7vdHul19fRt+++fovQfSsXWGYEaHaAP2MDisavO3aitpT67BCNWz7/u0Q",
+	"0MTuD5kYY3AMiQv0HtzCMo5IA8cHf4gb1//r/f3NXrw9FN3LDCq3k4xO/ZvSqoJjXQTXhIFJuGPoRWi9",
+	"QSWg8waRkAmKIYi9tKzGkgqYSgh6re4JOFMNWc+saS1rOqNLkOZaUqsIHy81qC1NG07337a3WYvqaaWE",
+	"O4aCU9/2M6ZH0nmpuV95Ph8XP/YdJzOoq4og2ctBNMheBeXWOVMK+o5cMBy1TirtPAef/DB2f0PMW0HP",
+	"5Taoz67doatYnRuvguJWumvAtkJ7G+zDBqhtrKIOfSusLSAiDvprIs3jtqKKhFDcBdUTcMsCmmc2GUY2",
+	"aqSPczJz8YmjJ/a243D/tEM2kLcCdmPKFnTpI+eSGDLD5/x21NPDKRVJPjfz92wPXLOC/FdEHW66Z+zv",
+	"kBLf0IaEYVAlAkbMbOYmIUMrIltxmQsO6JOPkb02DrrXiXdocN7KAdvDDGjq/M2LEVd9KhudWkQ5e4fZ",
+	"4EKqSPwL/xL7hBc2eiH81rZwOnb3ray4UXt1GEimgz4EDYoy2nF1W6OSIvwYJVbKGdsIzQZMnNwBD6bn",
+	"kHcgd3EfwTRREWayqIZOL4x8b9jAQUwyxuHghsfY9oA4RXrPuYXFJP71xmvXN4MD4oL6v8bvVvukkGlq",
+	"e+A/Tfubwd7e3s2g1j5xFGKb+r9M6+oxCk8hOPSCCRmem0CkUAElIrXOBYAtDzYNcl452y1+Fa0ehhym",
+	"3kOu8SSHaog7i0RMCCsyt9hjalRe27lC0tVLw3lwrDucHyFlCc3sYtD73uhKIqHjPHPmwPWkXGkb1fwK",
+	"sVuQYgU3qlALazSqJHNq8uqSxpLyZAbpaCLFPMwA3FZak0BSmYvcU0X8AJiipKbQ9fUV2sYfdiIyl+/l",
+	"Sd1efbKMx/iQ+jEKT4VVhtfG1KJBjq7Zm+Ai5ALkGV6x9U2oGk6plVm76OuRgmGVUp9Fw1bRsIKmU77I",
+	"NxULy9NRzZnTaTyqEGbT175Lulu7hCd0Y2kS0LMjy8YEdUF1Mnt0xMf6W6UkwIBpEH97hwnC5gu9JHbV",
+	"1gnEy87VWwZzXzGtXM+GTfRl8En0CQkZGaV1a95OSfMu/4yPUrpUDiqb1+n1t2870jyVgs6GZ3nrWAac",
+	"L0RFx0XY9dEMbP63xkr96avv+s+zpfUmKsO2rSShWAoSUpKKe06GXFRDQW1QkAbJaaZ29sJXtjaDjRqP",
+	"2KnIx1nlVJVGuNXXvXyBisM96g8MY0DTcJq52oG04wRxxBIrzR4uzGIfd102Bnt+FOtgc2F8BSJlFhmz",
+	"rKsv9rH9V3zyhd79PpnGRhOesRHNQOqABeEU6X3CQBr+lnObbMFBuKfhQceFfxpRoPA9ZUYVZv5h/BZS",
+	"sqCauWe3XnfoxYfTQwNN0GnBztB7iVeuvRlKUm5X1rv3ddllhRjcwFGxWzU8du2+39+m58J8Tnna37Za",
+	"DHlke7Z7e7ApFzKkdF4wSEChByM8aJJKsVhASsaQ0FwBSf0MqEwtKJpZxktCiQPWZ+jUM5jvtTkhpqNw",
+	"Qs7rag4zwNeMbxQCErkXW0wCR0zvYkJJeS8/CjNM2xWPIZyQ2jXT1KXoQB9OoSEyRC5kCjIifxWM2yXb",
+	"l4nuQDKcNyo3s4qBciPWU0ieMlFI1g3uYH4Lr0ui65YRVoY/H/5EaHZPl+odOf/hhxfni1xF5GcYf3T/",
+	"/HjxOiLvzw6PIvLxzaH12plM5guY1p1Lx4y7oOCNHlg9K/CJWnQNPKbImBpKErz5xvr61aAzr2TNeQjR",
+	"sf6xtXlMttFZ3HaG3BGAqAVmP3Nt3Ev5zWAqDFUtMsptqPtGwl4NwY/BkId8Mxz9yOxivSRiDeCSTiVd",
+	"zJxBPGMcTQ7woEfu+Nr4UszuWvk0FSMtKn+nkIGGEdo0FHAjJgH65qWieVy4AqlHGuaLzHrKIQ9yzmJ4",
+	"aystjJSk6F3Yda6FSa67dus7/N7QQ3nLeT40o5gsZ2YIWgtCE00EJ0OzCHucuPBukrUMmXZJO2ETHpXT",
+	"tgOVeLNgXENnHCFUdlT8uYGzuBe3vHX7vcl1gzSyEkfLkNbMQsrLsYPipISkxcXDmf0CGRe6TZXYGZuu",
+	"nf894/hA8kTCsB/uWRzuKw57jG3Dl5+ISfZijY2dXSGTraTvrUXaVokUwVi7kFPkENeeqfZ90vAS1bav",
+	"YDXjLw62FspPIgTbnMpb1IhbXjs1EKrIR9cqItQm/t19Rdz7Gj5+eXZqA3/gIZyzwbXaQiC/cgwtIIr3",
+	"RJbHU7HeCjidaGvf2kcvqRh6g6X1e5qqrwCfppo4sVG/HjUb4MNN76UZJaiRGWYLlFfEVFpOhqm20lx2",
+	"CBJXbbfVP8e5aW5UbzA3hqYDjIKxNQStSt6p0aJIPLU2wms1VRUG25Zm2G0zAWzzuuf9Q1RJB6uciKU+",
+	"LNDzmlKXngrw/qWrT4fukkl/j2Q6hl2Otjyb6EXN2v1UOmGssqLQS3hF5MWE4I6eK8o5cm/MfWT0eCXI",
+	"hMredqY+vLq0yPYbyTbf6qF0jUJ9yhMJc6MnoSHCuivbiKF3hKIt0TrD13Kj6hks0X1nrardIRfZnSyo",
+	"JAoe3mo0RuNoVHa5XODqya3RUvvrb+N09GE/TyTUVwyJz9J8L8RvI8z/ljfDqtXG8ZWiOEG1kwq5ivym",
+	"7DOQbsz+XpglCVOEjkWuyfDiwymxpmY84VxoIikzx3wipBF5a6b3nR6LaT6yFSvrs9dP+IIeNN0/v6Jv",
+	"dgJX3hFd3kFnPUurjHS9qOuFyIAfuDUzbaFINLTPkKuncDNuNnBN8+nyM7dzRMUy1mK0QMMTXSclWp/J",
+	"uZOcr+FBb3ObeLWrbnbfzPDe72UDxc8nfNRwT0i9jFLXtXfN5qOFt6xu9aZYmGUDR3RSqbK3Sj2LSsW7",
+	"DR7myjdalzC+dDYllbVE/tHRv7FhSoIyMWvvN7oCzMp6ohrWQqg/mY8h/Z7qZLYtVdZ3o0Kff+xDnr2z",
+	"HYRWvWZJT3TGeqwhtButYPlIgQa7ZXPgylN2IDqu2rUZZFC63DTJei5SyFqpdpS5JTWJ1y611FQf0HMb",
+	"Mw0sBONa7XWrWiXEHoyouso6BGux9b13odsSZXXy7I+8vshsW7gKr7x7rY+7lRt4e76R227kAlFPhO9n",
+	"VLejGuMzTh60pC225mrUV6+LvRb5EVSr7Gzd23HiG57yibCPseJ2FGQSzaPuga7OVvbvg4lH0l4Tr88k",
+	"2JcEtxEPbAa9EUYtFRK1KydrrcKNgixU3voYp4jkPAGpKeORc6Qw9GtlPTpn2bIStwiZAkz0gWC0OFfM",
+	"GR8lgk9Yig4nK7f4sRSLMkhyDEV1yrLTO5dEhAhJ9skcKLce4QU1f6N84ViS5HpXTCZkGHOQe8f260fG",
+	"j4rR4ogkM6GAE69ISFtXx0i7CyHpO5KKRL2Y26O7S9nePN1xrkSFMlEoFvsBn+KAgPa2lxJkPqjW7Cug",
+	"ACsLqJX0Klhebb7Qy96G+GBIWinkvt08h1e7QIlznB63rAvD7JQnK3TswTwzjRDapdnS4tseS7GytSOB",
+	"XU9APmHK8fnp8cF3r9++ig1q4jloc5wZj3dCoQIdu4Is6HuRLvvmvbrSWPNuTpMZ47Argab4wbQ+IPFP",
+	"h2enx4fXp+efRieXl+eXcUTi7w+PR67Ql02Adfj5+sP55el/OTmOoxseX5//ePJpdPLnCyyzGhH34fQT",
+	"DlZ+uDz56fxHnzcLfxsdXZ4cn3y6Pj08w5RZ788vvz89Pj75hOOuS67VWuW1mXjr48n1h/Pjkfl2eHZ2",
+	"/rNtcnT+6f3Z6dE1znPy8fD0bHR4dnlyePyX0cmfT6+ucY6fTw5/HPmJ7KR/OTs/PK7U+UR0XH2+uDi/",
+	"vD45Hn08OT49HF3/5eIEB764xHJop4jO94enZ3byy8Prk9HZ6cfT69HJn49OTo7t56uTy59Oj05Gnz8d",
+	"/nR4enb4/dmJRdX1yeWnwzO3HzYoFR7ofJEZUmhuWDCAvF/68oaXm5CkzB9jw2fVAcbP2n/fDA7IL7/e",
+	"DLCYUyOK9uuXr+vczMoDiJ3bvFdtdSNsQqgmyC8jgiWaMHgZ6x0JWanVzOkcHplUbcVbspZOzEO8Pmd4",
+	"vXpTq2DSqOGC7rkkNrBjxDp1WC9KWPTCaC/ppWQbTyq94GX7zyq+2AKuW+bHwqJeD52hAidFldgj18EW",
+	"Lmk18Lx8tb/WolPNoFkacdoWxwQ/1FqycW7dPChfnk8GB7/0BfoqoRk1YkJPFSLQs2mNaigV26XxaZmn",
+	"OkAFjx4tX6LAI1+ljq/bU0I9yshwLHLucp1i8VMjW3JQmnHrBv+wOxW7fkl8WUf9UUkjj1tkuYcrKTbP",
+	"F8DfA9W5DC3lHYltLTjGpz/CMibMSqM5Z5qwNHJpLedgpEH7VFgsXpEh1WQulCbfvt7ZI4e8ghimMDUm",
+	"Bj4O8wXRgrzcf/WmUvFqJ3KZNyLijj1W3s+zDF3umEJfZN9135apVribCgufmw42GUXR7tW+a1FAPHSb",
+	"QZQWC2WTYO/skdjlgbRp/ijLYty5WIoMYlymAk3GS+d+I+9A2jDN2nsvTTDaHLsmlHOhyRhIklE2txkW",
+	"GiT37ZsV62cF+aHqbz3iN0sqeKRiW4zz7Hfc72ZYk7d3ktFpf8PK+4xOyzFDlhWfabBPMsIh5i8hLN2x",
+	"imV56HPVO09/QZgt6RFX0k06+Jo9I4eK9Wh0TLp2AdX0mldvVi+9VXvy6kPSl9XaylsypWAFvJMH60QV",
+	"cFFUiilNeZFyo1uHtc18cttNu4Xy3JYy6Co4wQ1xy3kkI/FIeWYgrQykZv9c9VD3zx6BYMcZ3rkpZP6t",
+	"CP/YtRuMHjtK9VNoTL+R7deSF2d1ZCIpJ8PYqK1Hh2ejw9PRx/Pjk7PR4dXV6dW1vUSpBdI/jbaY0sLF",
+	"NOPUpqSkchmToVmemEwyxiv2sXCofPHOG0xjZlP5pmDueyFJ/OnkcvTT+dHh96Pj08vYR4qikW6aY8A+",
+	"k2Ams0ldaeLSNvhhsG4ImbDMCEHaelrNbG0NTdTMJzvr8JCyWY9qkDe2JUQ7Tpgzd8amuZASqmEq5LLP",
+	"fXTk227p4uxsmKM7X390rQ+er1PaFF9/DSWrs0kMgitsy+Ur7nmLL4EUWSZyPVqATIBrx3J75FqQeQab",
+	"XfGXeRZ0VlI0a/HubwoRnSnu+rgSGlC8kXQrL+NNd/SOSka53gxZP9lOoUW2RGy1SDJYdpdlLvNa57Rl",
+	"63B9z+IM1Sk18qElnjw9nponoYIOT0NBInRkUYPf07GjjFr+q4pr9AaZr2onvZo2hA2iwZgmt2BjMdM5",
+	"4+jqpmFq65rbUq8g2dxWxBMLFXQExBlQHlBPISZf6RaPPxcoOzL9MtAQ5g+K8QRGGxLQBq2bkkJtuuom",
+	"rYC7TlCu4PBxoll1M56lszbpDLEkuDXIbOqAXrWmNVWPFftRh/lli+cdAwt1L/D+MMPfcpopV8+j+IP5",
+	"Ch/MxVNoytBLCKtTq9E90zPkZ2nxbwlTeBhEg6nG/5i9QBaVaRtMN78DOYK/lf/GhsW/K40yXf13OFpu",
+	"w3ummdah2IgKUvygbbv+yNNVkcyeT9e601UxdoRzbI38W6Sn4fdnhz+Mine6QTS4Prz84eT69NMPox9P",
+	"/jLCl75PP5jvf7k4MX9+PLw++jCIBheHl1cnxUtX8Yx4/un65M/Xg2jww8mnk8vDsyAFtkmTZeUrD97V",
+	"9eH16dEgGhyfvD/8fHZdA9CDcnVxdmp+OT69Ovz+7MSswsL15QmlrK5SFpteYa4SRV12qZbsW+djjHuN",
+	"9VcD+4zfN02LurldDac51TDvECVXHjPnVBc+2sOXOz0cMMvrvbq4rpu9AuGGd81aZe+pFLD6BbQfbaeR",
+	"db5giTuQkqWwze6eu74rr0mB96RSFWwm09laNSxdafb3O5xptlca17+SFTpkd+LITp2ynOnV/uM1zN9d",
+	"W6w+hQYO/NNqg60BbgHi3C6p5mNiuMt7qrPE4oq9v/kS1RXx8ojrqjLVt286Xf1rgLah/oNVr1oKkPgY",
+	"4830wExMRzYd/gYdRJaWRbd7FdzV1ndsXXrtstFM5LLFGd9gb5TQBU0csbc02RhC00mxv0NozJY6GOXF",
+	"WPZuQrgCThOBtR1YxdQqWvoQx+P16RqpPYv968T+07kXBTdjhL+/nFjzp9lfKzf2KOemOjDyeCK04zw/",
+	"3Pcmwtbar9Z4upnVPZXLkcx5WADOuX0O3XBMZ7jdpFOT+bqllGNVgSmhbkXUVu76/wClowgIcCC1KiGl",
+	"E2xput7jcD/C2vQi1w1726u6ve11tOZhaUttooAdpfVn3eJZt+inWzxhwoyG2fI5V0bvq6Sq2gWvkY1k",
+	"FqvxtZhRnkIdXFvtttQVu3XDJ6jq86QGzvYKuk1ntDV2zAqGy73Y/DXV08TjZbqqVev5EHYifBtxpcep",
+	"eoxR5Tc1iqxFxlNeDw1SfL4fepPm01Qi+icx5D/bzf9/Lduuy2hUZjJiyqWVrCYzIsM3+9+V6e/RW50p",
+	"QjWhHONLdno6pT9KwA6eUKSSjQO7bNvNMF06lHSSijXFNi6ArorGqzW0wodzIZmQDoONFDTiHiSZMKn0",
+	"O4IB7LcACxeJI9O2MriPueRWA0jneaYZttCWUpStTuA62TIgeeaCcnoUU7HpQMs9a+PV1rEsUNqLaqKw",
+	"Wq5NEhW/oAv2AiF7YUldxWSRjzOmZi65IkXADzCvrLpnOplhT0SUiggX+oZjzlkvnOKKrCfxkszp0qZi",
+	"zRVItbNHfBwiph03H23W2vP3lycXRMgbXgXJRXuAC/v9nR6MMwjWo72WOTTO/T1VxLXHAmi2zpPgU5AE",
+	"j3cGtpCO4SQYZxV2H9/KC/gfw4N7pc6+Bzad6V6uxyECd91DxP1P5T27jZNszQG2fEmq+L56Alx7tj/S",
+	"xbaBliHH0+YMa+ppmysSAwbEBOto4xPWOzwTV1cnxNWbjl3cujn7itzPWDIzpC849IjIvVJwJDiHRGMZ",
+	"t87Gl5Bs0ty9cZ3ywl21RyeDl8+oMPdtrb7Ps9v+XT4AlXoMVPdp7LSPL7UNa3kftslORw5F7fnOxssR",
+	"loZYR1eB0LomAVXmGWmhadbzbKZMbd3VVmnbqM/Mo3ukDPWkLcub04eRuzA7GxgVYcQWPZ7RAltSwX8I",
+	"hy34aa69DnAQutDSv6xlBE/0tFwl0mdNe52m3SzP4QGM/LSRvz6jwV+tva8qabZGLvxUyqobvYJtqHhb",
+	"oWBBtQZpboz/+gvd/fv+7ndf3P+Pdr/8uh99+/rrvwweI/tvLM+UUkmj5qPV7DHw3oiykYu/f01SSNic",
+	"Zspeb7Y/Foe0QjFR+dwF9Nd0vs1tAhtKQbiZpeTTqwRUH/fYLu9XN+fjeYEH/pkPrOMDP9XE1aYqJ1C5",
+	"8ipSqZQMyxj5yOlVRmErfrf3wc6B1fMScpPv779OCM31DLhmCTXajP+Yzhn3f/j6zmR4eHFKbmFpj4Jp",
+	"oojg2fId4XAH0s0A6c4eKZdAUgE2pHTCMg3ShvtSTqdYywMrmyoytOofDvpiYt/ydlEZjCNUQa0Dzc4B",
+	"UZpOJq5glVGpGRiFX4rMpi2hY3Fn9Gpw9UHMGN+oIirWphDABBp7KMJbTmtRYuTxKjYaMWMGB0Ee+wNw",
+	"kFRvZbw3N7UWt8BV7SHdeit6NvJqf7+z/vhCivmiaQV80yvFHcwxtCSXUKt6/moT1uWmD5G0Q0+QabUn",
+	"Gl7MWKX2RaAsBP5GXGlFX7fWgkGGsZa50pC6sOj44vL8p9Pjk8ur0fXl56vrk2OMUlJgi0J4MpCQ0kQb",
+	"mSwTmAObZpm4N2fWjhbcfdsJ2qpXWIDuqbcpFqWCmf2qXFHoADMK18sK5/D2CYMraKuAtn5bHsfXK9v7",
+	"zNbb2PoHoJkOJKNerXU/w5bLIKltvI6Qj9/6avlV48T6JZ3yO6ZbjjVNEljo0YKGsoT/bLivq9Z6xzQY",
+	"ds1TGzOIrNByd4q5Gu6FxAjC0uvJXhS5nr1gBQTqhZ2x3SNhs+dRBKOl8AHj0wx2c+XAdzeK6bBHrmbi",
+	"nuOdSJh7SahmsVt1OVDQeVg+qwC7xY4ezsazfxX56zfucQe/QgDPB3/tKQGzh9tl4MO8XquU+MnmXVWQ",
+	"YmJII0ZNmdKWD9eUEjtAver22zchx5o8y0a9tTAjcHVunGmzmubewBNC1Z9+/rErV2eDy2TToOhw22Ke",
+	"vtUtjj+qR0ZM07kF6qvV87OS/HAdnszCu/xgccDQ/D+Oj1rZMCbyHTGewkPYipWKJJ+31y4MVGXMwJNI",
+	"p6eWKzQbSMbrKhoWlWipnkVE5BokJuLD17ta3uROR+OFe59vAaqyZCVymcAol1mvRfSsBlpFZFmk1GMg",
+	"qu1EeBeP3QiBy1QbCV2rUEXEFB4MBn2TopibDVkh00I2Cz97WrDWBOlgsD/XoxlVgZv86sPh7qu33xYV",
+	"PrWQkBLXJyIzeAjeen5Q/5L121QndX3Gy62qchbVOEaFitLdx1+BTXnHZmDMqNKENbaMTCjLbEK7btfH",
+	"TU6fX/F61vPj2MYIb1AsFVcwSp0u7eodNFZMs4yYjfGUgUt3l+kkz0osyJwH3Sa6zzEO8djysA6MEWaL",
+	"eORgVXFm3R22cvYN7wog8YJOgdjUnMOL4/coVe7s9cJNUcu5c/cvfEtMK/N3GI2XruZcj7eUDVlpvyqy",
+	"JScsy8hukUKqtQT35l6+68pQu/5FLqOKXFhBZ4OPVgvFVhhwVHL6zTx2S5Q9TqCvXELPAn2bQF8iaStz",
+	"X08m0ci5+3Y/AEn9+JV8W7KGuL//5o99fAHXk8Y17eMfGKxpd5FRow3DA1bF+Ogq+ZOhE48UGUMi5kAS",
+	"r037YsnN0hBYsqOPRdOf/qZz80bl2LoqzZeU8ISOyvUz+OymvOGZXK35ugDuZPCFFGYe+4cTH7DkoRHA",
+	"gva2QjqqjKetudX0nOk5mlzTiX+QbRkk9ya4wtAsJ8VLX+vcp3wK6tEs3Y7yHFTbSUIWUT6DTQPVFeWs",
+	"/+lN80WGL0ktWXCtTICvADSTQFNnNQRyy8V9BunUVq1/R2IPQJFcDR6YTQkvOISeD5r6aQFKqfSvxUNb",
+	"aPFqPcQ+5BfOXNQUrHDEMFB/EuNWxTisubofHynUb5U0dr1RpXPOon9xjfXTPDfZlj+JcXG+V2ra+prY",
+	"j9Ot+qbiuGU8bQtFGFVtH0+m5yQzSPNsw11V3rW6E7HOyTKkNuBa/VgFjQ4aay32s6EG1ABvPScnnsE3",
+	"D0v/ta49WMUFsp4ll2uzsYjYqxXoJ5WgDLN4Fp7633wFza5cU5fsDiT5qxgTJFlVfSynd5RZFhANEsoT",
+	"yKwztPeuTZ3zIpUp/rsUxCRouXQ9Zc65/VpQd4s4dFE57M3bmUOLl6r3DO1wgMIRfPMwki4BRcbHimNu",
+	"mGd5rJMq65haQfffcshroRNte+satk2iJYM7kFeJkIFNlZTfrh6Ll7s2Ksz8WnnodUN9ozDcKGxxV36e",
+	"+ojff3z1luBvZHgLy3sh0x2jLCdCMQ5EsTnLqMSai3fQLCDQ4pKDsPsZw8u/AiofWzfaj/JM0p0kbRH1",
+	"genWp7p+Jvik8uK3fmuOqi/0lVLJq9pIs7onc9UiELBqiVlb+hOKgriElq8aO72rnR4VLghtdZjdMejD",
+	"Umtn2OybO7W9jx/WH8rNkbZnkHEyW44lS7F8SESwri5G7VUOOTbdG6ypNhvwxulTWHp1SetOdlTSTuS9",
+	"wQoCWUeHHxvZiT3CCzCjgUVCy4Xsj/02bg0NHam9CC0+IDFFfIfaa1Hb+bA06sburoN9emz9H1SvI+Ws",
+	"Oa74TF/uiMj+GpnbSC5XPSx62DSduTaAKo8bRRIq5ZLxqXN+Fdy/wBnypVPV+3gG7L0vQ/ZesRjdNjJA",
+	"tbq/v4x6XNVyuZZm26SBwHNtwMFl0w2eMb2JUl2y9wA7exSxBBzUepaat0O46d2Kyu6r79xh5F/bMj1r",
+	"o7nbAz/2Rrtf/hAM+vhx/HmRCZoGimqwZq6E4tSPGadyOYi6khfMGfekG0iZ8DSPJ41rhE4VmQjpjl+O",
+	"a4MUayyRoYQFUBv8bYMkTUtlmtJs5zEn89V+h2XNIjO0tWdiyvgjPdOanmUdjMx7ddbwXnysv/e8fLXZ",
+	"m413diuGC63ZFVo/PG1zyk1mNPCKFbsiXjEZeuHnDlBIj8UCOGVx0NnFVduS6wbsHMOXDQtLLnWRDIvv",
+	"V+txYSVQS4lhR/NVJ2RxiwHJU2k6rV7/0eBh1zTdvaMSI31NnwKt56Zz8ddxMUqrx3G5vAq6IrsNPTbw",
+	"cepLkxqe9Zc2/cVhyknsgcL7fMJS4Ek9iuRlR1Ic4CEJcDJRoAmd+IAhdCBKRApkIZiVAgOjVgT9CZ2z",
+	"rCV0xCkzmL7F57rA5q7gLma3IK4iHmuNz7DVjwxKwgkcOEx98tPAj4W6ZT1Zsx7x8Z+KPkeCo7v7amlQ",
+	"zGTjD/+SJLZhhNU/yywWHgOJyLOUuJK/JUjBMqH2xgywMRQcYnvvec2RYoFBV3q4pbijZzZltcQijuVL",
+	"2AAvdSupOEczdB3diFBadbU+eTZqR6IoR8cTkJqyYCrdcPSOyyhhl2jPRI1ESmKqDl8jwYLko+pJLLat",
+	"80A3g49TpoAqfC+UefF8nuaocVJOtZibuTI67nk/2GmOi2Hd33Zw+8dFZQr75bCYyP59ZqYrQf/ohf3G",
+	"W0dhmg4Fn2AxcKzKuXDOsYroGdWEA6SEaZJQTihX9yDJkBIJc6EdESPLUCqfQ0qKSeyxKututtQKTdkc",
+	"uPJ5GLqd+Py7WFEAy0vq/mqsXpw9r2izhpPKOPjhyA5mfyxHrMRkB/Iv2bKoPYUaMqR8Sc4XwA9Pd80x",
+	"ohpz5Nia5D2qjLp3s2LayNcdLXd6DYHjylRL8GF/Ba9Gc12P2W7sTqieRHhxC3wWXTpEF6tdv8c4ZPXv",
+	"32L1T2gS+tqF/G2cJmm2mNGalWl/721T8PkZnam8HGAtmPgOY5M4OOOmTQSHjleKxC/JLsHB471a1oYO",
+	"kXVSElCPw1knukeZAH8va9vHsmx7Q8b38Za9maa5XKqPEE07jHOCCt4yieB3IJWNM+j7NLKFw07vwAcN",
+	"UuaL1lhvJzO4Ctr+HZzs+lDvJMe62lLbctuYBW9M5dRIHTxyITQS6Ny29m/q5ia1TopY9xub4cXpJjSH",
+	"m2mSMkh3sAXTGNyuWZaRMZiffWaGdyR2CI/JTGSpIvdG8ME4dMpwJt+UKEEmVO6Rw3IlboEzqkiMJzUO",
+	"izprSr9bMQrFrXspcMxC1opLu4pVJ6ql0x3NRyQ2gvA9XdomFGubWz3jTrAEiPuZTOkdEKYVZJPINqNM",
+	"EpUnM0IVuRkcs5QsRU4UXZL/+d/+r/90M9jZ61ePCt9mrNa3/sZ0DbE+fs+YSXf0bOhkVenq0enKNm5L",
+	"Hlk7Sw6a8gBGlcNdzFsn+trpWsM3HivTWObzLM20SzOIoW2u0gq7rdw+f+xz+zhbSFD++UGK3OWa8UzQ",
+	"eUW4Xt8oIiExF/BQAZB4CvrC/mKP8b1LayOBGhXsHXmz/+bG5tW9Zwp29sg1vr7iEOhsQVObJiBe5HIh",
+	"FMQ2/UueMm2DomNvvDFt43eGK0qgyQzUDS+sEhg9TdRSaZjvYho2cjNwkPlKxzcDgvlAcALD3F2yGwx2",
+	"ZN6ggluibMLSzqvEwVy7yweG8WpXiDwcQehW1MTD0CGi2KC4GTjxatPgB08na8jvCV32Kkf+2WlvExZw",
+	"6W6UouK9TQthTW20tn8l8dVvizXpORxRk4TOgUykmJNhnMyoO7Jm3LQgfJ9rinmpRNUy6ziDBd7Q6BeY",
+	"rDgolACu2jlbEtAGfepNB8JSMoyPz0+PD757/fZV/I5Qksp8+o2yIdEssdmJGScZJoxOqGEy6/LShVL7",
+	"wASkYQKmTbBzaYkNWEpSwdKYDD/kc8qJs4uRc65FJqbLnYjEk5TGZGjgtvlUdwr5z6aznpDY56V6wUHa",
+	"bSnMdCoizkyHe5PRcY9E0xWAIys44PpDJFgeutUi8dk9XSoSG1kqNkim1eDfakaUFmmrnOV8ImHxfZ7d",
+	"vqcsy0Muenh2jhq+LPWC2W1ltjcrpI0THYOmLFPd/s8lWF/WLSscb1Jb06aAtKeO7ssaEbqPvvH6ujq/",
+	"XQWcttKoBe48Bw/g7w5jwYr8rSEOZ1PkeZOiYQzap/3nQrMJS5xtmHGlzTUrJmQhsozxaW+bCYJ6UgIT",
+	"DLfYqMpjnXBCfibb7XHvgo9uST7V4D/9sXzy0xBMCd7jtJc4q/hbBKTzh84os3KkI9chaHdrzHpVyjcr",
+	"uWr+F+EWZSZ2B8KazSjP5Crp8hQfDwPu4HbnPkvWDVClbQgMxtHSwfTyGDK6vIJkXaLt8ggpFUr023xW",
+	"bKu6h4t/n9HpJ6HfG52t58F9f3b4w+jT+fXo/fnnT8f/rs+hzVeYtYRJdV/y4VE/9gzsbwhKcsy0pC5P",
+	"KfGYIMNCBnf5S31xGiPJJVTDVMhlVV4tobn4cHqYgdRdDhrrshZv47JxNKOSJhokEfZFnnESu+yce4ZJ",
+	"YSpOm/cS0/0N4SHJcsXuaoJ31Vc7/ODfeyLMMJgCN3c5KuxUahWeyh+yVSG/MoBpRIYfTi8OD8kVnQD5",
+	"QOVYyJ2IwN50j8SLmeAQRyQ2InPcLWsHH/0rmxSi4As6Zbwl29eMqtHcubev6qwZm7OWiD4OD3qU5FLZ",
+	"A9GdE8tHVTXQZT6TOdXJzJqkYa4i9zg+A4q5tTHTyV53RmoLbVSuKYwMDtkRTWZwRpcQOMwzpkfSBbat",
+	"ULF37u1TA98Pv8q7mFI98+U0V4hjFh65bqCohLl9xfWKDo23MkxY3MFJcZgrkdwCpq4wI7tMYRu+nEjA",
+	"sPL+4ivOfGl7haRXpaBad6FRWqlMY21TUGcZ8RC0lHVCe8Pm2LiHscIPG/dt7HINrRV81VdanbA0ktit",
+	"7EMGjzO4rxDVs9mtzezmUJWvK6bQr3RJXQxweb4WIMktLMlQigwiYh1ko+LCj/AKigjaqVtufwPgMV0e",
+	"OtkyKAUUD0G9oaXLFZQH/e+dMXAbfmjmiBrQVUZs3Y1jWAA3F2bI2ZPeAreWSyMMcLgHZTPOMw5KGeV/",
+	"DMS+XQxlzr01f0yT26n9bL0mXu4Ta+EcL0n8AlN1xDvWTRTHSHHrnMT/jsRYih0PfUwUXSoyE/dEZCmJ",
+	"MY7avlXEGdUG7tFcxYRKsG8c+CzxjSLWmcw6bzOtrAesGOPLb4pVxfZWSqOV0waNHtynSB8DGQpZH22H",
+	"SMrfVfxE7TPHMM75LRf33Ag2KVNY8iqu1zrcKC9EW/oAc8t6dATv67AhdiGUnqKxU0LKVET+lkrKtQ+T",
+	"tc80O5FFa2SfiPfW5ndoWGnzBa68iQEytG/8hdMf+rt5XLlfKT7fL12W+fXMyTm0+dQQFWSUfKqyv63n",
+	"4SNoyZJQlDxdtqTR2O7uVyAZbHjzO+CO6bLTgQ7BjZoXqJu0a/XHdBlCAMuWI1eDCesSrm73MWbVSXSj",
+	"LAa2JsMPywXIMzE9E1MCSrM51RDhMyTjzpX85f/Wtw5oX6aKm1+IsXVwbZ4Q8sKzHkWG+wiPAcV/2wnG",
+	"qJYpYxopH/xI9hkHUp+N/e3DQ8+VYenyshpJ31tmo9sjGkg6Hf0tR3oYGRBHNeekLQYQud58jEra7f59",
+	"LIa3vyUDlNwEpYLOtajqQkNgNysrqGSqqZBp1+l8AnHVc7lnUXWtqOo1rbCaOLIqR8utIMu+Ad4PfLPL",
+	"QsFovBz1iamoyNirCuEqmIXmNFKgVFuZwxXbrF1buZKmQlYFODhJ1MBh6x5cFYrkiiDuNK7evo3d/pCd",
+	"4pePKmhIOcUCYzKMX9wrI93GKCxZR35ca1wv07Qwq8O2e2tsAy30g1jcdhE90jUHS230Q3Q49qC+XeV4",
+	"UZWYSrg6yAGNBavVYCoU3F+ocgTWXSa+bzYkX1OyAKd9Mfl87pwbAsVHgwXMrn0037+Sz9dHxIh5kVGN",
+	"IJj4v3PxVV035F5Mkxlshs6KQTHsr9xhfOvFVVt+7eR2eCTXcrrHccQ1lqkq62uA0YcXpl5P31hpqGj4",
+	"657P61sxXo682WSzC2erW6p/BdqWo1YFt4QhhMftlLUioehoTEMOE2Oa3GYiUKvjuAgkuacME45OhEQn",
+	"c15m8R+63G7kP5IyyW5fPWi8HPXLDF9FeQON5RhRsZQQ8soMiq7q/Som8DEkzYN5NxspKoxg3Pao2fNK",
+	"3yYXZci9u4ClR5ZIn4hvC3Itc/gVaArNUCjXoYrUPbWk8XLUx1++fg453I9evZn1nMK0/te+aUoffcTd",
+	"6suVleAWoKwic/17gtf9iut25aR7Bhmi/fpt5i/LBqvuuvufQJnzUsSzMteuzNl8JpegQqpEvcRdQ7TH",
+	"GnExGkAPygwAttCe0mKhyL2Qt86rbcvSJw1vEQ3zhZAuSQ+WqOsXn4zLsymeritDVD/b0RDBCvSopVBf",
+	"fdG6XrbPLt1cY/HF+dU1KQsK+rQxL3DwmAyVq+eXQL/YIC8Rjcz5SUOVr+zvPkwRQ8Cwrc2VYOsFQkvu",
+	"yAKto2oOnebKfaPq6n17ogWZUZ4Sgbb9TZe3tQ5VKksuD1UDUZ00/1guUz0+z2ymnc1gBEm4nqfqIaBh",
+	"90Pb+CuWzwU5dWP06Vm0NwIAk3o2Sp3du9NM/hsGfmZ03HcFZ6Ypkkvq/Yd79vxY6WEGkAG25iKKffyP",
+	"Neb3OrmtmRzEPe97plH+HWe91DZc0oVvjpzxoWevK3jYrk5Trdhts1BeIrHcuGW09lHXikHvXCSI9SOz",
+	"s/rQtBanEqZp1hcHP9nGQaG9wH2RzqJC8xZlFZzXiap6uAqQHKlG/rxWi/luUlCqfpADT8kujR0+cEoM",
+	"3EvFAYlxQe5x21kMEdV6xvg0IvG9ZBpiG7SGnoy4AxGJMUQPv1eDhnC4ShF27G6de8M5SVfYSCA5AhCL",
+	"uCU+2TMN86isJi/B5bRlE6zBwckwXgBnCcsyxslQUjXbievJ+jYKs6va6N4GTHRuBY+97iwbf77oOi66",
+	"HyR99G2HY5RX3jbX0NQMUZSqbJ41Qdzvhkeh5XRYTeZFNaGJdR+6p4qkgLn3d0JZRzpviXqIb+d1sLU4",
+	"WJmnakgvuFZHmHkA84EXDctr2HyRMVCOxdSL/dO0YCpruAlO8yQH0pLb86nscyq3yhPziHP7BKqNm75r",
+	"ZU8YN92kq+fg6U3obLtURE+m0TQLumvvfTjJdS4hcmkZJ0ICefnd/v7u/svd/ZcrRpp/MoVlbYroVrVk",
+	"Qxnq99RDnkLab5Pu1xDnmdvCTfjAOfpzFqmWOl6DA9sYFJdLymhKzKlQgHL8BB2CeLIkVBFzoWowkvMc",
+	"tCFVxsnb/X0yn5LvT4+fSnhet6QqHrqOd9MRG7ebKDblREiS0TGRaHhcdbb1tAsPdL4wQtXg+4t61o0e",
+	"B0DT2w09aXJuw3jKaefzD9P6xK9fRWtCL8ueL9/sv/huf0Ogw7TtAy+LBa2h7Quqk1nnzswZr3599Ruy",
+	"4n9mhhpKXxywAr0jlBOYL/SSWLAxb+kdKML03uoO/7vkxG3WHcx57AIk0YbuwviZIrZOk+C1/H6vXr75",
+	"1zd/fP3tm39dny/vaZi/B3vdgahg8Te1K1xZnHsVaAJz6kI/8f8w3xKmGEbjR89Xm3Ls93688tPH5odz",
+	"N0f55bOfrQJn6VfUZNCY+sQg6V0lNlNhdXwjMpEkYxyPh0thtMq4tzRm91SKn8bS+kjrZ8eTdIv1MWA1",
+	"7GcodNv19JpN5WX4WbfZRLf5qWBcTyJABlkKyDk1wxyjyWm7IiIYQCPno6KYSOPBI1eYmh4Ty1kr1zeK",
+	"YGMyxETSEsOXFOwyroArptkdZMuV/Gc96pKUWSuaVeM7U6VVlhDckxk7Bm39LEJ+wDnXal084fo7qhEj",
+	"y7itqb9wEevv8L/KSuxccMCIMjpW9boGJbQTN0LoFcUX8U9BRkWcibgDmdGFekfGIueVvP/MKNhkSDWZ",
+	"C6Ux9bCBqszO37/qzcWMuZV1Bg4V8EcetV178kjjXnV3nxlTK2Mqd/B3zkzx+GIiv3HpibVZJ6iR4Ald",
+	"LIBK5U1EeLKCXve9fFdnzNaq6JOQwlcU7MhLMWPbmNM8Bioc9+X+fq9c2IaptSQ/d8nNTYt3mCQAn0os",
+	"yzNaPapJm7AeX9mjYn74rsGFUDH/Ww7ud6yZEqr10YK8S0hpy/3Qzo9/9rmbJSwymkD6jqgF5ebviSF1",
+	"UeHCZvIn4bZryRanwpsGaDIjDvQCPgyf/uX6LxcnX/rkR7GUV6y/C3WPZuPlJjyz8TVs/DqYLOeQrGTG",
+	"aSbPqb6+OZVjCmIq6WLGEguT+YZ5dLCezQMWBLMl3ZQy+shcYtkbLNU1WmSUW7UF/X+jQcYS4Oj0egcz",
+	"lmTWmfXOptPIpRmGLdAQK+YYQGhn08KMMoWRkWRGf/zOa8KjltKnlz6BQKh0HCS3ge8+TL2LNspYhyMz",
+	"EpYLSP0r9YYdMSB+i369kqas9Gs+8foFeziKhQT98osAgGaOVFc9Lj5wTjt+DlI4KS8JUyRf2PTPnIiF",
+	"vXtQ3Bz+Z5zTxf2XyR53CBbouOfNB+Flte5dNOBCj+znEB08+jT6kAVHNV1n7xI1lG3u2Tl9GM3EQtUS",
+	"Tr9u6g4fhc2OoQS3RQNgochQ5eNdVO2Y4GqHzGkKNWva2y4jWq96F2+DYX6SapguuxmqA/nKd+hf6qLo",
+	"+zsVu9imRN6EcZqNbDx++OI1W+XzLpNEzMeMY7GHX/iX2EoDyogDcbGkcJ3JfnUbisQA2s2sGqUbXMmG",
+	"cFhoe01bHKo3riubDotgKqknpp7KiB7WxtbUSyjUqrC1F9ctpn+c+FLS8bPssp5/epLp0EIbjvszKn3h",
+	"JFLliN8ob2gmGuRckQmmDWIck/bAnR1wo/JCvlNL1nHqEq77UvRpUSqlClfk3oVsLYQEiyIw7hKGzyFl",
+	"VIOj27h/0f4O/hYYvPWkdxu2VD4e+eV0p1vFMRudKrgMA9ep164yh1qJRGmaRYN5nmlmLlgccL6gkrpY",
+	"r4TmCqO/XFhG1iJQTiSoLUvpS9u5DIWpXLNv9r/7drPn3PpoYZRMmdIgH1k1unG+bDUNTMa/m+CjXeGU",
+	"m4o5xWhTPFKnx58OyeHV0empofs5Gcbj//H/JDOQe+5dOyZjSMQc1A2PH/ju7tj8uHt7R4sG7wgwLAKp",
+	"FoD5vEkmpoowvrNHLmGSm9mHb1692rEwmPMtRUaEvOGM3zGFtQstB8OI2MRnJFVkiKlA/w5S7N6zVM92",
+	"IiOTMn5HM5b6lRjdB1P50xvuPmV0DBmZMwyntYjxg1FytJQsy1hC4v/3/44JnQs+JWdUm26gNZZaqJcd",
+	"8TpT0wIeKImfZaOWCgeSzbFilFyHEdKBkFAdkn++iuAYF1QGCW1D1xzuR0+6Dh851yywvuF5toNEdfha",
+	"cFDe7Kv6ay3v7PqnpKJlmevIPXv2Sphd17qrAFbLaa2ayUSWiftRvginv/XaT1g9aeYkaDGrVoRLLJ4S",
+	"0Fgv/PU8ZXfAvQ0Oxb8eaW89LA7ecp4gQkTWIiNIkQHJaJqCPLAxhjf5/v7rhNwxwEprRqfdFTxbEoyt",
+	"2PG/41/+D5UvQOKXqpbsSszYkSrBGWXr4BV35aOPj9A3I+B0bzM4r3vx7vRf92Os9RTBTNuluwgQ7OU9",
+	"3KRI88RWwF4J9O6u2VvU7HvUMiq5CdadNFvx8sg13jL2wPcZL8s32JVGNSQGfp/YIhCjNYn/nyJZAuZE",
+	"BKVGoeTAH8Q9yczNaN95qlkQfP1FnyR8u72di5RNWBeqtknoULV/rdvwxhm6sp2cavV3wSHMZrfxJtkk",
+	"x0R9/pJ863QTVcxdTZoLIbc9Yq1xzKIq61jlAXWyWaHVEGNt4PlxinmT8T2r523qeQNTW5U33JJzNhhc",
+	"4zmyR96WRg7N90fk9evX35Hhq/1Xb3f3X+6+fHv98s3B/v7B/v5/sWW8MpHQrNZg/7uD/f0dVwKRk8qh",
+	"wvu38NoNjVmXLt803k/3W4zXFZ5RDn84B8kS+uIT3I/+IuRtp/NokxDqvMFvSY8df0L/scCpe3Yg2+YU",
+	"buWr/fKf5lw+7lB00n0n9iQYQTkg7U4mkJj7DDP4jNSMyoAsf/JAE02Utz26LMQu37C2gn4mcr1D7mdC",
+	"AXHFkpz/s6rHCm3sTFPZtOLMNbY1lxK4HmE9dR323VkZNmWTCch2Z5/VxN9wv9kMDg29lM5K26i5ntrU",
+	"NcBDByeUmG4EHNOFh3XStTLxloJkI8lTX3/jRwmgrRdACcM66bGQC2sYq8qRwdPypffxe1IBzh/p5xuk",
+	"5w1yVZCWNyGUWeScsF4V6Z2IDmHXiyvQlyLb0tm4Tz45W3i9aZkyH4NLZXOWURkstJGyOfA1aTqLx9bV",
+	"w1gbtVH9SijGgZRN/KOUvhcE5mNI0Vmq9cFp9+UKw2wSQDm7BzKqLmY9Hh551sq5n89X6/kqkLSty+XL",
+	"beq/m46vNu8YcOp7OfCjBZenwBUjCmVQixP/W3xQcbvFgq9YE4rg+5UrE1VJ7eLudjT/qUDplKyS+SJo",
+	"veq8Hd9ndGqYHXyki60opRbCs2mayXIB1fgdn/yxg6IUtFRyjpE6HaotTl31PptFz2YeTI1CK+FO3EIa",
+	"ESwqI4ma5ToV9zwiWgiiMnG/s4p2V6QgbHN/5EnzY/dYvdm6z4twZH6MYom1P8UH6FaGJmQrnqRkyLQi",
+	"MUsPYsIU4skSI0sD6zU9w8UxXV72omC6NX6Vli80p2Ful0E0EHcgJUthpLBiWPFn2cI9ObqeM5amEDbM",
+	"o2/usk1E3YaG+5R4Lc5KZ2CnRyYZTjMxppk33fdLLxwoa1wJVi7PSS8KUd/n2e1aMlGjcZ7dlsSi4A4k",
+	"zSzTIVRjrsU9cmKfnw0poevAboWgyJBywuYLIfUBZq1Rgh+4D/E7UhIbZtlyK8D6UZbN4SDfuHpRHnkR",
+	"seDFZCayVFVapg62RjovBRDhDEwT5hzMlxhJm7iKNwY2+/GAmMsyNuecUM8kJKh8bkaXYu6zWDBdVrCf",
+	"5FlGXPRE8YJssYT2e0oWMueQkhlTWsglGRa4cF9GjBvCMgQft5y0jVl2+YDR9LRfNvdSSnYHfkvJMHY7",
+	"FJG4Db7f4ej9rgdJbXaCPgCVegzBHLUz/1t8QG4BFrs0M9gdWp/fq6uT0YeTw8vr708Or0dXJ0fnn46v",
+	"Alv++1645WzR2hhvs3RLEacFQYRQsEo19tbFyqCp3T5F7kGCOxrvCCUBrkPsS/jGMo43fmyCkmhg2MwI",
+	"YWuaGjoLPf0ml35VDCoFgDqUq2vtQb6XkKyRSiVU5VIMNCrjzew5t9Jpgz0iJz2jSu9iRfLd0+NNt83S",
+	"xSjASyoY98RVpb+n5jhPI7A2lxOAvXOzllzPQDG1jXrkV9FRoT5PmXhvmxr1cQEhqnhprk5uWmXviHO7",
+	"L6tRLtAvG3gCdW39VdUsu/c2YN8MRM297aPBFYEdK0lvMDqCuds6/uHEJcXG7/a/Ku61hG2zyLTGxmHC",
+	"78cZFXCIC8rks02h9cyUOGrJhlm6l65yIJd9nvFQwvNEGHUx55plPowflCJV9bGleLN3Rd1sfNdrkwna",
+	"l4a/FPVgvG42BipBBrUp9I7qIJTPKsANa1huglYDpIbwIJYcGMF9lpRb/F3BdB7M9b1tMHaLB81KcHaP",
+	"B5wi3rpHW88MV7biXsi0fzhJiZifhUw7kwy42NR6qLSdcT3af3b+of+8OA8fsILnYztvdKbmHgw/M65M",
+	"4D1j17My5ypbRex6hAZjptNcFs6q4fUYYWwD4Cc0y8Y0uQ3cnpwAlRkDWYQXYqDFT+enRyejq+vr0cXl",
+	"+U+nxyeXMbEPGxVmVLkDMsqneZtU7EduCQnx82J4lnaoGUNKhrGLxTJ6qVgAp6xFF1WWHYQ8WiWgPItB",
+	"9HFxjajY+tSpWxuB0juIZJUFrYkx7xUhXqAuKje+grPK7nWS0iMljRpVPksbrdJGFU+FlN4QO8zpbHFv",
+	"xsR3WHjs58OfCM3u6VK9I+c//PDifJGriPwM44/unx8vXkfk/dnhUUQ+vjm0+tZkMl9Aoz7ZmHFXr2bV",
+	"67Q8mA1eskAZwzcg5jiQ748uyJt/JZpOyTAGLBoOfPfzVbzzDlmmO5C4iClnyoah0FtFTvg0Y2qGqcwa",
+	"4vTLbzE5twZp5v2vv9Ddv3/59VX0+utw95fD3f9Cd/++v/ud+fLHrzv/6V9aSjfMFwH+fjGTVAGZMa4V",
+	"GWJOt4ikMp+qHYwrK0KmHXOht2hnnDcBDLvjlNyiFnkczL15CTqXnHhGhNZHvFGLNxwm0SnO/lRemSF+",
+	"2pSukJhCpGjNuRdSTFj/Z+Uud6d/hrCakHfSZyedNoSPLdzGCwfolZij9TFG27p+MzUqq8eFLk+lR5mY",
+	"Mv4ox/v+DgJP5VPtsVYiyUFRXfI6V+j6yr+0bPrjrjWrsDzfZi23mUGPs/CecN1WDdcKo6WbLboy7Zm9",
+	"dm5SQbqniRZyTbiB/X3LMsopaMqyNannbL/VC9iwU02kuP9GETcIGcb2lSd+EaPlM47865X511ykRgbd",
+	"29vbCSadY2n4qrczZWJKwKC2Z0nR9sdUw1e1lxAryC/c0Mq/K4F7lYdXzF7aLy+qo4mjYvLiGaACg/tm",
+	"uMqRn9l9s45Tza8XJVjuy3EBnftgU6x++RoNRIKW7sdyqeowkafmyFfGLmiwTq4lfXUemidx+V45hs8+",
+	"35twsCd0vvf3xTP2e2P/J5HQcZ6Fa6mnwVqS15huAg0xTOHbvRXR8YWQw33Y5pmxOdNtKV6UT2JBbdTo",
+	"nC7JjN5BWzlKOd8obHZFe5dzWzvcJluyoHVj6PHCTAXbz2TZRpY/2Te5x2HbDYIh28+o7kB1OLCdLtj6",
+	"gOaY8YnYKzyBPEc4vDgllcZBq984Z1k6wlUGXQLE3HGL1ZplYrSab3xdLvK2+IuyQKGdrAZUbZ6ohoog",
+	"HgVL4JDTbKlZoo4py0J+2XTZ4pGtVhMBrKXtxmzLTo6HUxfz9FzBIw9gACXPB7H1IK5s6QrSx1ROYcS4",
+	"6unsktpBOkuMoB/zqLB6du7pNZszPr347ruyc/GOuVlnCQvKZN/1SJ+GY/OJfNHnnjMprTefoyjTv2G3",
+	"XPaEa/VIV8pZD/xIUYVOSgzbNVVxWN+6OhX4xbQS6nuA1D9KrbzZ55ImSHk9slaIuX8KbrxtKaIwMVPk",
+	"vJkuPpwSlUgA7urFd+eysGOPJObWhRY134ybYhJ1dCR32YKr9T1cwKMbLvyEto0hE5MD9EUUpzqXNPOp",
+	"X7s7OLroG4WnZ/l8XAuVyheGm7laLOuRHbRB1OjkGof/bIYMfD/2NVgebdmsrDpAAJuVIq4BGmTIPWi9",
+	"EtOKmYKflnN3k1AllrUXBVW8G3BrRkgB/aB2PfLFpu1H+HK6ej7zBXlBhvmC/EfMmLvzjtjys676g+2/",
+	"hhe0hJlZxukzN5dQ19e8Cl8dh1G5/eVGdNLRE4hUBe99FqbWClMeT/18MRvXjyYZUFc5ZMIgS4PFnIrT",
+	"3z8lceXGW0lKvO5895+hcdD7d+y4Azbl+Yj3NsZf+dFx/69d+1ipzPX7seEWfe23ZLzb6ILVayrk0/KP",
+	"4OXdN4x0PmLN6GVZFizylMjm6A6AhJcCVlrDfytNrd8U4yqfTFiCnt3IJPqR7LUB4rQyOn44rkyBH678",
+	"PLZ9ZbJjnMvwYuuLFSglBZQTgxY+9d5rIktBkhnNJv7LPeOpuO9xmRlemQRl5sA8HJPubTVP89IsdqVc",
+	"aQHKKg9ea374jS5fT1FfenKSJ7yLK9Xinq/k9g0ImxkL55x1Hob43muDADAqIKyHTYE7X8VO9bAlqGWt",
+	"M2SrL0nVSzKQ4WRpnTs6YGrWsSi9CKulEqsuhw5xrfg+Yyrg31Y4VgUwfn1V8btymi8WXTP/WtpYT+ky",
+	"GfbPWWrjODa70rzhfq1Z0w0cVda0FhlPcOQRp8/nfO05/whzEZLUFtbZzdVQPp8MDn7pgXE7mnOUG3xd",
+	"MUc07Hv9SezK9nLQdtFaxdLm19GBgCegthK2Z3rrRLekCtJupDdT89yrka1YnW5jhq31D0H4vHFdG3dR",
+	"soWmZKApy0YZ3Nl8RUUYlGQwKdx8LN63MFHa2Y9xkO/dkNVvx8XwDcGgU7hAv2rGp0Z4hdH9Yh4I7EcH",
+	"4wVIMmc814DFTImyjt1oyifDXGuQlCdAMjQUNC1glC97aQxqAWBzKXbzRGxaMNvK+8Sq0pdzpmv2gqK0",
+	"GZsvQDL7grD1xnw2w3/0Q1a+nRajb1uvuvDCGCn2dwivroji2pQjWLQ0JLUKIZcvNXaKELmswljsYj/D",
+	"9UUZIBuKcNBitMjoss2neauAIDulhJRUxUgyjM10Mfk394zCJ2ya28w9KciWmCAf1rxBbHIhZnfTOLZc",
+	"oZ1m4g3gzVBj6+GE+U3s65Q7j74MjhPIG+kvN/EDbwmULlHrA6bdzP/mQGwqST1eyNrVDQuE34WoQi41",
+	"orYI35gcn0AqqhL38w279oatoKqfIbwrwmQD3vHUYUQF3/H3jYFlEA1cYJP5FwYaBuOjWzIlHGV0voCU",
+	"aEH2997+z//231/t7ddTGLr0Bu3ZardgPI/Nh0C5LSVM7PrIVIAiY5rc+rIfYY6weVZhR0N2sDKfZkhM",
+	"6yUYwYMhARqow4SJLUgG9A6UdSNLYZGJ5Ry4JsMkE3lKgKdY4JpwoUkKSYZF+LXMlYZ0J2wSanrkWz8I",
+	"XSvOvvLiEqzzcOwiPL0p1RbzplkWjuTtlMoyQYPutR9FCpkiwxQSYUuG2pbWHsOU2VzDGvZ6FY9otVkp",
+	"3ZJNjLKM8Wl8gBm/ikW6EOJ3JM75LRf3PD7AbcDUXSlRzIipGDxdrdkibl1WVSvr5ZzeUZY5W7obKLAR",
+	"DV7oTF/O698CXqGlVuZ3CRndKlVlIvgdSIXb3deFYkF1JVtOHak/SKzNh4HrWP+t3Evb6xvlYksjQhWJ",
+	"y7HQqzJWwNOPNqdQTIZv9t94FeCG2/QN72y8iq2557vvSaBp7HKmLXK5EArid4QDahq27pmz8bmERSv1",
+	"vFoXa0ermW8HWgLV+LoZBbKYIVuygLm12vxuNLWJxWur3gnFGXalCS1iex+dK7S5/7XBW8nN2ZMKL75V",
+	"TrmhV44qnzwb6dkxOxlGrfrKkHbkCM+ksLXokbymEHi6dnVUez7ubep46LIo92y8pffh28d4H74takbK",
+	"fKF7w/p7+Cu+3cYB8e12DohvH+WA6LXYgprqKC3o4Lf2SCwW0Hw9cvTfOCLfKGteifAVVmmbx7d3EgmL",
+	"wFxWjnlPy7FjJA5r/mz35iZPoDetMKhn5Wmt8lR/IFjBO3DNShm4JkSZ8Q6M2BJHBGtpxilTQBUczJZm",
+	"BJvSPN7sGc1oN0WJ2U3LBm7oDyoW7gLrP8XTem86CKISyysI6Gd6qFs0w0XMsQlxzzpGCZHcZ5C9N4KK",
+	"RoapyP3M/B4bTQt4uof62GghhRLpEpMwC37Dh6lIlNXV9uZpRG4GF7bFzWDngMzR0YTQO5BYrRHNvlYw",
+	"pNlSGX3GGn+9/4bS+OWGYzkQRfb3Xu9gHgpM+MzTXTHZdQtQLDOavn2rnbI7iAzE5gcAl3v3p8Njxw9v",
+	"eK5QQeTw4B7VPYvcI+/RRqfwwRcNTTbNGbUyh9MuU5uP44avCBjA05GYjCxYIwdWUKk6c7guQafa5vmm",
+	"nBT274i83HtL/sf/aYXI7/bJguYKiKtH82p//3/+t//+x/19Mq8nNPxjTXdHGbJbYcKhR4u3+0F4r5cL",
+	"ltDMATAGfQ/AXbaQIdZ4RpEMaDJDXH2jbFO108tS7yb/bv3kWG0wCMF3+3pGFiATc2oyeAwoW71hTCwh",
+	"4YkBMrTzEXhIsjx1Knq3X1j4PsfD7A6HPyt7/aWUkI29ttUN5EftRNzOaloMJGi9GNEsE/dtOZe9st9m",
+	"GEkE15RxkIrEZZ4t/C3GzIYLrcgMJGx2pdiERGGQan4i/WWjhrWoSzgqZ6kgoQAsauCuA/VPISMVYD9L",
+	"RuvQ7Wye3tDDIdcShfiEZnPcN6Bm3LFk6nYQDe6pnAdNbuV4mO9Nh+yL64vAWpmmv/W13STmbcTrfSGr",
+	"7liNQqM4wHqs2VU+YdKDFQQ+J0DYiJZLbXj13a24STHfgeDgRMGIzFmWMWVzOjae5bHIQyAL+uLtfjgl",
+	"ZrdYYIHbuGeT177dH9jBOpHx3f96yDA9v3taNNoh25FZMxOsPsOj4WRUOBqEhCtvu7DWWmc8Hk6ENPJx",
+	"xdyCglFkmt9jKg6qnC/Jzl63TW+tVS4oib73SVmdYGlzs7rHJ1sYCTuTiaRz8CQxA064MDL7tALhls8n",
+	"FWPR1iBadGp40FsC0bvyAPOvEP7C9I/sjfzjneE1hqbwSeMnN0D96zUO9zUaiFwnYl67o7sMdRtCcW5n",
+	"OCxHbf50Wpul+ev70rmqYlhtpmY0PxCljdQ+ZVCUUvcbifrocJ8ISV7u7K23wwbJ5Ecu7jNIp7A7pgpI",
+	"0Rg1mCrhFrOlLEUr+xS0VVcnVG5JPkiTG1ds18GFWDuHz+6JD5WVJSDHIGYwyyq2BBitsJsdt1g6CWGv",
+	"KC9Chs5hBnjqSqchLWDfnZ6JkU3bUVv2ttj9GhdFCi1UtsjDXp8nrlxVefMqWbn6rWuS2P0aSnzXhNRX",
+	"zkU1vWFZ+kNsC35hXbO0cDOyNH8zEPxmEJGbgZhMbgYEN9iPxtJQtruQHOvRWCNGz69KNlLQXeM8rfDh",
+	"lbujQjRtLwEVVEf1W7GC5tZbdl0Gq3HOMs34aOOMUSjLJ4xmuhmM17vjspdHBK79sQmtyinrcEcNBNSm",
+	"64HQJ9CnnzNe9dVDSkxtV12zSUKbFEVBo+mp7ek9nvyfvZKphVZVL6q+hk2uKzvQ6X7VsBIWDNDcPRzu",
+	"ia2iTYbOKhqRfGF+ek1SSNicZqqFUypIcsn08soQWJEQ60dYHuZ6FvLdMlyaJYDpr25h6Vy4Ls6vnA8X",
+	"zfXM/GP3FpYKC+oRmmiXZJppRcQ9R4O8FBlEBJPSWUHH/KgSsbB6FDPTzYBaZ01rzBj8effw4nT3R6gk",
+	"ErfQorCPZUM83Pav9x7nf/r5esVf45DXq6UEl4K5f2Nz78TlR1cUJN4j+LBigCYGRPQ0ofyGm31Hvwp0",
+	"eUEyQhcvV8EyE/jiYVBAnNGPDGPDtWJyk+/vv05IfMfgvvo3TecGEP+nys0U+M25syCPwENv66cUKJpp",
+	"vRh8/YryuQ1NRDtrgofPYdZmZlKKKUwaIjPXTx28eDFlepaPjWBj33soNnsxpRru7WWweuFXxkNS+cE2",
+	"PiAGf0a/ThA9kS26H5GqL4ojlgQJ4/LwB6fBqMg+6MwhxfeBWy/TEiPTRmQCVOfSlzkcIm7M3BE5XwB/",
+	"b399cf7+8uSCmIs9dxBQIoFmyATJ1dXJDfe1bYs66uTwxfe+6P9O5MrgmMtnDuRnGF+J5BY0vlbZ97Ab",
+	"fsP/w38gR2ZNHFd0w3eJdWf509X5J+KFRQIPCSw0WUgxBkWG8YuZGXcWRyR+IYGmy3jH/NOGHKg4IhZ8",
+	"M5WFUhmSMhRHyB/+AO4i+8MfDkj8641n2VZ+Miza/gsZt/2n5903gwPy6w1yPFB6xFL784JOGUc03Qz+",
+	"01fzpeDwN4Ov8R4uy4ymSEKlXLos8gY55MP19QWxSX8RXsqJq3ZLLP+xu0yJjW4ncSJSiM1ChvFPh2en",
+	"x4fXp+efRieXl+eXBh+fzq9H788/fzo2f1yf/3jyaXTy54vTyxP8cHl4fTI6O/14ej06+fPRyckxft7b",
+	"29sxGzzL52Z65/8VR2YWVyzA1konMea/iAslSIJ96HRlOmOXa9ctGXey2ESzdKO0xX/edRnud0+PY/u2",
+	"aWt+fqMiK7lOgRvGgJU+wT5wxn/ePRJSQoZ4Nj1xjkuRgcLs9GiDymiagjwgWzOJKqvKmNIlryKkyq3i",
+	"ko3GXawL9cI5XVrXSaYtH8pYAtx6zTnmcrigyQx2X+3tr/CW+/v7PYo/7wk5feH6qhdnp0cnn65OsA8K",
+	"LzprsKkqW6mUuDsYvNp7aTuhn/SCDQ4Gr/f2917j25ee4R33Yu8esmwXPTNf/PX+Vu391RUmnUJLjDYe",
+	"3J9hTH6EJbmCokaPvTsUm3JDR+ZKtDRkPtunZfMb+iwu5/Yg0yxb3vBh/Kefr0eHZz+cX55ef/gYk5P0",
+	"+OrQ0Mnl1au33+7skZ99cW0fFP7B/ODcfHBH0D/aVY+eUQnpDVeQSPujdYFc5OOMqRmkdneKvT5NBweD",
+	"H0D/6ecfr1BPsdSM6Hm1v++vCZeEAQ0Slme/8KiyQmmXyIrj4+2zilODLQV6z+zWGztnaKgCthff09QX",
+	"kTBdXr7p7vJZsmshzoQVAN+8ftnd5QOKHcp0M5qc6fd2v8dU12wOIq8LVoODX75UfBwHF2Y7ErNyV/Lj",
+	"DiSbLGuSCKqTWF4Xvf9nNnGMFT/MYX6BbrC7mbAVeIMk+8k6VVi3L/KeZRokGZt5tJARsUnGI8PERC4T",
+	"sL4W5kKT5prbI0e5VEKS8gbYWyGeM6b0oYHkTEzty7Kkc9D4lvrLr1aC+1sOWPbFcYJKLvOSejqMFF+j",
+	"1rHce1QxUr1iSu+RPBJ8AbinG7Cx0s6aIisusFzj1UI13h+u5KlhxWwOhZjcmN3IsWEEr9X22uZ21aU7",
+	"p8Uolc0nDR2pkpJenGHW6h4NLcFi5Pxvxss8tdfeNQO87bBwyQSLxK053H4PdvWZGyYhJPs7pLbT6+5O",
+	"74Uc26r1WzLSV6/6QOaiOIyEd8K14YePYsI9FnZlFdTPlSCMR/LvX2uq5S8DK3QNvnytMfYroDKZFWX7",
+	"sKpGlY8bxr27oByyNez8BTwshK0TGOTqV07ot2Zlez5t4aiZFetqstwEub4iCjJIdOQd7fBOwBCMo6uf",
+	"bvjQSRc7hsUYKSey8QpFSUKjIOCzAeNkTHUyM6qKFS5mkKEcOUfnUXI/ExkYdfTo6ieSQJY56ChRCzOm",
+	"mgFoci/yLCUy57ail2EUeUbJEE2z+GqGgRL/ZuT6/2j+s2v+87/HEaE3XNOxFaVR6janTGJhqx0UtRYS",
+	"JuzBF36Ov3FibzKjjHtlxOeIMrCaTbrhWtI7yBRGlfx5Fw/57pHpsmv9ZGIyjO9ohoZ2SeKxNJd0XIjv",
+	"1Q4fMBhliIoqRhUx1LRteRWcgKUHM6pmRrEz/RnqJVYLi9H4bbYgJKudIGlseOE6LlxlzGUoS6LuKlFM",
+	"9i9kiF96XA+H2lU0MPfCnPJlQZDDl7sv983/dtquCluKIAgU9qybxvZr1rGXIWe4Z2njWdronvQ3Fw3s",
+	"Ea1IBvbl+4U5WrWRmuKCNXQSrFwYszSqVASKPBVHleo/7t9oQ3WifI2sogpNRM4MFJXWnYgtInwjoVPg",
+	"OvLGjRuujeqK9gYDyQKkZVzvSgOIUSxLDtXEcFDLc3wBbxzKCdWaJjOfZtquHLfjyO7D7jFTC6FYuMBs",
+	"XHZ/Zy44MPTwbzeD4g7dtcYPQwL4L9hL1N3/YTbzZoChCOUurD54rDLzsDGgnbXDwy6ydzKM9w9KexLW",
+	"2PIK+85mYJQOtyvJG/TM+dXb28zM7C47VCtdDrNyqsIvw9xm6LeIYUgBfv/1WWD9X1xgtczqsQKrNV+0",
+	"Cqw/0+xWVSjUEqcRfCSY6VXFUckepPuZUI6SBXLEW5IKUOiMMjfS56oh4ieEwUtGg9+ay+N0rv86LRAd",
+	"Hyptyf/H3t8vN25r6aPwraD8vlWRztCy3e1kduzadUptqzve8ddYdrLz29pHhEhIwpgCOABotXYqVXMP",
+	"c65wruQU1gJASpYsudtutzv8J2lLFAmSWM/6fpZiusgMadBMyxIZ8JFwTVAYm9+gr/i6xQf2/KL04J6b",
+	"l57vdAWBNxSlhCZjtoN15Ae/b+VSm1Wd0FCcltOEQTJBCtYibeyHX+YuHNlTHtmzb0U+sfNOprMnkwU4",
+	"N1wlbML5rLmjLXw2YSwX8JAU/uorRR193VcvXhv84pLOMknTqqx8iljufb/JHekit0jN0jOWcnpt7YQ/",
+	"tzpdigewDxHPnczNSz9+ulz6uQB7zDGVLIeAK9i985EfVJVxwIWDWzaLUUlaL46MMjkgjpCINOL/K45I",
+	"/H/b//yj1Wr9M24SLggDaMnojClQy9J/pBjI5YMYcxIW/uxAU16qRpsabf7saFNKA8JNgITBzAv8oxBI",
+	"G2pW5xIvmXII0bB2DD5kcroXkSuWck1O3zQPyJgbHZEJ19q6+pr/C3OKY26IooZFvtxjoBi9TeVUQHgh",
+	"YNeK7DRIXRdW99yyDVdZZ8/bB8W14YmuzfRX4eXCq628tg3FwhWTbUMx2UrBuFApUyy1UnfLZtU0e0IN",
+	"G0k1i8gd13zAM25mESyDWePdsI/mkCT3cuzklGujnQa2145IDF0sgmaxNfk14QLbzA8qZ8YySj1X1mb9",
+	"ZSC9ooKOsIQHUjBEDu06hkPSwCeG1VkDeceay3P87+EZbJRu8Lc9F3R6SPLsuY/8j1ZGuMs7fdSJfyl/",
+	"tvLUTNi9mC4LyIXi6SXJD5WMOXQrQLEhVYyMQfRIITKo4xhzKM2zVsmqEDZ1J1meCHH1z+vXckQ12+ZC",
+	"M6G54XcMNpezAlNCR5QLbez+jKrzaiMsxMW6DzrSqxb5Xw9mKNbQjb2u7L7dMptn9uHN13n9bzFMGs0X",
+	"wa9SLXavzFcd31Mu82rkn39EK7y7n9kMUST+3UPoH63ftaC3rG8F8Q9HcOi/JHHBrSPnOqnsP7HM0+mL",
+	"EUJ4HPVEzD7mTHGrADB9LXMdt3wNa5ExcsclFp9CLTHZf/PGmmVcjFxslmVpSKOLESNc90QgYhRpWWFo",
+	"nUf4SUZH2IQGaY8GlCtL/22323HFy82lcSuYXmll8ZncSXtq7D3ZyIPce9ILr7MvBZvC4/vagWX3x/W/",
+	"OJJimPHE1I7mKw5rgTQSOodza2HuAVt6XYVTO8tCB4c3sqDOpjSDvQXcREzEngN5x5TiqUszQ7G2VOS3",
+	"9tnpoYOxjJGYT+zFSy6hBiW+X5fgwiKLVJQ4KlvFc5JJjemnMRejJSYy5tEeYSQ/WJMDkFIW5bg/Z3SS",
+	"LcvSPrc5hPcGO6d6IljOp51oeYUApiJTmRRYF1BbVX9aq8qlpUsX+LPQBgV+dVgd8U1brECaRR0sGPCU",
+	"qVjcnIRjhQzwk2HtzQGhWWZP4UCi1RNtNIIwQu/E0ZpXhUAjKiW3jOUamh5d60qLxKma9VUhYuKje7qa",
+	"Ku8JTzczVdzgde6H5CePRCN3zcc5of98RtNs8kSQE070RdME5ZXXpgnsRsP9CWwbDalcaWwqm3XeoDbn",
+	"niNvgNttM2f1IVwNvbHbri92h2bZSqPuBFlacBjSoatLJ4OZL8luIHtwjs2YcTNC9JzvSVoWL13ek5Rl",
+	"Xb8835e/ERTiajYOMS5cxHMqroo0Ol22PJj2ZpP6XHczlcbkl6jUvb+KukNo1Z7YPJzoxKg2ff/Epm/Y",
+	"PH43EJooqTWYl4uYfQ+B1yD27/Z/fyA2W3/34RKTgL9A2eF968oAlrm4H/TxxHjeNMbQ331sPobvXWRv",
+	"AY7XiK790c9sdknNeJn87i+ZY4SL+erjaBvstnNp3stCpLUAPokNhDvjsSGtaDUzAHp6nt8GGjeE8V5d",
+	"RKDaV9uPKMpW3LmmI5hvNpvLDi8JcZHG+iTvYoJ3SYjqAzPPIXa7XzQ0jmHxuY4R+yBXv5PvdPkShlKR",
+	"+GS4fUZNMo6JFOSyfX3008ONGH/U2FEr702V9wdmHo8pud2OS6JSTv2H/JuGQReiRS5ywydQyUISKRBr",
+	"ktmBxZe0usF9ZJxYEbH25UwWqidwENn+3puy/QDQywelYMBdE+rLYyc7sZ+eNpDpjDT2d3/E33JDUj4c",
+	"MgXj1JAFLdgt1pAg7CNNTIY18kDzRFzQw/M3DuzOpNgzqhkjMFJkUCS3DKJbk3RpgvAG4nSfj2fRMtyA",
+	"x9Vwt970/RmY9QSeqZSg27mUn8w//1Vu3rJ5lM8YSruEtbxAAGwdlLuJNq8j0/lYlH18anQDjL1UwDsO",
+	"TZGOUrgOw71aExQh7Cmzqujd7biU6ep8R1sQWq1d89YkA/YDa04OIfMJrp/2RW1ABZFBaaKrb6P6Frl6",
+	"7xubrjbu9Ruccw+qdiRrKV6QYrfRrRg/kfiWjUCuLPmBjkDvBGLdmL25wvhxbjA1IRTqa0FzPZaGNNC2",
+	"cgPPYKxxMmZp0w1Q64m5zh+imNUbGlqCaDJ2hlCLwMzJoVQJNBnhUUTI6b3eIXC7PBmqVNCwFEzNOWaZ",
+	"wYyMqUg3bDbComFsOPpK8WW+Z2lNo/CxFKzGlxpfFvDlvRWxeYkiRnqBu4c6nxYQ3gnB3U26HIx9bsYR",
+	"XR4S9jG3TkUZIAZkCcEra0RMqLpFForljQUX4fKf68y9tlJzf+eb54jCY67Boo5MPbJOPWdqu9CsUijp",
+	"ZpI8kekSTrvzewCJ/i2bPZhxunaRITJipsw7fWcdETWhWSXUjX0sD+WUvDg9N45c+7t7XD7q6nX0A9eS",
+	"+8XVPO4MQu+L6CYB5GKJwj6jt9U0LgzWsaIOzIgwqo40pMKkyKTIDIeArHFlj1E5Yadp7Q0pWE/MKX7S",
+	"oCi2HIwCzx8ZEZnj4Its5kYpx2gh6D418TKb/rIwX4HsPk/01d/UI3pNnsfAWBfn8Nvt28OmOjr6GgGx",
+	"C5m0x6PhBlbKfR9po5LFOWSTAv7DXPHictdmfQHiI5HtGesVv6J6uLLLsPZxah/ns0rnlnk3y0Ikq1py",
+	"Y3dITCY015WZg3p+5pbGQS/SjJnS0NWBHWm6eegmBQHp36TQhuhi0hNGkr3d3RaJw2qsdYRzfMjV+yPy",
+	"9u3bHwF83NCYTCZuUmeYNyyHQ82w3odw0ROx/fZfUjCYBtmggpy0z9vkXzDAxk8Pubk+ah7Mn48LzVNr",
+	"G6Z0ltm72db0zlp5I5pDn69iw0KzNMKWlzE1ZEzznAlNzJQnjAjGUlg4rqhF2m5cKJweeB/dU6KK+bGm",
+	"PeFLA6RIWOSrHF2MyxHFeh/Q5eJ9vmqquGGk4eoQo7nmY+CvDb3FpE1wWDNxdeU+k++nDdOJr3M05Qdc",
+	"aEOxV4eS/d0fV7coL0DbE8Sin94OXVjji7Q9L6xhLcPOgiTX9QG1Gfs6zVi3kSsDa6fVKqnPD93fb8L5",
+	"nacblXhTj4XG89UJaTw8H4bx016XakNnYTAv0p0aRXkG5WDNVVG5JwXI9c79SVqXh38CuNRW6VPVky9q",
+	"rrWG5/Jsmwglh6GmHB09HBgCxZdhPjxSTGsgb4E5kmmRuMyb/WFGDRNM66Ul4V+NfO6+lK3xjVoYtUw/",
+	"e533o2V9RaX3hchmC/6JxiJrcCinXLN5P5LrQA6QkozfWuCxziiUkCwvlX5JOX92l+ZFapwfCTO+3Ll2",
+	"aGqH5jVzQaFVQgNePRIEP9mj2UmoSFi2uhryGvAxkSoFV8UNEHfkAjH+OmNpfIjB+0W8TaggA0bCcavc",
+	"miM4oDabygdVI1rtRT0RuMCeeglwyRWzlt6D7Oc+gAP9YK7B1/pYZRoAnTOYzvCRJgbHcRM5dJ1vDYtI",
+	"2EjXE0pmmSxM09FDhegQkP/g2qJy/CYWbZOMzmRhSAMCNUTTSY6jNu/XVOD9fPsw5W50HVq591t7ebWX",
+	"t7mX5/aW5+iyEg0JxadHJSNHo+yBTo/3Gc81iR1PeXzfKrmGE7z+dqtvuim0FtbPTqdMuUnGLqdPpIAZ",
+	"aMPhU1QFFWJt3ySWVNLl3ZODjK2qT77xp3798qmYNlLVAloL6Ko6Ztgf94TkkRJ6O9jxVKurq/POK5Ps",
+	"q2NXfKIEqeUiYhyLFa0MxQAeem4yGMQCtNCCTliLHG3GLvjz4Dgs7zlYBcvzryUUvM8j/fCJ3+MPVp7Q",
+	"LBAUPny2azraaByJLgZIduELb5Y8/McOH3nzzQ0fKV/75v1gQU5q1sBvflozNHHdCjnNWDpi29A1nVaA",
+	"aB5ibwcPVDZ2OIwNj6H1I6fK7Fgk2U6poY44SAqQz4mF89hKqY5JI26ZjyaOSNyawMCR1thMMvhHng7h",
+	"/3bHx4c9QQ2ZSG1IfNb+e//m8vSifdx/99t1p4tcQtLQrImljcDTH5i1498BGiIA64i4CfaFyiIyYYba",
+	"BQKk6z/iVk/gBBPAEK5JMmbJLUtJA8bfw/y5COojwTqzJ2x6nlIqZvYXaM0cwM0OaIpnwnpHjXEaHFnt",
+	"klgt0qHJ2P2qwgauyX8VrEAyDMJFyj5aqGvECPsHJJDagiIasEROmO4JzayShMVJkTASw0+tg0fauJR7",
+	"3OE0s/cz83xMYTMAL5E9QEjj1tcTYI8eQBEAN2xCNJ1pEqcF4hM7gMlUMawpoQo4mDB4xTW0+QQuftLG",
+	"t9kT8c/v+vaNHl2cH91cXXXOr93L7cakyJErgCqGVanU4H3lTGEDkjqEJw17Cmpd9RS6ir/ffQubrifi",
+	"K2bUbLs9NEzFLWK1lWe/asT2tdtNVm4K90SDEtFYYwu8BlIYygW5+bfd3d1d0th/86YnFmfaNA/J+c0p",
+	"Dj0FgbC/UjKznr2iiUX+sj7WXuU7jVaEvcdUyTxfxVMwYotmwnMkQssr+LLOaGuJSD/mhDfwFjfLpr55",
+	"whvBR7bOAQlwB2/ACaJ9fUsEsOZP/7ZToBd3TNmHgy/g+ale0rSy/YxcAsBLdXC09XF7INPZNnB3bh1s",
+	"FV7CVvo8G9dwmopIREg9Oi7ELY6MYJMBS63ecVVjQBzqZsSGqc+og1BmVhVxlijz6OhFXZBZm75PWV+Z",
+	"lhtxqbW7NFLQdRMGwnCBiMTu0bm/vOEVkXgIzHpxMwLhyqg2hCklVYSihazX1vlKZCGMjkiu5Egxrcl0",
+	"DHaoN//c5AIrf0tLL59Fqp7DGd1UJ9dyW7usi4J7Idgqj7UsbQ4iE8JkS2R7jbbcUQxOszp8f8W22Udj",
+	"rXptvcLtiqZUbBuU5bxCbZGTCpe3OxzaICqOG3IcGDe2EaYzK5ZnNIHOt4mfFKUNy++jwBWu+VmQ4M0X",
+	"RoL/AAO8xoBady/OG7JbHIQgSD4EJjYU8/+Ug01zABCc+U85QEBheu6ih6DzQVPHTnc7ameQazSWGQyp",
+	"HVLllbkhqhB6VRbgb3ZtGycA2CMC63+Tgy785BUGsf8mB5vHr+3rrUPX37wdcOJVvH3fvkyOq2A8bwgG",
+	"a5U8aCEUfF65JIQgA/w0hlIR9hHK59zgLCjX8aHB4DiTiUwZTHUMSAFR5eZqVe5tnXcYDnhGpeyu+Pp1",
+	"8ieI1zerJjEo83hFmVPBsp1ECsFgHOlqlfke6MCAH0GTRrfbaaI2RHJPzzFqJbQ6dobdsawsb/2VDboS",
+	"KlIb8c5Ux82oJ+4kTxgm2u2KiJbIM5xxbc/d8Amhvd1doBKOyvkUmA0K8+hxCT3haR2sZ02N1cWQRIDY",
+	"2xVLuXZPa2/XkTy4mn9K3u5uO9qHjFHN3DznlNG0J9zpvytjYSnXNM8ZVYcEb8IvPZETVtbguu+Yhk5L",
+	"xUZcGzVbFv3/wEzbPoNL+1KOKu/kGdXu4rXWOe0Zv4PEkj++BolXkgK+Y0F6rbD5vSqHMCHO86fcwwwA",
+	"iBWwMWFG8eQB8l/BQFhmoEZvro9ISmcRkVkajO9KtCxO6UzH9hDtaIBBr8qUzg5ISnk2IzQx/I71hKuL",
+	"TyHfmBhidwkTBrKTKVbNR4SSn2Y5U6dydCpHqMgpJEABA5qRF0VkQu+JhoezILl4GWPfUjOyqt6QiTW7",
+	"kNZAKpZGZS4SdjZwqiOYiNQz7vREwg1eJZobnICfuPyeey2Q7sTIoSYNWEoMN9/H5SkdO8p1RLEATISm",
+	"qXZhke0Jm0g1C+6K9COx2dRDXrNFgGccU18lFK7FpTP30u+5L/Pv/ic5JRMqZvg+G3vbP+42V5Xq2EOW",
+	"z5D+92hrQj/ySTHZOvgRy3bwj7JohwvDRkw9MxdZ9dbXxjVhrw75qFD1UM4/gY9yDO97UGgumNZkEgRk",
+	"cyQNJ1uBpDcO0iz+WbvKVcMBbv47iFi0ssBnrrYRSVpdPqMnFlsSdIQKfgNNEeEECDLmhig/br4nUmZP",
+	"zkQyI2NGMzOOfCgTkbJFjvy4CW/Z3bPG4KpjirzxAeA0MWMli9EYAfzQNa8jpQyqmYYFHD9mFO+oScrB",
+	"GBYefXFJqyfiERMW5hyJGlS5+PFkU6rDXIy1kNh1b++58cddZz3+6PFAUlU7cK8DP2BeEPg+4c09CjzA",
+	"TNkZFNntA7ObgPQFAxwULHdrFextW6/KzdeDyU1WRDUYS/bTAxLLW6icuuV5ztIY+QoTmmVMfaeJnIqe",
+	"oAmYGUA4KKQZo9XmxS8i8dC/9Jg06EDeIbdfOImSGTt0IOCIE/v2s9jNi0JmPjwcqfV0YWXRPgF7eiFN",
+	"HwZPxTh7EGyn2M+FP213r/vdm8vOVfv47OQ8brpwb5jM1xMwpngqAnAYRYXGh3RonT8Luo5IXqSw3ND9",
+	"zZxjax/Wd9o7ebpFgImHZllPOBsMCtrALbem7lX7utM/PTk7ue7Dsvo33c5Vv310fXJx3l3Kdv2uyG6t",
+	"FmjDup6pLGz+IgERvixBxvwiHgK7S0/zi/wmui7cevnCrTcbtL9fS3lGxcy9Af3NzvhC4AAWVQciUBod",
+	"6PMYgokcoqcEOPwJyM/FHTcP9J8h5ajGyV7oQhMH2oEUlpIC3iTJqdZTqVLX+qK5GGXMShmBy1CnOm4Z",
+	"MKZS4+b4aBcPj0/Ofzm5blsc619fn/Z/uri56sak4Xlk//1Ns0WuIXZ3ay0tjRXJXBP/zIFmoycaFpW7",
+	"P7W333z/Q1lx3TwkQpIJ5Rl8xoQ5gOFf1mSTd0yVoUZ8KHCjLDfalwlfXnSvCT7Hwox3ynvSO3hk3CJg",
+	"2Gl3BhLbh4zFzjHq79g/PX1IYngdMdq+camY4srj0sB0O6e3SGN/922zRdqCMLgbFzMI74VrRyDrhpqR",
+	"BqxDt3BVadw8xJneLAVt7dRjY41maa4YjsYNs5D7TGqlvMCjVMre0y5g7Si167BtMIY0v5cqO5809Nga",
+	"DFanN2sCk1qt/anUGkozwTEun6CuoOpqzC2gzzYq0KjwmaCzn8nRAUmsVvNGeSmh0ZyB7kIm4cCemLPn",
+	"GyGVpBjVUuCk9GZUakHFNHOhWaip5lK0yK9S3cIUS/wMWmaSEGuVy9pBl4cQLCT+5J7Ep1ZwvbIyj8ot",
+	"b1bo4XaKz7rV8dRvPp7a9u40SDIEA7EQexxE5ZMwpwSJh1sk7qQfgeXWIXNrqoZfH0KWBS0BbWSuyVSq",
+	"Wyjddo1rjf3dfQwlmjFTGGUQUjBn+3ojD/nmgk1e2uIefsJM23nzD1bRV7BQawn2hLKuxX17cBns4P2V",
+	"FtHztmbg1eryztr8eDqqCLujYGzIvFh+PizYFTKRPlQKvg4b3PB7XQBRvmBThxOuwGSomB6jyzyb9yJ6",
+	"Auh8rVFRcQOxj7dy+kC3D84qS8mMmUXO34AaPbEUNqzbbP3HR4GGfTDPAhq7L+Dl2fdSO3VfEytlDXCl",
+	"f2XRw4HH4ib9VIzLmZpQu8jt0uxZBXFlh6hHIWgKxRo7OcWxH9g0D9UmKZHKRbEaPgESkfblCbllMx31",
+	"RCLFHVPaxcJgsLeroolIWf2X8sTdKXI15NRwbNgWKRkpCj1zyN/lxwVHPVGNsmFHjmYGn5VuHvosMvL7",
+	"lriNziNLy2hsShouNx5S4j0RnMiQS2/ikK7AdFDxH4dMMWv7JZl9xamz9PKciXQbmINjcF77mRz5cKG9",
+	"Yp/d2RPH0Jd+y3JzSCjGHFvOuYyd12ufPdeu8HEy0EYK1iJxIsWQq0kf3kCMPAYDhkkz9wK/0/797L95",
+	"02yRKxzMFaayVPN5cy891Bj4wqv5COaPTYy3gtLyDvCKDJ+PeF5trnQu/abNZtjH6UKUn6F5nj62GRaJ",
+	"S3xUgLOeLVMHFWulN9+oXQ28cwW6APBlJGX6qdoPlMK2d6pX6754IlN2QAyb5FJRNYsJBv9IKBQqvytD",
+	"hA3FTKEETBFMWDMiE6pu5xRoT8QWlvuuuMH/EpNKTLiyTa87D11X6EcIdHIRqjL2d9/2RHzZ7nZ/vbg6",
+	"7h/91D7/0Olfdf7j5uSqcxx7H8NZs1gH0UqZoTzTLX9Rvwg4Km7Cc0Vm+6FU9xNkYa0t4p8O/JDgTev5",
+	"FGFF+5KGfRqHOHDEn9sv/arT7VxDfvDs5PzmutONm/CSV10d32B8WCpe/7CwrxaaaXuCQ97MqraQxEuo",
+	"sO4SLuy+juJqTjnd85vCU8MFPM5pgiVYz8lc+q33lSmv+yt8oZqP8vKareUNWCKDzpCZ23+1O1er0z9v",
+	"kAzwzgep8hJ/Nleg09WNHZcFtFdh8QN6MDEAOHqJiZxMuIES30pxrhwCe55vV2jYtaFHF/XEfPFyxQtz",
+	"hOiObC4Z+/JFfUhSlvE7hlXC5FJqM1Ks+x+nPXF60r3unO+cX1yfvP8Nk4eUGMVHI6aAwbWaSYQmL1+3",
+	"6I5VMrOXHtDktlooaO8Oik6QPS52ld59ZB93xZHuJTTvlTUfBkUe51yMYl+Skksxiq3uCT0sEEfEBCO0",
+	"yR14Y4Jpn3eAwc1dlmyHlrrtSyWNTGR2QHCDRKRX7O6+TbBYx/6TxR4oY6fFoRGDBIVzSDAjQ6y6BiXZ",
+	"Im0y4cB3E/lKanuSBva5y5yJpisBgs9dUgJX6WZQg4YdsExOewLPH5Ekk5q5Vpm93d2/HAbDBcILTm0P",
+	"WOBmFHLqj9572yJdxnoilYneqWzk1mRprfZFzkSlWBue1rr2lXblYUchlUN0McjdYyZjgITKUsHwWNHi",
+	"4qM3Sxlp93d//OE+Ce1iqHQPldECRREwm7uS2/kWS7/QOmP6+RnTeQi+31mHIREM5ZBGeAfNVYAbbX3c",
+	"9tbVtpWPrQOfDF3AYgiQ7VBBs5n5Ir12pEGJNe1d81hPOMCE5jnIWVqt3TwoTXDw1sAZcFVsbq1EyamO",
+	"yMA+wm2OrW455cp1itiT5t/v7uQ/fr+T//ij1Q+MJmO7/m1YAJJgES7IhGcZ990hDVFkWUiW3tGsYLoZ",
+	"hW6NnuCiog2AvUslFlkz1rfGquP+TOa731oE8i94H2H0jv12OpaTnoitMmAibcEL6YebjCElYwFbMd8Q",
+	"jR7cpZITZsbMJ65HitrzwO+p1lybPp7LXrOvDR2xvrvHmCTyzl4fdYg9YEUFyS/2DO2wO/5cTXnzNw9t",
+	"WOt7Y2Z1Ccm3X0ICOwNhrIQj1wJcwWSQv3vmL0LukLHUyvza3rwnRV5/1UrfSBV9LdbAaXQxQBO7eUDG",
+	"TqrtVYrJQJMix4yKnAq8Mn6+XeRQKcJlCO5PGBUBeO1XYrSAr1TMmi1yLQ3NNGRe4HdTLlI5xeg/7Qmj",
+	"mEgP5s4IrYJwQu1JpwWYlmOaDX3/Ip4mtMXYj+xjw4Oinoj5JFfyDqxlawynLMm4QOPZmWQzkvLhECc4",
+	"UAO8DYbstt58HxGWaUZiDf3b8aE9m9DFcMgTzoTpO8pymIiNixpDbt2t+iG8fe9eUtn396dD3YVHsA52",
+	"nQzVyPsnQV4PYx5zHWkLvWMK2BMAfyxoPATGhRnbf2zfstlqu/eUa0/I5tONkHYGtCnx18MZxnw1SxQz",
+	"wBEBZabUWPeTTxhpxH5aQEuwj6afQEls3FzO5NaGaXD60WHdr6oiF29ic+Y1+3hrQf6GBBnq+Jf0JAeB",
+	"8rUcVW/W/nb1mJDQcmZ/B16UxttwJ9WkEf99u315sv0zm8UulOKqY+0vaGI0oZgXk1PBlAuWhekg2CDs",
+	"28rQ9IADQ0MxRusw08ONOzcKPvSOhezAMk2P60fJeKamqOolXqgtCi+OC0nXqfBb5lEck5X2QX71eZU6",
+	"TfJnACvcwYQKj1T3gWqpUbHBuASs94WZRsP7VsYhRsSWtAC0VtTdB0ipa+5rSuUvLSdl6fxmcnK/O3p1",
+	"7cxlMch40iJd5szxMjc/xM5zbKz15YWYK6MTRnKZ8WRmtX2VkK0Z9YRvmkfeHuwDUlCQ42LPC63kWIlC",
+	"Cs0O7CULyCqK8vv93f2eqHaon19c999f3Jwfx4f2By6PFYUsllRhcFYouAeKWE3293Z7olE9Wefvl1CH",
+	"E801wV91frn4+d6n7dOrTvv4t3776Khzed05jpstcloWlfREknEmDDm5nG/pvr74uWPPedzpnPUvO1fQ",
+	"X7+8q7sNC54r2X+WEpKFy7xQAcm1fccP+i/u/R0Gzn2/hz4ZJh+NXxtc44MUrC7Y+KYKNhY4Qew2DIB4",
+	"r3FpCQpDEeBDBfuuEE/MVwgEyo3vyYSLwjDddJweimEb0sJxP+yGA1s9cePAEwrHdUSmSopRAHXfEe0R",
+	"Oi1r6xrTMTXMB4r9D5pkxAxORgTQx1KIiMT7u3vk5PyX9unJcf/IAtv59Un7tBtHPmoMhxs+YXMISUqA",
+	"pCKNesL6mEPKs0IxILhbOKLUO1U4Pb34cHLef98+Ob256nTjZlmisf/mx2WTBTFezD4mjKUsbZH37opO",
+	"yfmLQBkJ5u5OLu0zMPY8i9dtHx1d3Jxfl9cnKcsgzq+x8lOTRpETI5f9+Kz99/5x57T9W7/bObo4P+7G",
+	"TTIojHN7cRQlTBJx9S0Dmc5IQgXJZHLr62xlYVo90RZL6GDK8tb7nXbN8JjCC9rf3WsReEbwHNIJFz2B",
+	"NUj3y/UiQkkilWLJkhJXsqbCtSc2qmyN7gkEFJYguczKKtdAF9PAt4fDHYNiDSM+uSlbP9z9v12qhU9B",
+	"eJ9H9cK5v1Z9eypHI5YSLmpSrlrRvoCiPZVQOQJSis1POIDtfiHkcpVrz79RH/AcxlQ65eaUrBxWS/xb",
+	"y2DCXnAT794JloXumt7z6/e5O5Bp5+Hdr9l5E7Yy01VljhiwMXcp/Ln9J5V37ZeODjxjW89M7bIuiuxu",
+	"oN66X+fWjez75z+z2ca5IfdC12zr9b1XHZHqMFoWR2W4iGvgl62Uy9gVuPl6UrDItf76jqRAu9ATOeWq",
+	"RdrOfYndjyotWEAou//mDRbaUIPzvbFC0DUL2SNwuidaq0sTRmB7Vvp8niVlNHeRr9Xy8+vzndWHxLki",
+	"5XupmVpro/Bryh+VhKwB1za0FOc7FNeHx69YythEQxSm7FUDwhhoY/HO8wG2nnqpKb1xbHMr4+Q9gfHz",
+	"ZoTMA5qs6zV9CGRb5KYaND/oif3dfRK7fk0IPldj5ssC5oVm6QHZ39sljbnfhfB4T8x9XgmQVz++6d6L",
+	"ipcRnZ741Kj4XLPjr9yMr11jxnPg9ad3Vi6x+wOsamYOrSIK7g03dQy7RtEv51p3Iaw3B0uu9byCaWtw",
+	"07nHD7nYFf9ZEyUNNewAC5W5rqbjEtYil8hqZW1DKRgaclNruLnsnQWlnlAVt306llk5lc2F+xCN7UKY",
+	"SKuToCDGB8Zf0zF8+WkBy0EG1v680AKX+GqzbRXqMzDBv6i9V+PON4k7nY++F3ghugb8Qws7bi3+WBOK",
+	"qQ1Y8wMDvDeRrqvVDY5vqew92HtjHR9FEwMjm4CsDzqiwVarsuvbr6w4UpfpgjDlIULcQMGdqCKDagM3",
+	"DJMLspD8wEFxcasnlifH5uykq86Hk+5152reRoIEEIZIATc9Zo6prua0Rt4eBSyM3+zuxSGLh9z/4cup",
+	"VLdRT2iJJ6yaqyUhxx2jmR9kBzlGMqblYAJ9EHqyeTlsD/KHgQOkwpVfOK6utBwA4AaDOGqWhifY56kP",
+	"xsqpaJJUMiBUdKfF0f1YcZpJbF2BrmZ9r6yFalLogmZYUECNYZPcVBSDtVHtVmv5rdb3C3dUXSvsU7cv",
+	"n0tt4OlfqOB0kwghzPQqRwpVmq9dGD9sz9THfghPsXM+286kxDI82JmYFq5s4mAYgOxh4at9DZ+onWpF",
+	"800qmrKedG10E0gDdxxR4IOhex+vhIn+0HOHIzkzOiINGJmcMd/Ej1GIZuAmBHztiVhzkbD+HVPWaI0j",
+	"sHXL1kN7qhaJHUt2395+xgyDGOeQZpq56gXsUl9+TjJlipFcFYJhQ59w6/QrhPUGjbSiS+59RkdH7pnc",
+	"K3Vd1vY2t4itRUiq9sMNpZpQg81uP+xvVfrgdr9wH1zlJtdhmn+PsFvq3plvr8x2Vd4k+n0+0mj3jA7b",
+	"AXY9oaTc9x5lYKPcgxk3NvgB9taOOwJtFfhVBVDIhM6IZow0YER64timpZhNZKF9a060ME4ZuNv8TGXg",
+	"ubA/w+4/NzZwIO9YRKzYKUEz+N73DEFlFHCxNcuSGRizAcSwhn00LRIb+1qtbQTtQK4iTc/D4XcabTqe",
+	"tsgF3DDNSGyvESMhm0b7EIfBHbreo4W7t3rfPgEYOIWq0lpy8fvT9odKaLNFwmy5wDbbExYrZkiWZySh",
+	"JKx68UpyKjRp+LmCbtWHQH/k+6H88znEyQDLXwVMiFr4DIgmsg2ionBLnV/ap/32+cX5b2cXN10w/JFy",
+	"L448OS68lYv3V53LpRap31KwdZ/JLPXXeKFwRieM414H5JXB3XUKq7ZNX4XO8cLl1ME86fN9nRNtfdwO",
+	"QLQ9kOlsG9Bm6+CH779/+8OCSnLG5ra1alfbv79iGCDPKNagwpT7QzdbzQ+rV+i3pY7J0VBuHXewVq0v",
+	"3lplaLppQl1YwTPbe9VrreU8MNRYhz/RdbXLa5cguwf9IKryva412B6Wiq4bsg7V1TKMwYT9GZGB87l4",
+	"xs2MZOyOZRjcyviQAVcBsk0pvVIy8AJfRDAql6rl4s8iF1eMZttuKwrBcKz4o8TDbpqV8tEmsXUPdkAF",
+	"bOPBsS9Y+ETfpifyrND3PRziHBz8drWXc1jxcmAF0G9hDWcACX0AAxnss2BpHJFYsbk/fWyGixCdiQjO",
+	"gXAkopGbC6H7gyK7DZ+SeMyoMgNGjZtFi2PODx07lKGBxgkq2v7WvTgncvCfLDE9gY91gBUmcSmusOS4",
+	"RToQ4UFNOyhMGKHuMgAxTw9iJJIaZXLgbh3SqVzDPLRwl+hMxKdUm204+/bJcWydJcUSxu8YYR9pYjJ0",
+	"llwgasK1ZtBnMrPnRHbYYCVAD0uzRX4d+xYOj8NTql2gCjMPcEtEM5Hqnlj2pDGcRcmS5+vqxENEDmhP",
+	"aTaUaoJVLcPCFIr1xOKtzdUIQkqqFAV7EuecVUlNYYJIkQOjbMp12B9+fkkxYZpkUuuMaZ3N7DsLz5eL",
+	"EXCfEqA+1ZqtoDzF9+tdtgfZqY7kZEK3NbMHGRejQs+98tpCkxjNspXcVUN3uRUcp7u79zlOo3sU/BV6",
+	"xJLfo3lQ3TCOmDaWQ8Xy+IBc5Ey8Z9S+IBdasT614UOnztDmBQ+XTNmAAKWYRWDXJWyX7wzNnoh/78Eq",
+	"e1sHvS3Fhswk49I/7G1FvS1m6Ai+Rn5dF71Bht3e1h9xCMZ67uCGkPg3TrbR0lPVh4xZhTsZgOrQbRxN",
+	"3BKIGStZjDB8YncuYSLNJRcmwiQaRic40xWrwZGe4J3Dj8KQbZreMWW4hkgRZNjshsGttOzdejLZ5dxk",
+	"W5W3thVtMVFMAqNT+BRel/Uv1m4CGMSceqQHvjsEJ7cd0wj3phWVsBmRQ6Zc8ZygrtqVe8s25fqg8T21",
+	"9CnGEqxtdaABcwXwVrYid3ewnCOajNn2kRRGyWyJ1symdKZJLOQ2UJzGrbmbX7zZP+pg9CsMKDyTGQcg",
+	"hSpRk4a9MFPbXbsT0bpprjXpfCj7oUyYZ2azF8N9zkNhK1oUoYfKGQMwQGxksUo2V3o7v1SyR8/o6bjL",
+	"rPNy3IOoXZzX7eIcuaxtxfDdIF1zO9jRjKrkgfrG+JbNQgfKu7M335fkqsm4ELfE6piIxHcsMdYW55ok",
+	"UnPBiOYTnlF7e2DyTwYsTbkYaesjzAaKp3FPBMOJYL/yQJoxaVyxhFvcoxm5ouKWvC9A2AYzn3Fpel9g",
+	"zK25qhR3Q/6UPRwYWBJpzWAuHGUsM4pbYUX3AMfKwTFozVJx60hiSeIHGTb8NL2IGG4yFhHtXEer5LgY",
+	"9UROzTgCwsFmiAgKqSY0s1udWM/NcJfkwqdlzwdReRLDt7M+T2MwtTUeoXvCHYMNRNTgaWakEZenbtlf",
+	"ySGJ4TVOWApFJZTvsI9G0cRs+0vHTSQMt48iZR9ZWs4IhAQNvv7lCfIufPezn3jxjmr2THmVnwd4rRfK",
+	"q/jLr8PKMTc6IoNA11mnVurUytfTHYR7GLAmTKkhAxTa+eEOt4OKDqiCh8Xo1aoAzQUL8wA9FvjjsvQc",
+	"5nuOCmVxD7CeKdKIO2fvOsfHJ+cf+pdXF7+cHHeu3JQYORxmVkuMqR4DloYflTCPc1kEOM7tk237wKiB",
+	"6p6JTFnWjMjpm20Hitp6WyFxD9/D8Fec4ZDyCRPIxHVvsCekvY0cMeDQqARYFsE1rhBszGWwzzrHJ0ft",
+	"0377pJq4Xp6ltnd5hqe8Zh/NcyWq7WVORF58+Ry11/NrU9T+wLrmvsbEL90aDrsUW3BQCD1AltL+AETu",
+	"DKh5yGa+EAEoLcCghQwV2imMEnsAMr82fNLPCVDv7GN8WZSCJWwMVTqwfcGrDGpQxzWI1SD2MiAGzGtk",
+	"b3cXcEY/BssWfMXVgPaei1STlGtGtZuKkKpipEkD8pDwAlNktKOCGjmZYQUAHRBjX0wJeRmMQYCpgD5B",
+	"uSOYipvQM4QmpTUAOXjaVM3IhLrBcRB3kDkT2YxkPGHC+vB3MqGDIqMQAWj8VEyo6IljXCi5EEZmcjSL",
+	"yPvjNqwYTEI3/2ugwGWXODWZJ4ckhmxV+YRakzRuRqVHr3sCogmNOFx2Fkck5pAztaeODwiFC32nCYf2",
+	"S260vwDao1yQTE5hIJ9mkT0cV/ud7gl78OLiCU8huOCs2zhlhiWmL9gIgK+SfPITnbkh8K21iAuRMGUo",
+	"F1FPYKrR3hvY1QMk0BvSCc9mZGJBDozvczbqfNzWZpYxohOZM+ju0i3SzanAqMGN4IlMrQJLWU9AekdH",
+	"JGYijQn7mGSF5nesRS6cjY8cjIapCReQcq/Y+Ifutio66uziuHPab3e7J93rGOevJWNqQj4MUug0rcRX",
+	"GrGWhUrYARr+CxSDE3nHtL1l/Ee5t+wjMdqR87KPkOoSjIOexVYu++5JBkxWL66ZUVqdbu54mX0m9Qw4",
+	"7C5pV/AiSnphEWvVtN8OQ1lYebGq2r5V0NW1gq4V9BdX0Lh1CQwDs7Bb7lDQh49zPfxw/9Vqugu8KXGu",
+	"5CQ3cehKKL2MeRht3IurND1Bgp5pwyYEz4SdFQlVbFhkxK2ITBXHMo93bCgVs1onY/TO2gDx5U8n/cuL",
+	"05Oj32Li0/1uNe6UDcVS+2gGs54ImmCAnK+B2vYNnund6cXRz53juEkKkTGtSexjSd3+9dVN97pzDHkH",
+	"zUypcxpC9kS41fIZAGENiS8uO+ftk3778qT/c+c3nNrmPnvX7nb6N1enMYSf4qOf2tchePVXa39QHjeh",
+	"MsKv9Htgg3WH9G/O27+0T07b70478UsrjQ9uzzx/xMlf6UU0hbv4BjrCFVl98YxnrRBqhXCw9aGgKmUp",
+	"miXlVnyEEhgzmpnxAw0MCCvGm0Mz4rw8qaAbVtLUVfAhpUGoMXNzgT1MtsjRmCW3OGiSTaRhFqdzJlIm",
+	"EvTu0JUS0k+paxEkD4tIxm8Zid1a4xW9tw6S2ic/4S09IzwsXGoTjIAzYA/0p5d/f8mihSdqKXePirRP",
+	"yNi/l033Jvhea5prvMoEPzrsCVc26WKgEbnv8jWsKnZbmd+x2OePmp5sY3GzA/uR0XMBgshtfJSRUITs",
+	"keGllfUp114qzvBRPr9M4IXWS0QwIfElf2Hl+QnFdV9aF72MQjlafDGPEFfFqNsxK7yJPLMCFEOFbUy4",
+	"MJLoYrANTwvKlQdYHx8DaQ4bzeLvdCgvYSmGjUhjeVStJ3xNjibMyrhIXHmxFcuQyEUU4Dmzwv6d9oU8",
+	"FHqMKlACDhU3uifCyRrh9/BoDj1kILyUWOJOxJSbt29fHUQ5yZALmgWKlgT8nbKWB9q80xaJJ0VmeH8s",
+	"85gMZZbJqS71bwhH+MRBrtgdl4UmY5l/V1lu5AK58YR+tOfSMdGG5bpFjvxsq8BP6xqi46MxNf5be201",
+	"eWkIu4I9dXHHVCgbejaGIHulF/E28NIbpLiVP9BuQy5CiVh1X9VuSO2GfGmtcWYBa9vCS2WLhrLOlcVD",
+	"6xTKulLSNjFjKwUZp0C3UZluEwpRrZ4hWB4KsI2ANWV8NIamH6gEPSAxzfIxjV1vSk/gAb4Tw+XeM65x",
+	"HF+8R7aJ+wVO18HjXGkrabw7e/N9E49vTLjYntCPpKwr6gmoFNXNFomHPDNM6Zgopo3iCcyKgsJApNqo",
+	"1IzKSqllQpWa2afs+DvpCIJLRvaE0yWVok96r4Z0BpXnrDVqkfj44uT44Me337+JIxJPmLGwz0XcbJEu",
+	"nTCCrCJWReSsJ6h2MF8+4JdWEVim5szP59YS7jJ4zRdRFq+jtrTWC7VeeKCClDQAtJuPUQah+v8BFijr",
+	"8LuifyheqNj9S6pJq8MzzJhxtaTToLG9B+UQzZ4I5wonQHv9ulJ9Gr6aMKphQF7GPmKG/I6pjOZIjDph",
+	"VECRaqOsWoCfWth9WTitRPa75SN/HjQtL/AiUFpefi11QziyhtEaRr98UGZJ/5OZys0KtHJqoKP6gdZE",
+	"qdk9FjepyFhmqSaUjBSFeUMwEhM5IjSD6fBIaGB/LWUzIhOpsVdZmGzWE9hQmaL9cUiSQmmpSE5HXFDk",
+	"CTgxbOKMWcdlO+RMuTM3eBpBUiCaI8PrCZz81YxcQU7IhjtQOLROCBbjYinQiJlLfAhxi7Rd1ZQu+XPt",
+	"NbE73VeUEZppSRwSaRLnhcqlZshAMVXcuNn4QHlMlJyS2D3mVoYN/O4X3kXvCZ567tCVsdpL/6bWMBf8",
+	"Op45rqgER9IqPw2NpaTx08llu+2no8ECmxFBU98oRs0En8MV/BhZAIGW8JCkEpRTXhhy+dMJGTPFVlEe",
+	"uNt7kLG00m7+ZncXCEtD+/nSZvhlglU+iB0g+t7a4MAj2Ghbz0qC6t5VF4XUvr2HxwLkdATkt14aazLU",
+	"Pw8Z6r0hcn4TLNL4WNyqwHlA7n/+Ea0KgYgZ0XwkWLrNHeGmPVHiiJwdRBzeQ3duWqSNfO1AA+rRC38Y",
+	"90RDyHvA6kPOSk6XYhjSRzvJeCaT0Z39Efbi3lNf+yFBP3LU6nUj54vblX8i+9BLu5NiJ/XLkWTRLNz5",
+	"nad/ILBkDIsBF2r1HW8mDoeQ5Zxz0nCmIWM4JGN/921EqJgBO3umGdnf3W8uxxm82NJSjmP4qkSRBVNo",
+	"je4/SS+pGS/T/UtGi+Glvnppffywslp5P4+k4Ya5J2mhOATEQa9S4Uu9rznxikgpUg30YhT6G82q5B3O",
+	"SZmTvX1r06PD0hPBYzn0Yw8LcAiGRYbekXNiYITLfScGDvnd/dW3fpg73x8xcGDYnxlFhcZCej/uhqa6",
+	"4pisqNP6XMmOHnaH/JC0V+0MfQHPZX2uGd5hDY01NG4EjReCbWR/WLF3zc5rgDAGjIoDIC6YHrHFm3gT",
+	"C6Qn4jDmxZEPur99SZAYQURoQDV0cR8SSrShGcMgj+8f2P2xJ+JfOlfdk4vz/tHF+fvTk6NrjAm5QTh+",
+	"dleLtDGOBGCCDOCJg1vXCCYFq5pGFrId+M5RcwIDEBTGuhxzGKnCWZZipGwZ0N7ASZ7Eino2J+4SNsIX",
+	"DvpvCH8+dvmNwuDuBkH3IymGGU9M7TF+ex6jnyf5yR7jjjN1VyUVPttrPEeyRMw9zGUQeqKSQng4lP7B",
+	"2+OfbGq+wpg03PTmEWl8kbWhV2PHZtjx61iinELXvPOsNjX9lrNBfC5WeEuRT7A1FE3Dw56AH0MJ3Ihy",
+	"Eaw0N/ifaderjxcWjKXQf4SY09h/86bpSRydbwnE8AbynD2xt7vrhAePXR7pgiOW9yzZb5zMtmE1X6md",
+	"Bgt9kQqN6gLWWWzwoCM/3NRuI2cqf3vQVtti31IPJ6AN9XObKzE/h1GPt8p2frcn6z9vYP/Q/rccUgzL",
+	"x4oRIR3yLkdExe7k7fLY/xV89TSYGLmJqzmFpkMXq3MPZrNRq0UBR66Pzi3JLeCt1AG0Ggc2xAHcMA4I",
+	"vtObCf+Y7yB/0zquLSuie38hGA/v0iEjP1E1kKpSAkXsPtcV3qwGBJ4iMmJypGg+5gkpgFJqwDI5xbIm",
+	"6GiOCDLnS9crThESZoyqiORj6SibhvQjEcVkAAOH2DZONU9TxbS2l+l2zyPPBtITaHFFrmuY5BnFfic/",
+	"0TycCKi7EhaROzbmSebZoeybrdaUReTm6lRHMC60ctEBlxNmFE/gZ/lYwoCNIVP2nDoi1NqL0Mrylx/h",
+	"ELzHQvD/KubO30RiWF9PXHYdQivHLGcR0TkVEfbqY2OgGPpePaA9czN1cvcqWiSGNxLDaFdoDnGmKwQk",
+	"kQAFSvfsUavotMhKNq1z2RPIa8vtW7+T2R1LD4hioyKjirCPuX1IXAodETex1rVgwnsQ97jToLAu49Y2",
+	"rtQ1wx6lhu6cX1yfHHXiJoxNolmGT1yxBEcf2IW7qmlobsQ2zwETyRhoyFqT1OqM1dxakSPWAo4tiopn",
+	"RTX1wsRYoJdZUxd9DGJ2OebPVdgy5i9jYo853toGZCfVEk1oQq3rXOr66a9fs1oNSHIlDY4bcxqFC7Tz",
+	"LPY4Zreqsh3zBT2LBFOr9SxKEYxEc5yKl2Mek1Q6wPSawSlXbOMAyohSA7tEEcyr83oDyC2LPHcMj3Cu",
+	"gaLJrbXMG/E/zttnnX/GEYn/cfnTxTn8s9VqNSvk5UMugGyWNDSoCNBvjj+rh7hONdFMmGbQOaRUOUjs",
+	"gsaBBWm/yId4DqOe2BiMF1pbKg/vE2D6Ct7SNwnTeGsbwDTuVE8LhBQl1MDcwPDuauCugfsVuESwWz8P",
+	"u2HA6co8lUszuQQTdmPD5EkJA3oMNQX0wlAHdIIw8FukAnO3RY7udbUsTUjdwCruxTKWlRPZS8+NrnuQ",
+	"O0LiWLTlp+K6j5wky0bhDaTMGBXLBhEeUc22udBMaA6UJnDzwJzMUgyma+OeBHh2RYbTMVaVSLlW/oem",
+	"EX5T7SH2dW+egoMtWneEfEOBH5yfvAznwjdzSGf3Cm6DCo7h3wtItjNhDw4Z9G1yRE6FjyljCcsyzrzZ",
+	"pZJDnrGtZ5aFdSZLjsuopwa+8s6msPvysK8Wd/PKAsCjSnY2nCflOs/ozCnbjtU4EShnnMqH+tl6JUIa",
+	"olk23Nb4UForSuLmt/zTOwiu8A6v8ULz5zaROF/g9lokr855vsIRcigM8xK9Ghnm9dy6vqRjBqYtNWVB",
+	"ByQGGpVeAN+XgS0ORll7VRs6Q2Y+YDe3X2sX53bhZRi87bj8dGExBLKiboz9gJE0XDoljf3dH1cEjP1B",
+	"VhyfsJHpy+JE9V7ti6lLYWtD+BGoAKJzv43K7ymX7lxqJiw1cS+EKzUYzAhfbtS+anH7JkWslphndB0/",
+	"MPOQFK0wtttWLrXvffFdJhDpcorPhb5cdMLl/Et12CJBipFjEPOqoFNplrl2Fa5K5UqurNnuazALzUh8",
+	"eeP4GkuVv2ON+3h1S8vnS/fT2/zwMMvlvQKrv9bktVPxas0H51WESimPXAhZGzkWgDKQyy2WMZUHlHMN",
+	"dqRjYc11UiOe+X48MEY0ziISbOpiE25GETVEioRt7ldM5IM+RRetmyvMEHxVGNhlxi6rxr4a+2rsexLs",
+	"KyFiZfueA0CXMVwFe67ZeWXa4Bf8PiKJnEw4VgwMCp6lxPAJ80CnCgFs0gMuqJpFgXzet1LDYVyT9uUJ",
+	"qZx/qYvmrvicWQd3iYdA4VPu+880u+cdPItKrr2yx9wwn8omkzxhOylPcHzEjjf7V+66sypZZKWtXWkT",
+	"EQlH0SybIRekFN4jWZZxJxdYlGv3/Xc94S+NeQHgiETmxVXdosd+1V2/6DUMjBd2TeEyQIjCtV/gqhS4",
+	"t04227/lmvB3ry4FvvhQN0+HB4+xzoj/OVshIBu+kAZ0mylsjgoWAfQ80F/aNVQZTWgw3YdQ0COkwdp5",
+	"GPdM8zgi8Rj+mys5Ukxr92+cRR4fYrmmPQ2U4fWEYZM8s64ITAuKP3RcNGMRC/1xOm5al4AbjTjnz+Rq",
+	"Nb0m3Wv1REwHA8XuOJygn8uMJ7NyNDeJPTdj3CQpS3jKNBnLKUkldDUoWRhXdnrHDc0QCqeKG8OEPXsi",
+	"hb0anp2nMZkUGlwQC7SeacQ//OrB+jA0csHvAPaA0IRqQnsi9E60SBc/54JcSm1GinX/4/SAUDGDKkSe",
+	"UOgq4KLwxCj4dlYzSy4iyjNlcBcv8yJck4uLWOfcWNfTP8A6lVt7Hl9uxoMFV0JLhF4CzOtsxA1yvfbz",
+	"OZgIuV3DPhqYzW6RxduIvu8UaGxRHputFVSTS2Cl5pysczxfHefkPRtoqQm0sjDQy01oSnTGB3SsmDED",
+	"4RFpi7SFDO7Ud6E4wmp6xRAn7S+ENL4HbImD/4wytftiOvaV6NdadL8mTsRNpHYj/bhDi5TL1f1nODY0",
+	"p8rsDKWabKfUUNdmZo36GH4ekyHP/ChTKQzlAmZ1ixTbsjSRw56Igds1UXzA2vCrZoj2eTQIjIrYBYb1",
+	"VlyMgGAx/DoNTWg9EdyJMEF5ZnFkjN3JglG1PeFaE52zLIN2NTmEsVGCGKYmfqC4UtAJEpWTNfzlcuPY",
+	"HYXLv6RucDjNcybSIO3X2Nyu6SQELyOS08L11sEwTf4v1hPQ7NzEG4SnF55C5ZKVGBM0vC1zX9rzC4Bn",
+	"+jz5myV74BPwEBb4Im1u5RLgkW2IyIQOjRs2ie86Kjve/Fa4/+rqHFDtiX2etrm4Y8o+HHzFG2mZD9Sw",
+	"KZ09g7JBiXH6xm54hzILyiba+rg9kOlsG/B+62ALj9tQByVyMqEi1Q+oIXcIhIYgbJ/LWyaI+9hC/lAx",
+	"11HW6G0J+38fUduKSG9rJImRQPiBf+tEUQNjBKnpbUU90dsqRCrxSyBMGtDkFv/kQjNl3LxTwj7SCX6O",
+	"8B7uyv9WF5N7n2oj855Y/JDeQYsB6201D3HtwHnO0RCm4fa4Jvtv3pD45vzn84tfz/tHF2dn7fPjuEVi",
+	"e+IYFY3GUVPu2R6S2J4/DqpHEx7qmHHjoFpLqFLcucF2MX5Gqw8cOnYO3RNLdd4h8PQVmqUBOA299YO8",
+	"8Gk4TRgRu9qIhMeL7Rb0ji1tui5EuNIRPoivrTxhcX2vU7sFIfI93dyQlNf0xLUm+7b6vgtBKAFN5Lf8",
+	"J3tNHlNXa6yjTOqF2CLM3tgGWAThm1KVIsNTdWAsZpCoJmdU3abWUWlQMmYU/KCcqZ5wes15QeyjwXNQ",
+	"TbRRRWKA6+hv3YtzMph5JUgavs4M/3TZGJ9Digib5GbWE1IwN98WPsDTr1AIZKU+8I8nrcR5emJ/90cS",
+	"H58cXbevTy7O++9PztunJ/+nY9VYJbLq02egGqzaikg13LpEUbx3V3va8NAzagu/4JdVF34V6xTG/Zfp",
+	"g+T2ZdVaotYS3xitE+z2AMWfrCOAP2SlfkBjLRA3NSzmAUmrYokcCW7taZZpNh0zxZqOVykEi8kvVTWm",
+	"CReap4xw0xPg/UyJhTXgV0RX475DtOAArXRzWq1WE4fBupgHFz0hVcrUoVMhHw0ZMDNlyNk6sd4KFndB",
+	"XaxInZnp1v6dJtUqBIJVCKjB0pSlPeHuNSmUYiKsukXuzVvxeDQ3dwXnUUJVtKbTg+rQlZ5wxLM/kiUT",
+	"VxpxygzlmW65K/f99ZqrprHM+z09UXF8Sm9OY6EIKFXqHKJgczcWlOJl+6bbOY6b81oU1o4nd1e/98NS",
+	"mzZbJM7HvE8zpoyOoUpN32fZ83M3/UO36w28u/7JjiEnQzIublnq6dg3CEZeI3fO16l+7eJecxxynnzL",
+	"iWWth2s9/C3p4cXA4wIb1zpVHIrjHqS1GRQ8M9tcuKo9/5tFN2Qur81FJfsGerDMY6EGLUv4YBx8UKy9",
+	"Ynf3bSLohMG/WG+rDL2kqV5bR3wd7ulLYFS42jqYCjdb8+w8RbH85wjNOYQOQLfDjjOVHfOw5EzYRKrZ",
+	"Q9VSV2wi75jvV8PjYb7nXGEnadAsI2YMwfjAYO0maYLlMyiGQ2uEyCGEq7lyIRkdaKHRUhKVEaKNGI5p",
+	"4VVbTFHN0rjpTRhtRUpURoe2yFGlupRMLJCOWEnp41bvyH5mLXKSskkuzQrjpmOvBxb3GT6m5+wwKS8D",
+	"l33QSvhJTsmEiurr0GTKgE7Vvq20FslXrALh/aOhNy8i9u2yyYBBgfRAFtWy9seUbwUhjXwVN9acz9Vp",
+	"46UxPDkd8ww942FGRyQe0OSWibQFx/RxE8Y9ATk6qIcHfxDintDOL1JiZdf+eyrVLdwbVDn4UzYPiB5L",
+	"QC41AS7f4Fs1jMx5oh3HjuGGM10uFz6ZEfbRKJoYqSICe9lVot2y9ND30jJtyPe7ZT9P5GcvkTe7hBs2",
+	"Qa586zU1cXJAMcHlNPKSwx9qQrEOXUuUwalUqT7oCZhmEJGMilFBRywi6FaSjN2x7NBFTwMVvQO21DmZ",
+	"mRQjdzV45BGeNuoJnTN6a5+coobh8ACXBHUHVipgNP8XAzcQWZHAYRZFlpEBG0rl3iBX2vREZSvZ86wY",
+	"r/wC4LfG6nCqoMa31zzz7XORbd6GyXnOMi7Y9nS11X+TjxRNmSZGEkp+ZYOuTG6ZQXlCTnJKkgymzoHE",
+	"adK4PDrb+4Hs/UBuf/oXmUghI0JxrO8P+5hnkaonsJOTDBXM1Y13P+7uxeTfyICPtplIORVE2/0nEuam",
+	"jJB/s4ZLnjFnI40ZVY6nEKcbwUAOkHwQc82shCUMszru3yUi49ANN4GdG9JwC7IreRP7dVGD5W2xLExe",
+	"mD6uoK9gNrAckthHGC1mz2JP+D6w22ybC5esAkNOimrbDRS09azbamQiM/K///3/BlMRrK+IMKWkwvEh",
+	"EE/LpHbTROzBfBkotsgRvIue8DbcQblELriJo+qS7brsJ1B90uIiL8zCny27ua2BG0c9EbuT2mPgDvtc",
+	"2H+7y8sUvsm5GMWHRDNl9wi7s4JxsPig7Nmq62rR5LY8FSgL+2elTixlmaELn80tzsteeWT4JBxHGglH",
+	"d017Yzg+GlNz5D6NIRLbtKfDh4CvvXwo+HdrwvAKdg+aAaNwRC7FyP4f3tvcHeKT9ve48Kmgt5DRM2Or",
+	"lFEPQIGOVCTemer4oDIqsScMbG776rss2Q4SuX3pdtIBQYSJnP8Mx6MDHRM3bCyGD2MCzbEkhBQPCe2J",
+	"CdfW4IgIF3c04xBjb6SFsqq0EupsEvYx56AGsbII87ew+/d2d//SIhd3TPVE/MvFyVGnf9b+e7/b6XZP",
+	"Ls67MD7gptu5ikmDJkpq7YVCN+3VlvwkJg1o7nXHNV3lDmLR/KX33lY8KKqlIPH1xUX/rH3+W3k6CBcr",
+	"YCxZXOX7q/ZZp//ut+tONw638+NhCXNGSqJh9JLEyhwo2IV9Ua6h1RO/whyFeZPP/pWMqRAsi4kUB/i9",
+	"+6RlFB+NmIojOGWS8RyAs8Slt3FPOGBq2AdV/TFWFjej+U8TKhJ7LYsYsjCQ9SinF0FjAYLsMkPmImcC",
+	"TIxLpynWdWTjsDjcEVElOl4MAs6NQRVX6FYKzdJV3dpwolV85fu7P/6wfizcHlouC72oU24SSAu43Emp",
+	"2PxC67bnzw+kPsBqYE1SX1pSiTyE97C8ZNKnHraROAitpEWrpnQ6HoxluobZvDpnzMGj6+/VuIMFTE5T",
+	"/hetlfb+ZeXKz230V661ntU7HFqb/98KszfKTj6345Z04hdLRxGyLNUkY0NjVQK5ZSx3LIF3NCtYi8Q6",
+	"Zwxrh5OMTnJQ8mS39f3//vf/vGntWl2IhprrWGcfuTbBVE7GUjNhgfSOW6hv7L95gwP7plyz5mpSwaVC",
+	"9PR5zcXLvEhq8zOEGAvXEIrqHvM6w/il8OeoZCl9FAytVM92ueyhmalSQf2JWaqtD6tTOHHk8ZzubsSO",
+	"aq5PTQzRvCW951d2BV+z8vZUI7US/zaE6B1Nbr3T4d/t44VIsYzOVgsOWApjaoiP8DmuHZeaCPGTAxQr",
+	"XY2pxEAhE7IB4NH2RKxloRJ2gKeIIyd3EDgDn7cMq2C3p2YiPQvRomrJ9kCaccgwtnpi+TTCuZGD6Jxf",
+	"dU7bv20wejCjM5Cy63BPz2lIwPVehJym8xEr7NZBSHiVPiyC7+7ba6CvpxXW0wq32mgQUJ/s87t/LaYu",
+	"tPkLms0MT9bEEEKJrsspyiwNgwwjaLwEOj1qCEU6y0YMUBdHJE6A/i9uIjxS4u6hJ+Swwt0+OfATyQcz",
+	"664lcsKikF/QEVEsp9yxB1jpzr/f3cl//N7+HJjSDJ8AI4DoiQnPMq5ZIkWqSQMSnBa8rRMInp9utkgb",
+	"Cki4DhluGHlbjdHYW4WKL+yuKYu7cs4S1lyT9A4P1rWm+rR35Vna13rYEz4L7ro7B2zM3S3a82JQXE4F",
+	"zFajzvqDgg6oIkaftEGFa8zJ7J/TMRMYOoalTakmcjhstghQSc6vAk89oTMf5LUnW8bJAmEjKnqiEEiU",
+	"IAWL/KqhdLjZItfwFiAPYkx/omN4X7FiRnF2RzP8yKWaM4hwug0A0/1H7JDEsKv6EBO1h0f+E4j8luc0",
+	"0rjz4SiekPO3L+47jfXV0NgKgwIChbYxTFGRMB8Fwwp7p6lDRT1S5vnh98D6VPnYrsSFqP0NLqZgHsqY",
+	"u0akdhC+Ty2JfmUsnUtvfjOaTjSqFohB7FtGNKlpcmr3fjPFecnUNkB7QGi7veh8wcEjteiQsdTC/0Ou",
+	"SjEZaFLkFnVSORUR2fvf//6f74mCiSaYBRXUFIpmgmkdEZokhaKuAyajholk5lVoIicTyH43Qo1StLu7",
+	"a50hRRMrzs0ItaKnNiaDAiKXGaPagMIe8TsmlmmEnqioBOu0rFYJ8+h/iGylUqREFwPIr0rhh4A7EgLA",
+	"TyS5cTdBcqp9R+zlTycEB7JL5WuSuClpPyPQ0jGMZr84PTn6LT6AhHhKExN7J8+7atXOluqo+/gf179d",
+	"dv4Zk0bsltD3M8wPiHVmYsiLDzKZ3MZEsWGhK2cFvgW7gHenF0c/d45jIujE54xhbH1EYpplclpdENWE",
+	"WyfwXUW5M/u2lxsPfj/FxOrMAirKvP2AMakDq9BJQ6qQyG4GX3V/d985qzJlJH7faV/fXHX6xyfd9rtT",
+	"u+LG/u5bKHDVzmF2pwBq9+WjIOz7nNNd7/2W/8q6eWCNfnEvF/L2K1jbROuOez3B7tpf/XOzJeAwnEdq",
+	"S2SVX+VidqymSqQY8lGB0W+XUrNof2sBs2HdCSiKMjpuVlglTSDEtn9Cd6diNAOU7IlGLKESaUh5xsUI",
+	"qkaK8jnGmPjmxpdpqEKQMVOMNHKa3EJrQCgTEpLcsllEkkwWqdV6PQEwz1Is5nFeUVzqLc+7bddyaC8F",
+	"GhT1GftomBI0w+i+U+/WEPG3gRR2weCFKj5NkP8pzABwm7FF2pkbCoTMcRWyvXvsej1Bk4TlRuOdYs8g",
+	"Lm04nOQMHNFcMc2EU9TAXafYiGujZoBYmsQ7WN/2oJfjZxA8sz8Bl1nbNOnGJdQ5hdGLDxHs5owl4yDm",
+	"OnJpeRzzEfZ8yqwBozQpgW890Mwytg2716zGm3M6Yam1Pwdupge4AFAM4Hp/ZhkrC+ESKqy1BdF6+Cr2",
+	"sYRKLmNJ0u2Uay8Is4xdukU9vziEi60bguES7nZZtWC8dI9e1/VxbOPuy8N2WbPjZ9av0g9yDl0xkaIu",
+	"AE4JilR5qCpgHHsoc4FYlquK8Wk7T7tQjtQOm95q2IU5FJVv42aLXHoZx6Cf4iwQDECPLNSWY97r+rrb",
+	"v7y6+OXkuHMVH/ZE/Pft6+vutj8DOFrOT7TLh+gnujxObN0P3tMssya1c+aItn4OFYRRlXF7RcF6wloE",
+	"LG2ReJK/dbct80LHRFgQcIqwsb/3fYgcc3NI4im9c0fnySQmNJvak0+lunXMrfYJ9wTEvknKkMrDMVCU",
+	"hULfz/vqFlwyLlhE9nd//AFcsoucifbJclcsvHCE0WdK+vnLfFbZkN1hO9neD/OXRRKQrYMtrPjdul/c",
+	"Grmf2rfwqb+Vo0/+6ZTePfanS7EVS+m3oi0sBoanNL9HV70F94Od6+tuOPSPaGteIjb4cTg0/Bh0xAa/",
+	"xOPgxurKq5pT9ktwyl4DNY4EQwxwbVPNt6ONYnSyWgGeYq3GAnLGEURFS7eJa2igsgoqGRfiFkoQXfzR",
+	"wyFLo2rHVU/4PyKigUd2BuEcazNiAqrSWjkdy8wRI0GPh9XKVgm9B3jRB06r+LlLoTtn53Tvh0OIxf51",
+	"74fd3d1D4toe9F/3wKddVGINVFRID3sAPqXrRxDgvUFODLNvkAoNqgmUqtWN+l5LKBnMrKtNM/tdpboH",
+	"GKRApzaWK+DmYYWppnIqChcqFCOgJbH6zb5H0NSzpboPvq/13hPrvdXKK0JBwG6AWovVWqzWYo/TYpHD",
+	"NLaeU7YM1D3N2A2rD0L6L/a0A27K4CQ3MWnkY6CScFMxhlJBo65z2EAXGHoLOmDSdEUXfMK0oZPcahnN",
+	"RhP7XDGIKFXqmhPhIOzllWLIU6sem64ROIQmUQUGTsMQwy01BAzquGOqrOywN/6dJvERYu223ZnxAfm1",
+	"/Qt0Y/fEX/73v/9n/y/k9qd/RdCRjYPamWKy6Zy1Q3Lx4cPORV7oiPzKBmfun2eXbyPy/rR9BMs+229j",
+	"aDhERHuCC22sC5ySez4vxhY9o141dNVsESjAsLq9bL1s3xyfXPjWy8b+3ltIOC5+3+0cXZwfhyP8CbrX",
+	"1/3rk7POxc115ZDvd/cf9LYdNWPF3bbnCe72I8eOQCUQUvMe4tmRkyeTIzecxW0fWjkL8gbmORP2GVoz",
+	"LCJpgdo9CibIUp/3ej6GvfVsQ0muq6t9kezh3ArWUmy9mvEitYr7hlSci99bB2Ap+95mUz9KXprNuPhw",
+	"LlNDDlHV6ZwlnGZmFkNhohw6WonweckwFkKXYbxTqyfeSTMGYAOqVqqdwt42chs8NFCKeArpJ0EtHRwV",
+	"iP/8GJSHcmK/lDe9duo3Q+INdz+c6fgQCmYXnggoKjqAfN2qaeD+mazqMf9hP9qacOH/3Fvfb/7keYvy",
+	"yaxDvXLj1M3rf9IqBAvaCc0qW+ERE7rbaQqVeEaSvd1dJ0VQ/m2lqwF1c3v/+9//88N+JUgfEV0oJQsR",
+	"GMsUyxkIvc6xvs1x60EdHFB10QyS5BaDFCONhGqoZWdCc8PvWDZrWiP4luWGSBhi3XbVfHu71XX1hH0E",
+	"B4TiAsGwmsoiS6F0DsrL7B2VDNBv3lgj76j97ua0ffVb//3N6WncrAxTcIX2UmSzpeZWO03vg9WzFWuV",
+	"V3kRg+tGM7U59gRV4qYElhTMacpNPQ+7rsb6sl1Aaep24mKW9kFkXGWI7fxuT/bgcOyjBRBrYbmpp8Bx",
+	"bK+OH14X1kxkarJqGvYCAFwzNblvF4FFk1MzrhDm4IHzKPGEts3+Kp7bepR2LZubVkrChvG2wDIC1UdI",
+	"KH+I5qcDjg+WZIYBTh+NdWX0QqkVEKotqbdw1RhgWyRUhErInmjE4cdx85DELjkVkwlVtxq7DPwRzsVy",
+	"h7RI2y2Kp2Qkgd3UyJ64n4jzrVjV7v8VrOe/4KN4bm9kk9IpfCuRm5V3v3oVHyl2PNTlVS9cXoX7JpCS",
+	"l69rUUJWCGO1NXS1JJ5JKEBOmDDZjNDEakjf89JlVCVjMpgRw03GIjLkmbUeBzNiv+B3LHX1zDAYWmYp",
+	"Uy2CbXkkpyNXq7hKMI7mFrgmuLCoxYkuBqgOA4DYNa6KJ/zXqjjCm93ddco2uh/oyCpPoGE1OVRU40A8",
+	"fISNIc00a8416OpD5FjYIP7hzz63bLewgZQZowJXtuzH+CZW3fHeRnf8mpo0qxtpHQyW/Zlzb6aOy/xJ",
+	"bR67X+atnGQBljy2zn++OljTxSlZob+9+rvDUJxJEa9csY6A+m70zcuUomdIuO+LHClGDavu+2eKd1Qv",
+	"8SJcKtUFPCTX+ES+fmenngX1Z0YbwAZoh56T3FUQc8+Mg+bth4IdLmK6zOTC+MUCZnxGJ+y68ANerw4/",
+	"1MKxoXDghlmQjjC2zBOTPaiRl7o47XkmgLmzI3M54BmhFWqAFRnRZ5Ke3S+uLpHOoDy2ltJaSjeT0gvB",
+	"NlVfVkBMMl4SkncDaKmADmIXXQgedRlNOCzNaPzAjQPThJvWCrLip5PR5zWnL+HZfOHc4WPwwbG0fuM4",
+	"UdvX31QGw3rSAUqIVK6y+PMs7h320b6TB6u+5syKQPdQsq8CeesZVbcpJBxkUkyAr+ABi70DV/1CNodh",
+	"H83OxK1vHlA26r64f2u1SVFL7WbjIWGfWwnxm+jxEhrcg1UyelEhAH1EkuKsdDv+FISH7n43D6MHwuha",
+	"3Gtx37AU0g0xBhbDzX2JFdF2YKwzFTrtOQ70UMVwK+Q0Y+mIwbxD0hjPBoqnREOOMyLUOhiZnG4XOQnc",
+	"r1VaWojIY/miJlNGb30JQGDxHlNNNLtjimbQ96Md7ZNZsA6+02TMtZEK2RF7YjkBOza4IJ1r4mYhaoJ0",
+	"72BOxP8Q/4wj6OHBrpk4WBsxtOgSGnq5esKdqdCMxJcX3WvyEIq6/uSlZEndkkD+a3Ov3LJq0vfasapJ",
+	"37+Ock99W5lZ8elm3aaECXPDLTxXgr9Di9wUOYV2YPrptoO5A+IHqLYSzCPCWEs/3KYn/A0AdYE7EoeZ",
+	"ksYc4zYXWERlD0zC6NIG8M07HE8dhjehDkuUw1tbqRRs7sIOG5o4JFL5AaYtcpRJ7SlcEykESwBScKak",
+	"rsLKSk6CbwbClzqy1df7iOjYmBp8Oh37+1UQDid3qrXG7Rq3nw23nwuHfY+/hxAHYY1ut9P8DIz+3f2r",
+	"/7lJ6s/FpvWutIeZOqFdO7rPndC2yn8SdvRTCNfOQFGBibXl1hBWQ1lrR7DpfGh6LLPUy70/uesthFS7",
+	"SLLCHQBjYJbOn34H13+SyPQTyOrei6THFp/sN4cLj69Vq4HkmWYTgrh9dhZLsRETVowfZF7F4ReO5buc",
+	"KNTwHXOK4Xwo5sJbiDErgOIqXBLHfz1hAmvvqX2OTQT+Gw3WfO2iXgdaNpyuF6S2DDOOKF+HFSmbSGzZ",
+	"W5k+axM9ASoPJaeaKUz/QPMdTvgNY/3mjA15xxSJq2TLbu7p9lTHPdHIlTQykRlEr1OZaDysNUnj5gHh",
+	"psLNxMiEJ0rmYxjipoGBce8HcvvTv8jl0dneDwRmm+moJ/KMzhw7Iy7JIRgQpY9xDl2ViSiq+kC+3DCE",
+	"0lvEvmiW9gSkEthkwNIUqgU1M5o0plLdBkLkZtlXbO8G2FqYsHsjJY34+OKo2++c40ybJsb+4875LydX",
+	"F+dnnfPr2E8ninMl0wJiOvFhOaGd7O/uY1oAOo1CWGs6lpr1RHzJlJthpLcvZcaTWUxg4sPi8yONuPzj",
+	"rw3NsmET+BZI/P+DKXZ/7RW7u28TmlhZJPARfMJimCEHJGpkyLNMe25s45506uNRmlBHErG8lPKYTSSS",
+	"HW4W0RmbSfYJZQl2a8Nm/XTM/gL+1Au0Jt7vNZwX3fDgKthh9/Q9yNj5HUThj5XQ0XVShmRtVl4yZipj",
+	"C+SQxJXzxVEpZG5zIQ/oYWjcB2I3pNcbWWuk9eAGa9vlbdSkT92Rq7v0c2oMU/aX/88/2tv/h27/a3f7",
+	"x1Z/+5+/70V7u7t//P+3PoWICDZ4ovXD+zvC4/6T3lE3Pfnx4gB3eAgIZ493SU9MLdqH8FVLyYs4C08k",
+	"YW3olOUJvgHfs4rN5utETT4w7PZEGKZcz6mvvHIEhRr0FtlEbS0VoO6UjkZM3Zw8L0K7y5Cbkxqn1+2i",
+	"8lmt3io7+Ip3frfyvA6VdYQgjLxxfOLrMmI4laPo3lEslclKXF6OvjLRmwMv/O/L4y7c704uPoG6+lkg",
+	"2x2eZ9Zkr8H9lYP7HBwDtunlUotTpFa7Xq6a6c3ubmWEt3sSRBXWRzkas+QWGIxwhgsTyXK5/Amv9YwV",
+	"hO4KK6c34bK5JjTjd5++J18hep/yOybszedKDqrK3m0A3A0TZtRD4+0vlZwwM2aFxsEM7GMuNTC5EQSu",
+	"FjmXhlCSF4OMJ4SJNJdcmAMM18Vnneurk6Nu//ri5855TDRDB7hnvWGaM+V8a5wBG7ddLAp2wgF5BwEK",
+	"gu5h1S88XDh7+/j4yp3c3ZB1hnvCGSUwYYgaoplVDoZhFZtgnkQDaqO4JkoWhlXnxLrrCMatVxxh/3xP",
+	"uHuVhdE8hV3m/GecP1yZM8tF5dulInLmXsBmVs+ngLW7wmeGEZ+mbE0pqR6KfC7uFxg5YkL1mqsBISmH",
+	"EZMkoUrNoDurVBxfZqFn5TYjKdc+6OKX7+IufwVelrgZzGMpFjYtkPPaW3F7qlHZTJ69YeGhNFuvFZIq",
+	"YDIJ234pLMmhYvnO3d6OH/C8M8zguFWZBOT4gmHRd1zzgdVbVcq/qDIqulona6UKo1xx55qOYpLIO2T3",
+	"x9HTPaGYPaF1cebpyexVeMbNjGTsjpWjSN1JDwkN29VlLibUJGMuRj0Rnwy3z6Vg22f2o5iMrJf0dnd/",
+	"WfTqwj6Kjlv8e3gKy41cnOtRmrlz13iQkWipLfv01VbVO+FSBIxxhVfPZCHAVd8V2e2Vu8LqQiu/Mr0w",
+	"zsXujPtb7hea8ZQaJNdG/cF0kUGr6APw/Ee09XZZwce546fFwt6UaC4SNL7s5avo/bSP5T1OGVr1VPwe",
+	"5ppMaGZ1PgDdZfuq2+l3rq4uruKmL053W59wcWefDWnEJ+e/tE9PjvtHF+fXnb9fe+x6QpUC9/EB0n4Z",
+	"oPYKvhaYdk8zTaZMMZxjBTP/FfPLbVXyX19uadchnD2hM7RHBo503Ui3GVz0UeupVPjwu91fL66O+0c/",
+	"tc8/dPpXnf+4ObnqHAfV8AL34PfJQKYzu1mMlCSzGmRzbQXXWlq192Vvxd+CVct/616ctypZwS+4EinJ",
+	"hAprnkoxm8hCVxHKt5pYzyZNlbXzG/FV+7rTPz05O7nuvz9tf+h3fmmf9tvnF+e/nV3cdPuXnav+2cn5",
+	"zXUnbh5C38nMsUDFV/aP7bb9w9rRiRTpIghWDlk3WQoOxSNxttQmhgc8lNXp0S/34Cs5Vv+UMmpcHn4j",
+	"Wwgu8zRp1+j3BUKE91edSzIostvKbqhYUWA44YiJsG/mhk388P33b394yMba+f2Wzf5YbWld5Ey8Z9QU",
+	"ipErNpGGkVKnk0uXY20ReL4aWoBg0d9posc0D5OPUpyPCxv1/OK6//7i5vw4Rq8rvm5ffehcn5x/6P/c",
+	"+a1/dtLtnpx/iCNyT6FEZE4Vkf3d3eZGVtRGkcJbNtuURnkDasdvz6wqr9otIHu73rZ6HkOmXMgac6Zc",
+	"CMEZxzBPGHDUWS+Rt2Y2sHyWbMjawvkSFs4TuvpwDxYRypjy/Xs4d2Ttqx3M2vKqLa/a8vrmLS/NxSjD",
+	"0NDnG2A5EzTnLf8kV7K9wLj7/4+96/tt2/jh/wqRlzqA7CbI9zts8VPW7mFAB7TO2mGAB+giMfLV0p1w",
+	"d7ZnDPnfB5J3shTL/YG0BQb0KYEk837xeDzyQ/L1r3A1u5hddZ4eAZ2h26KDrdgi0McqX0kmMB7PhwyU",
+	"jxtqxAQdydP7p7pqospj795jcTKiLQ3nyblb/oMm0N9JbvDgD9OSFmfcX5e4ZK8E8PC5XKI87JwOAU1y",
+	"pDtkH451e5jkkfygmfz8Q3zy581vrz6PT1LXv/PJk/kkTv4In3AtrZMMEl22r60PlcPbN68yWGCp+TKW",
+	"CY70kPQ/gzelUyZkUrl2hZzRUj2uBQCFMtHHNoP/X1wJmUMTpEhLI9pDaXdmLl5ldt1JUdhrKLFyqsQy",
+	"l19Hh9zSdKV5Dy5mmEi3rmGNe1YUJZ+GXChXKsAasWXMnzbVXPBO56nxE8jQBU/bV7woUQPanLgb/dJJ",
+	"a7pg9scqXsQnBAB+S6a/+jazdROgRuW5nn5/rjr24morvSyrsy+6J7u+fdilzvilkxtxkUq4fGkA3YKb",
+	"/arguQW+tMV33NzH+eQlr8SIkN6dRlq8bVkQcqkyBX/g3a0t1hh93NpUrCJINgAPI7EMjnhQNymcIY/I",
+	"eCzzbGnymAMoP0op0U8d0X9pDddCD/tWm0qqoqMnvuX/LT1bmpgiYi734FpzpgIGdOTvrWaCNaot9ij3",
+	"iArej/+dwc8S6uHpUKHrn8ewNMo8woTkIDcdoNPwMEkZeLmL92MIoLAN+q7Ad36LxbT7xTQZKq9BbgXZ",
+	"CMwkNTaRwksOSw4T8UHtPdgNY6/eLl6JRbO2lT9fmmg8yplODlwsBTpL4wxugKMmTEWnY3KUSX8ZPwIb",
+	"4QMoautjZJznLi8Nn5yXFxc/ziXWpVCtKnTYw+XF5RVnr9UmoKNT817MYPTmctQe2qJZRI75WDWcm96k",
+	"ZoeYE7+567gwTlRcu2jeOVVuhgmdckj/7+KnHz6OrrwU+9ojkOlOi4M9WWYOmyh19HvlladDGT+otdLt",
+	"QrjqMPs9UZheygU56T1TZ2tabr55P3zatZ3a5bvvGMdSPyqp7y2Wmu42xICi7qA9y842rj67PnvOMZ+x",
+	"l8fZfgRJl9HYRAPIuMp0CdoICi5hv5qEteqYPaoGx3WdqI9HCn6MB3Ok2bBC2NcRelT5SDmmucBK++Ci",
+	"RlHbSpssCheH9w79Kpbm3doifkRdWOPew0Qi54iF5f6XwlQ2o91/y3F5zt7rhOemhYFGGVUhT3UkSI/9",
+	"gCI/GSH5QjB6ElMWpzOmDJjkwxDjAb1hkOH4TKuy0QZK5Vd3VrGJWUZLj5+3ymBNh6aCQhUrLCGydAal",
+	"0vU+LWsGtd7i0hySIElawbomjZM0Xum24u9S5h7eA3OZHm6vWyKYaLNNoX/Z0nQGcDpqAzNZveYaX/Qe",
+	"WnSNou0JnOuEly+e6+fzDn+0Un41LVZKm1hwPRAjLM1gxPx8SkcWDTulJZTEwzB5cfuOTidSOKRK/Bad",
+	"vo8K/QzeaWSAY6P2vCPmS8NUPXV1DrSZo1lf8HH31oHf0PHDX8lxlLiLHk15AUZWLtWxfpRO8ZjJZFTr",
+	"uyHnMu313Rir0TKzx8fZekiEOWCEDj8fIZV8oWwSfLy+fcL38uGUvawjDQzejzU0tDn2QJGqnrLE5S5I",
+	"sp3U9HFjp8jfEuNvaixhq5xWJsAOdbUK3VKeHszzf+jPA1/imMQ0/mbQ8NHbkU58mnOZupK814MmxPg6",
+	"MjYxXJBawB4+RikFmwwaNJOlLsJg0SQ8sE9dYpaPqb9WgTXfBH+KBFp57EWwEF80qo4xxjApsbGVU+2K",
+	"5QpdKGtsfAYNs3ySCOxaqjTy2VNQIyQv6qhxqjt/Lsjmikuv+4Q9nkHU2bQokHZn0D3zGamIvH7PPG1w",
+	"tTRSCywWK6mcMmHemZBVyYEcEtLRblxrvRRf1F4EC/tD4zBn9H1+PtjcaQZG5uwlBjxAph2WIuVInJKu",
+	"xhcXkLNzcMimuV3pwdK0K31C8B+rI0RjN2TNTi0ZkRS1NiyDkNUmwL+Dk76mCCVtKlkPrxtdK1JbsoPE",
+	"mrLE6hmqmk0d9NQHbJfGofLWaFOJpa3aKFdyDYSmFQGfxitcUU+Vzucc7N17MmvK4bQfXp09/PXwbwAA",
+	"AP//",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

@@ -2177,6 +2177,21 @@ func (e VersionEnvelopeSuccess) Valid() bool {
 	}
 }
 
+// Defines values for VoiceAnalyticsDailyEnvelopeSuccess.
+const (
+	VoiceAnalyticsDailyEnvelopeSuccessTrue VoiceAnalyticsDailyEnvelopeSuccess = true
+)
+
+// Valid indicates whether the value is a known member of the VoiceAnalyticsDailyEnvelopeSuccess enum.
+func (e VoiceAnalyticsDailyEnvelopeSuccess) Valid() bool {
+	switch e {
+	case VoiceAnalyticsDailyEnvelopeSuccessTrue:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for VoiceFeedbackThumbs.
 const (
 	VoiceFeedbackThumbsDown VoiceFeedbackThumbs = "down"
@@ -2426,6 +2441,21 @@ func (e VoiceProviderStatusState) Valid() bool {
 	}
 }
 
+// Defines values for VoiceSessionAnalyticsEnvelopeSuccess.
+const (
+	VoiceSessionAnalyticsEnvelopeSuccessTrue VoiceSessionAnalyticsEnvelopeSuccess = true
+)
+
+// Valid indicates whether the value is a known member of the VoiceSessionAnalyticsEnvelopeSuccess enum.
+func (e VoiceSessionAnalyticsEnvelopeSuccess) Valid() bool {
+	switch e {
+	case VoiceSessionAnalyticsEnvelopeSuccessTrue:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for VoiceStatusEnvelopeSuccess.
 const (
 	VoiceStatusEnvelopeSuccessTrue VoiceStatusEnvelopeSuccess = true
@@ -2477,6 +2507,45 @@ const (
 func (e VoiceStylePresetListEnvelopeSuccess) Valid() bool {
 	switch e {
 	case VoiceStylePresetListEnvelopeSuccessTrue:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for VoiceTurnAnalyticsInput.
+const (
+	VoiceTurnInputText  VoiceTurnAnalyticsInput = "text"
+	VoiceTurnInputVoice VoiceTurnAnalyticsInput = "voice"
+)
+
+// Valid indicates whether the value is a known member of the VoiceTurnAnalyticsInput enum.
+func (e VoiceTurnAnalyticsInput) Valid() bool {
+	switch e {
+	case VoiceTurnInputText:
+		return true
+	case VoiceTurnInputVoice:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for VoiceTurnAnalyticsOutcome.
+const (
+	VoiceTurnOutcomeAnswered    VoiceTurnAnalyticsOutcome = "answered"
+	VoiceTurnOutcomeFailed      VoiceTurnAnalyticsOutcome = "failed"
+	VoiceTurnOutcomeInterrupted VoiceTurnAnalyticsOutcome = "interrupted"
+)
+
+// Valid indicates whether the value is a known member of the VoiceTurnAnalyticsOutcome enum.
+func (e VoiceTurnAnalyticsOutcome) Valid() bool {
+	switch e {
+	case VoiceTurnOutcomeAnswered:
+		return true
+	case VoiceTurnOutcomeFailed:
+		return true
+	case VoiceTurnOutcomeInterrupted:
 		return true
 	default:
 		return false
@@ -5633,6 +5702,50 @@ type VersionInfo struct {
 	Version    string `json:"version"`
 }
 
+// VoiceAnalyticsDaily defines model for VoiceAnalyticsDaily.
+type VoiceAnalyticsDaily struct {
+	Days   int                 `json:"days"`
+	Series []VoiceAnalyticsDay `json:"series"`
+}
+
+// VoiceAnalyticsDailyEnvelope defines model for VoiceAnalyticsDailyEnvelope.
+type VoiceAnalyticsDailyEnvelope struct {
+	Data VoiceAnalyticsDaily `json:"data"`
+
+	// Error Always `null` in a successful response.
+	Error     *NullError                         `json:"error"`
+	Metadata  ResponseMeta                       `json:"metadata"`
+	Success   VoiceAnalyticsDailyEnvelopeSuccess `json:"success"`
+	Timestamp time.Time                          `json:"timestamp"`
+}
+
+// VoiceAnalyticsDailyEnvelopeSuccess defines model for VoiceAnalyticsDailyEnvelope.Success.
+type VoiceAnalyticsDailyEnvelopeSuccess bool
+
+// VoiceAnalyticsDay defines model for VoiceAnalyticsDay.
+type VoiceAnalyticsDay struct {
+	BargeIns int64              `json:"barge_ins"`
+	Day      openapi_types.Date `json:"day"`
+
+	// FirstAudio Percentiles of one timing, milliseconds; null without values.
+	FirstAudio VoiceTimingP99 `json:"first_audio"`
+
+	// FirstToken Percentiles of one timing, milliseconds; null without values.
+	FirstToken VoiceTimingP99 `json:"first_token"`
+	Repairs    int64          `json:"repairs"`
+
+	// Retrieval Percentiles of one timing, milliseconds; null without values.
+	Retrieval VoiceTimingP99 `json:"retrieval"`
+	Sessions  int64          `json:"sessions"`
+
+	// Stt Percentiles of one timing, milliseconds; null without values.
+	Stt VoiceTimingP99 `json:"stt"`
+
+	// Total Percentiles of one timing, milliseconds; null without values.
+	Total VoiceTimingP99 `json:"total"`
+	Turns int64          `json:"turns"`
+}
+
 // VoiceFeedback defines model for VoiceFeedback.
 type VoiceFeedback struct {
 	Accuracy *int `json:"accuracy,omitempty"`
@@ -5913,6 +6026,53 @@ type VoiceRelayInput struct {
 	Transcript string  `json:"transcript"`
 }
 
+// VoiceSessionAnalytics defines model for VoiceSessionAnalytics.
+type VoiceSessionAnalytics struct {
+	SessionId openapi_types.UUID `json:"session_id"`
+
+	// Summary Every turn of the session, not only this page.
+	Summary struct {
+		Answered int64 `json:"answered"`
+		BargeIns int64 `json:"barge_ins"`
+		Failed   int64 `json:"failed"`
+
+		// FirstAudio Percentiles of one timing, milliseconds; null without values.
+		FirstAudio VoiceTimingP95 `json:"first_audio"`
+
+		// FirstToken Percentiles of one timing, milliseconds; null without values.
+		FirstToken  VoiceTimingP95 `json:"first_token"`
+		Interrupted int64          `json:"interrupted"`
+		Repairs     int64          `json:"repairs"`
+
+		// Retrieval Percentiles of one timing, milliseconds; null without values.
+		Retrieval VoiceTimingP95 `json:"retrieval"`
+
+		// Stt Percentiles of one timing, milliseconds; null without values.
+		Stt VoiceTimingP95 `json:"stt"`
+
+		// Total Percentiles of one timing, milliseconds; null without values.
+		Total VoiceTimingP95 `json:"total"`
+		Turns int64          `json:"turns"`
+	} `json:"summary"`
+
+	// Turns This page of the session's turns, oldest first.
+	Turns []VoiceTurnAnalytics `json:"turns"`
+}
+
+// VoiceSessionAnalyticsEnvelope defines model for VoiceSessionAnalyticsEnvelope.
+type VoiceSessionAnalyticsEnvelope struct {
+	Data VoiceSessionAnalytics `json:"data"`
+
+	// Error Always `null` in a successful response.
+	Error     *NullError                           `json:"error"`
+	Metadata  ResponseMeta                         `json:"metadata"`
+	Success   VoiceSessionAnalyticsEnvelopeSuccess `json:"success"`
+	Timestamp time.Time                            `json:"timestamp"`
+}
+
+// VoiceSessionAnalyticsEnvelopeSuccess defines model for VoiceSessionAnalyticsEnvelope.Success.
+type VoiceSessionAnalyticsEnvelopeSuccess bool
+
 // VoiceSessionMemory defines model for VoiceSessionMemory.
 type VoiceSessionMemory struct {
 	// Entities `type:name`, e.g. `disease:hypertension`.
@@ -5992,6 +6152,61 @@ type VoiceStylePresetListEnvelope struct {
 
 // VoiceStylePresetListEnvelopeSuccess defines model for VoiceStylePresetListEnvelope.Success.
 type VoiceStylePresetListEnvelopeSuccess bool
+
+// VoiceTimingP95 Percentiles of one timing, milliseconds; null without values.
+type VoiceTimingP95 struct {
+	P50 *float64 `json:"p50"`
+	P95 *float64 `json:"p95"`
+}
+
+// VoiceTimingP99 Percentiles of one timing, milliseconds; null without values.
+type VoiceTimingP99 struct {
+	P50 *float64 `json:"p50"`
+	P95 *float64 `json:"p95"`
+	P99 *float64 `json:"p99"`
+}
+
+// VoiceTurnAnalytics defines model for VoiceTurnAnalytics.
+type VoiceTurnAnalytics struct {
+	// AnswerWords Words of the stored answer (for an interrupted turn, of what was spoken).
+	AnswerWords int `json:"answer_words"`
+	BargeIns    int `json:"barge_ins"`
+
+	// FirstAudioMs From the turn's start to the first audio frame; null when nothing was spoken.
+	FirstAudioMs *float64 `json:"first_audio_ms"`
+
+	// FirstTokenMs From the turn's start to the first answer text.
+	FirstTokenMs *float64                  `json:"first_token_ms"`
+	Id           int64                     `json:"id"`
+	Input        VoiceTurnAnalyticsInput   `json:"input"`
+	Outcome      VoiceTurnAnalyticsOutcome `json:"outcome"`
+
+	// Repairs Repair strategies applied to the turn (0 or 1).
+	Repairs int `json:"repairs"`
+
+	// RetrievalMs Knowledge-base retrieval time; null when the turn did not get that far.
+	RetrievalMs *float64  `json:"retrieval_ms"`
+	StartedAt   time.Time `json:"started_at"`
+
+	// SttMs Speech recognition time; null for a typed turn.
+	SttMs *float64 `json:"stt_ms"`
+
+	// TotalMs From the turn's start to `response.complete` (or the end of a failed turn).
+	TotalMs float64 `json:"total_ms"`
+
+	// TurnId The `turn_id` of the turn's events.
+	TurnId    openapi_types.UUID `json:"turn_id"`
+	UserWords int                `json:"user_words"`
+
+	// Variants The variant each `backend.voice_*` flag served for the turn ("on", "off" or a variant id).
+	Variants map[string]string `json:"variants"`
+}
+
+// VoiceTurnAnalyticsInput defines model for VoiceTurnAnalytics.Input.
+type VoiceTurnAnalyticsInput string
+
+// VoiceTurnAnalyticsOutcome defines model for VoiceTurnAnalytics.Outcome.
+type VoiceTurnAnalyticsOutcome string
 
 // VoiceVocabulary defines model for VoiceVocabulary.
 type VoiceVocabulary struct {
@@ -6260,6 +6475,12 @@ type OpenAdminPanelSocketParams struct {
 	Token *string `form:"token,omitempty" json:"token,omitempty"`
 }
 
+// GetVoiceAnalyticsParams defines parameters for GetVoiceAnalytics.
+type GetVoiceAnalyticsParams struct {
+	// Days How many days (1-90).
+	Days *int `form:"days,omitempty" json:"days,omitempty"`
+}
+
 // GetVoiceFeedbackSummaryParams defines parameters for GetVoiceFeedbackSummary.
 type GetVoiceFeedbackSummaryParams struct {
 	// Days How many days (1-90).
@@ -6357,6 +6578,15 @@ type ListDictationSessionsParams struct {
 type OpenVoicePipelineParams struct {
 	// Token Access token, when the subprotocol header cannot be used.
 	Token *string `form:"token,omitempty" json:"token,omitempty"`
+}
+
+// GetVoiceSessionAnalyticsParams defines parameters for GetVoiceSessionAnalytics.
+type GetVoiceSessionAnalyticsParams struct {
+	// Limit Page size.
+	Limit *Limit `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// Cursor Opaque cursor from `metadata.pagination.next_cursor` of the previous page.
+	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
 }
 
 // GetVoiceVocabularyParams defines parameters for GetVoiceVocabulary.
@@ -7691,6 +7921,18 @@ type ClientInterface interface {
 	// Corresponds with GET /api/admin/panel/ws (the `OpenAdminPanelSocket` operationId).
 	OpenAdminPanelSocket(ctx context.Context, params *OpenAdminPanelSocketParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
+	// GetVoiceAnalytics Voice turn analytics per day
+	//
+	// One entry per UTC day, oldest first, the last `days` days including today (a turn counts
+	// on the day it started): sessions and turns with analytics rows, barge-ins, repairs and
+	// the p50/p95/p99 of each per-turn timing in milliseconds (null without values), computed
+	// in PostgreSQL (`percentile_cont`) and cached for 10 s. Only turns of users for whom
+	// `backend.voice_analytics` was on are counted; the Prometheus histogram
+	// `voiceassist_voice_turn_stage_seconds` covers every turn.
+	//
+	// Corresponds with GET /api/admin/voice/analytics (the `GetVoiceAnalytics` operationId).
+	GetVoiceAnalytics(ctx context.Context, params *GetVoiceAnalyticsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// GetVoiceFeedbackSummary Voice feedback per day, with averages and trend
 	//
 	// One entry per UTC day, oldest first, the last `days` days including today (a feedback
@@ -8726,6 +8968,22 @@ type ClientInterface interface {
 	//
 	// Corresponds with POST /api/voice/relay (the `RelayVoiceTranscript` operationId).
 	RelayVoiceTranscript(ctx context.Context, body RelayVoiceTranscriptJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetVoiceSessionAnalytics Per-turn analytics of a voice session
+	//
+	// The session's turns, oldest first, one page at a time (`limit`, `cursor`), and a summary
+	// of all of them: counts by outcome, barge-ins, repairs and the p50/p95 of each timing in
+	// milliseconds (null without values). A row is written per conversation turn (not per
+	// dictation piece) while the flag `backend.voice_analytics` is on for the session's user;
+	// reading is not behind the flag: the owner reads the rows that exist (an empty list when
+	// the flag was off). Only the session's owner may read it (another user's session, or an
+	// unknown one, is not found). Timings: `stt_ms` and `retrieval_ms` are the length of the
+	// stage; `first_token_ms`, `first_audio_ms` and `total_ms` count from the turn's start (the
+	// end of the utterance or the typed message) to the first answer text, the first audio
+	// frame and `response.complete`.
+	//
+	// Corresponds with GET /api/voice/sessions/{id}/analytics (the `GetVoiceSessionAnalytics` operationId).
+	GetVoiceSessionAnalytics(ctx context.Context, id IdPath, params *GetVoiceSessionAnalyticsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// SubmitVoiceSessionFeedbackWithBody Rate a voice session
 	//
@@ -10345,6 +10603,28 @@ func (c *Client) AdminResetPassword(ctx context.Context, id IdPath, body AdminRe
 // Corresponds with GET /api/admin/panel/ws (the `OpenAdminPanelSocket` operationId).
 func (c *Client) OpenAdminPanelSocket(ctx context.Context, params *OpenAdminPanelSocketParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewOpenAdminPanelSocketRequest(c.Server, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetVoiceAnalytics Voice turn analytics per day
+//
+// One entry per UTC day, oldest first, the last `days` days including today (a turn counts
+// on the day it started): sessions and turns with analytics rows, barge-ins, repairs and
+// the p50/p95/p99 of each per-turn timing in milliseconds (null without values), computed
+// in PostgreSQL (`percentile_cont`) and cached for 10 s. Only turns of users for whom
+// `backend.voice_analytics` was on are counted; the Prometheus histogram
+// `voiceassist_voice_turn_stage_seconds` covers every turn.
+//
+// Corresponds with GET /api/admin/voice/analytics (the `GetVoiceAnalytics` operationId).
+func (c *Client) GetVoiceAnalytics(ctx context.Context, params *GetVoiceAnalyticsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetVoiceAnalyticsRequest(c.Server, params)
 	if err != nil {
 		return nil, err
 	}
@@ -12301,6 +12581,32 @@ func (c *Client) RelayVoiceTranscriptWithBody(ctx context.Context, contentType s
 // Corresponds with POST /api/voice/relay (the `RelayVoiceTranscript` operationId).
 func (c *Client) RelayVoiceTranscript(ctx context.Context, body RelayVoiceTranscriptJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewRelayVoiceTranscriptRequest(c.Server, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetVoiceSessionAnalytics Per-turn analytics of a voice session
+//
+// The session's turns, oldest first, one page at a time (`limit`, `cursor`), and a summary
+// of all of them: counts by outcome, barge-ins, repairs and the p50/p95 of each timing in
+// milliseconds (null without values). A row is written per conversation turn (not per
+// dictation piece) while the flag `backend.voice_analytics` is on for the session's user;
+// reading is not behind the flag: the owner reads the rows that exist (an empty list when
+// the flag was off). Only the session's owner may read it (another user's session, or an
+// unknown one, is not found). Timings: `stt_ms` and `retrieval_ms` are the length of the
+// stage; `first_token_ms`, `first_audio_ms` and `total_ms` count from the turn's start (the
+// end of the utterance or the typed message) to the first answer text, the first audio
+// frame and `response.complete`.
+//
+// Corresponds with GET /api/voice/sessions/{id}/analytics (the `GetVoiceSessionAnalytics` operationId).
+func (c *Client) GetVoiceSessionAnalytics(ctx context.Context, id IdPath, params *GetVoiceSessionAnalyticsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetVoiceSessionAnalyticsRequest(c.Server, id, params)
 	if err != nil {
 		return nil, err
 	}
@@ -15635,6 +15941,60 @@ func NewOpenAdminPanelSocketRequest(server string, params *OpenAdminPanelSocketP
 	return req, nil
 }
 
+// NewGetVoiceAnalyticsRequest constructs an http.Request for the GetVoiceAnalytics method
+func NewGetVoiceAnalyticsRequest(server string, params *GetVoiceAnalyticsParams) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/admin/voice/analytics")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Days != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "days", *params.Days, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
 // NewGetVoiceFeedbackSummaryRequest constructs an http.Request for the GetVoiceFeedbackSummary method
 func NewGetVoiceFeedbackSummaryRequest(server string, params *GetVoiceFeedbackSummaryParams) (*http.Request, error) {
 	var err error
@@ -18232,6 +18592,79 @@ func NewRelayVoiceTranscriptRequestWithBody(server string, contentType string, b
 	return req, nil
 }
 
+// NewGetVoiceSessionAnalyticsRequest constructs an http.Request for the GetVoiceSessionAnalytics method
+func NewGetVoiceSessionAnalyticsRequest(server string, id IdPath, params *GetVoiceSessionAnalyticsParams) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: "uuid"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/voice/sessions/%s/analytics", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Limit != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "limit", *params.Limit, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Cursor != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "cursor", *params.Cursor, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
 // NewSubmitVoiceSessionFeedbackRequest calls the generic SubmitVoiceSessionFeedback builder with application/json body
 func NewSubmitVoiceSessionFeedbackRequest(server string, id IdPath, body SubmitVoiceSessionFeedbackJSONRequestBody) (*http.Request, error) {
 	var bodyReader io.Reader
@@ -20312,6 +20745,20 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with GET /api/admin/panel/ws (the `OpenAdminPanelSocket` operationId).
 	OpenAdminPanelSocketWithResponse(ctx context.Context, params *OpenAdminPanelSocketParams, reqEditors ...RequestEditorFn) (*OpenAdminPanelSocketResponse, error)
 
+	// GetVoiceAnalyticsWithResponse Voice turn analytics per day
+	//
+	// One entry per UTC day, oldest first, the last `days` days including today (a turn counts
+	// on the day it started): sessions and turns with analytics rows, barge-ins, repairs and
+	// the p50/p95/p99 of each per-turn timing in milliseconds (null without values), computed
+	// in PostgreSQL (`percentile_cont`) and cached for 10 s. Only turns of users for whom
+	// `backend.voice_analytics` was on are counted; the Prometheus histogram
+	// `voiceassist_voice_turn_stage_seconds` covers every turn.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /api/admin/voice/analytics (the `GetVoiceAnalytics` operationId).
+	GetVoiceAnalyticsWithResponse(ctx context.Context, params *GetVoiceAnalyticsParams, reqEditors ...RequestEditorFn) (*GetVoiceAnalyticsResponse, error)
+
 	// GetVoiceFeedbackSummaryWithResponse Voice feedback per day, with averages and trend
 	//
 	// One entry per UTC day, oldest first, the last `days` days including today (a feedback
@@ -21409,6 +21856,24 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with POST /api/voice/relay (the `RelayVoiceTranscript` operationId).
 	RelayVoiceTranscriptWithResponse(ctx context.Context, body RelayVoiceTranscriptJSONRequestBody, reqEditors ...RequestEditorFn) (*RelayVoiceTranscriptResponse, error)
+
+	// GetVoiceSessionAnalyticsWithResponse Per-turn analytics of a voice session
+	//
+	// The session's turns, oldest first, one page at a time (`limit`, `cursor`), and a summary
+	// of all of them: counts by outcome, barge-ins, repairs and the p50/p95 of each timing in
+	// milliseconds (null without values). A row is written per conversation turn (not per
+	// dictation piece) while the flag `backend.voice_analytics` is on for the session's user;
+	// reading is not behind the flag: the owner reads the rows that exist (an empty list when
+	// the flag was off). Only the session's owner may read it (another user's session, or an
+	// unknown one, is not found). Timings: `stt_ms` and `retrieval_ms` are the length of the
+	// stage; `first_token_ms`, `first_audio_ms` and `total_ms` count from the turn's start (the
+	// end of the utterance or the typed message) to the first answer text, the first audio
+	// frame and `response.complete`.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /api/voice/sessions/{id}/analytics (the `GetVoiceSessionAnalytics` operationId).
+	GetVoiceSessionAnalyticsWithResponse(ctx context.Context, id IdPath, params *GetVoiceSessionAnalyticsParams, reqEditors ...RequestEditorFn) (*GetVoiceSessionAnalyticsResponse, error)
 
 	// SubmitVoiceSessionFeedbackWithBodyWithResponse Rate a voice session
 	//
@@ -27534,6 +27999,117 @@ func (r OpenAdminPanelSocketResponse) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r OpenAdminPanelSocketResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// GetVoiceAnalyticsResponse401Headers the declared response headers of an HTTP 401 response for GetVoiceAnalytics
+type GetVoiceAnalyticsResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+// GetVoiceAnalyticsResponse504Headers the declared response headers of an HTTP 504 response for GetVoiceAnalytics
+type GetVoiceAnalyticsResponse504Headers struct {
+	RetryAfter *int
+}
+
+type GetVoiceAnalyticsResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *VoiceAnalyticsDailyEnvelope
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON414 the response for an HTTP 414 `application/json` response
+	JSON414 *UriTooLong
+	// JSON422 the response for an HTTP 422 `application/json` response
+	JSON422 *UnprocessableEntity
+	// JSON431 the response for an HTTP 431 `application/json` response
+	JSON431 *HeadersTooLarge
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *ServiceUnavailable
+	// JSON504 the response for an HTTP 504 `application/json` response
+	JSON504 *Timeout
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *GetVoiceAnalyticsResponse401Headers
+	// Headers504 the parsed response headers for an HTTP 504 response
+	Headers504 *GetVoiceAnalyticsResponse504Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetVoiceAnalyticsResponse) GetJSON200() *VoiceAnalyticsDailyEnvelope {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r GetVoiceAnalyticsResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r GetVoiceAnalyticsResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r GetVoiceAnalyticsResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON414 returns the response for an HTTP 414 `application/json` response
+func (r GetVoiceAnalyticsResponse) GetJSON414() *UriTooLong {
+	return r.JSON414
+}
+
+// GetJSON422 returns the response for an HTTP 422 `application/json` response
+func (r GetVoiceAnalyticsResponse) GetJSON422() *UnprocessableEntity {
+	return r.JSON422
+}
+
+// GetJSON431 returns the response for an HTTP 431 `application/json` response
+func (r GetVoiceAnalyticsResponse) GetJSON431() *HeadersTooLarge {
+	return r.JSON431
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r GetVoiceAnalyticsResponse) GetJSON503() *ServiceUnavailable {
+	return r.JSON503
+}
+
+// GetJSON504 returns the response for an HTTP 504 `application/json` response
+func (r GetVoiceAnalyticsResponse) GetJSON504() *Timeout {
+	return r.JSON504
+}
+
+// GetBody returns the raw response body bytes
+func (r GetVoiceAnalyticsResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetVoiceAnalyticsResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetVoiceAnalyticsResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetVoiceAnalyticsResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -35035,6 +35611,124 @@ func (r RelayVoiceTranscriptResponse) ContentType() string {
 	return ""
 }
 
+// GetVoiceSessionAnalyticsResponse401Headers the declared response headers of an HTTP 401 response for GetVoiceSessionAnalytics
+type GetVoiceSessionAnalyticsResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+// GetVoiceSessionAnalyticsResponse504Headers the declared response headers of an HTTP 504 response for GetVoiceSessionAnalytics
+type GetVoiceSessionAnalyticsResponse504Headers struct {
+	RetryAfter *int
+}
+
+type GetVoiceSessionAnalyticsResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *VoiceSessionAnalyticsEnvelope
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFound
+	// JSON414 the response for an HTTP 414 `application/json` response
+	JSON414 *UriTooLong
+	// JSON422 the response for an HTTP 422 `application/json` response
+	JSON422 *UnprocessableEntity
+	// JSON431 the response for an HTTP 431 `application/json` response
+	JSON431 *HeadersTooLarge
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *ServiceUnavailable
+	// JSON504 the response for an HTTP 504 `application/json` response
+	JSON504 *Timeout
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *GetVoiceSessionAnalyticsResponse401Headers
+	// Headers504 the parsed response headers for an HTTP 504 response
+	Headers504 *GetVoiceSessionAnalyticsResponse504Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetVoiceSessionAnalyticsResponse) GetJSON200() *VoiceSessionAnalyticsEnvelope {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r GetVoiceSessionAnalyticsResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r GetVoiceSessionAnalyticsResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r GetVoiceSessionAnalyticsResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r GetVoiceSessionAnalyticsResponse) GetJSON404() *NotFound {
+	return r.JSON404
+}
+
+// GetJSON414 returns the response for an HTTP 414 `application/json` response
+func (r GetVoiceSessionAnalyticsResponse) GetJSON414() *UriTooLong {
+	return r.JSON414
+}
+
+// GetJSON422 returns the response for an HTTP 422 `application/json` response
+func (r GetVoiceSessionAnalyticsResponse) GetJSON422() *UnprocessableEntity {
+	return r.JSON422
+}
+
+// GetJSON431 returns the response for an HTTP 431 `application/json` response
+func (r GetVoiceSessionAnalyticsResponse) GetJSON431() *HeadersTooLarge {
+	return r.JSON431
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r GetVoiceSessionAnalyticsResponse) GetJSON503() *ServiceUnavailable {
+	return r.JSON503
+}
+
+// GetJSON504 returns the response for an HTTP 504 `application/json` response
+func (r GetVoiceSessionAnalyticsResponse) GetJSON504() *Timeout {
+	return r.JSON504
+}
+
+// GetBody returns the raw response body bytes
+func (r GetVoiceSessionAnalyticsResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetVoiceSessionAnalyticsResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetVoiceSessionAnalyticsResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetVoiceSessionAnalyticsResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 // SubmitVoiceSessionFeedbackResponse401Headers the declared response headers of an HTTP 401 response for SubmitVoiceSessionFeedback
 type SubmitVoiceSessionFeedbackResponse401Headers struct {
 	WWWAuthenticate *string
@@ -39824,6 +40518,26 @@ func (c *ClientWithResponses) OpenAdminPanelSocketWithResponse(ctx context.Conte
 	return ParseOpenAdminPanelSocketResponse(rsp)
 }
 
+// GetVoiceAnalyticsWithResponse Voice turn analytics per day
+//
+// One entry per UTC day, oldest first, the last `days` days including today (a turn counts
+// on the day it started): sessions and turns with analytics rows, barge-ins, repairs and
+// the p50/p95/p99 of each per-turn timing in milliseconds (null without values), computed
+// in PostgreSQL (`percentile_cont`) and cached for 10 s. Only turns of users for whom
+// `backend.voice_analytics` was on are counted; the Prometheus histogram
+// `voiceassist_voice_turn_stage_seconds` covers every turn.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /api/admin/voice/analytics (the `GetVoiceAnalytics` operationId).
+func (c *ClientWithResponses) GetVoiceAnalyticsWithResponse(ctx context.Context, params *GetVoiceAnalyticsParams, reqEditors ...RequestEditorFn) (*GetVoiceAnalyticsResponse, error) {
+	rsp, err := c.GetVoiceAnalytics(ctx, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetVoiceAnalyticsResponse(rsp)
+}
+
 // GetVoiceFeedbackSummaryWithResponse Voice feedback per day, with averages and trend
 //
 // One entry per UTC day, oldest first, the last `days` days including today (a feedback
@@ -41472,6 +42186,30 @@ func (c *ClientWithResponses) RelayVoiceTranscriptWithResponse(ctx context.Conte
 		return nil, err
 	}
 	return ParseRelayVoiceTranscriptResponse(rsp)
+}
+
+// GetVoiceSessionAnalyticsWithResponse Per-turn analytics of a voice session
+//
+// The session's turns, oldest first, one page at a time (`limit`, `cursor`), and a summary
+// of all of them: counts by outcome, barge-ins, repairs and the p50/p95 of each timing in
+// milliseconds (null without values). A row is written per conversation turn (not per
+// dictation piece) while the flag `backend.voice_analytics` is on for the session's user;
+// reading is not behind the flag: the owner reads the rows that exist (an empty list when
+// the flag was off). Only the session's owner may read it (another user's session, or an
+// unknown one, is not found). Timings: `stt_ms` and `retrieval_ms` are the length of the
+// stage; `first_token_ms`, `first_audio_ms` and `total_ms` count from the turn's start (the
+// end of the utterance or the typed message) to the first answer text, the first audio
+// frame and `response.complete`.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /api/voice/sessions/{id}/analytics (the `GetVoiceSessionAnalytics` operationId).
+func (c *ClientWithResponses) GetVoiceSessionAnalyticsWithResponse(ctx context.Context, id IdPath, params *GetVoiceSessionAnalyticsParams, reqEditors ...RequestEditorFn) (*GetVoiceSessionAnalyticsResponse, error) {
+	rsp, err := c.GetVoiceSessionAnalytics(ctx, id, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetVoiceSessionAnalyticsResponse(rsp)
 }
 
 // SubmitVoiceSessionFeedbackWithBodyWithResponse Rate a voice session
@@ -47751,6 +48489,111 @@ func ParseOpenAdminPanelSocketResponse(rsp *http.Response) (*OpenAdminPanelSocke
 			headers.WWWAuthenticate = &value
 		}
 		response.Headers401 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseGetVoiceAnalyticsResponse parses an HTTP response from a GetVoiceAnalyticsWithResponse call
+func ParseGetVoiceAnalyticsResponse(rsp *http.Response) (*GetVoiceAnalyticsResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetVoiceAnalyticsResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest VoiceAnalyticsDailyEnvelope
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 414:
+		var dest UriTooLong
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON414 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest UnprocessableEntity
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 431:
+		var dest HeadersTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON431 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ServiceUnavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 504:
+		var dest Timeout
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON504 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers GetVoiceAnalyticsResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 504:
+		var headers GetVoiceAnalyticsResponse504Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers504 = &headers
 	}
 
 	return response, nil
@@ -55289,6 +56132,118 @@ func ParseRelayVoiceTranscriptResponse(rsp *http.Response) (*RelayVoiceTranscrip
 		response.Headers429 = &headers
 	case rsp.StatusCode == 504:
 		var headers RelayVoiceTranscriptResponse504Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers504 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseGetVoiceSessionAnalyticsResponse parses an HTTP response from a GetVoiceSessionAnalyticsWithResponse call
+func ParseGetVoiceSessionAnalyticsResponse(rsp *http.Response) (*GetVoiceSessionAnalyticsResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetVoiceSessionAnalyticsResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest VoiceSessionAnalyticsEnvelope
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 414:
+		var dest UriTooLong
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON414 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest UnprocessableEntity
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 431:
+		var dest HeadersTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON431 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ServiceUnavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 504:
+		var dest Timeout
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON504 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers GetVoiceSessionAnalyticsResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 504:
+		var headers GetVoiceSessionAnalyticsResponse504Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
 			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {

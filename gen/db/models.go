@@ -374,3 +374,22 @@ type VoiceSession struct {
 	Resumes        int32
 	ConnectionID   uuid.UUID
 }
+
+type VoiceTurnAnalytic struct {
+	ID           int64
+	SessionID    uuid.UUID
+	TurnID       uuid.UUID
+	Input        string
+	Outcome      string
+	SttMs        *float64
+	RetrievalMs  *float64
+	FirstTokenMs *float64
+	FirstAudioMs *float64
+	TotalMs      float64
+	BargeIns     int16
+	Repairs      int16
+	UserWords    int32
+	AnswerWords  int32
+	Variants     json.RawMessage
+	CreatedAt    time.Time
+}

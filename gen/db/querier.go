@@ -141,6 +141,7 @@ type Querier interface {
 	InsertRefreshToken(ctx context.Context, arg InsertRefreshTokenParams) error
 	InsertScheduledChange(ctx context.Context, arg InsertScheduledChangeParams) (ScheduledChange, error)
 	InsertUserVocabulary(ctx context.Context, arg InsertUserVocabularyParams) (int64, error)
+	InsertVoiceTurnAnalytics(ctx context.Context, arg InsertVoiceTurnAnalyticsParams) error
 	// An answer cut short (barge-in, lost client): it keeps only what the user heard.
 	InterruptMessage(ctx context.Context, arg InterruptMessageParams) (Message, error)
 	LastKbEvent(ctx context.Context) (int64, error)
@@ -184,6 +185,9 @@ type Querier interface {
 	ListUsers(ctx context.Context, arg ListUsersParams) ([]User, error)
 	ListVoiceMemorySessions(ctx context.Context, arg ListVoiceMemorySessionsParams) ([]VoiceMemorySession, error)
 	ListVoiceSessionIDsOfUser(ctx context.Context, userID uuid.UUID) ([]uuid.UUID, error)
+	// A page of a session's turns in the order they started, after the keyset
+	// (sqlc.narg(after_at), sqlc.narg(after_turn)) (null: from the start).
+	ListVoiceTurnAnalytics(ctx context.Context, arg ListVoiceTurnAnalyticsParams) ([]VoiceTurnAnalytic, error)
 	LockConversation(ctx context.Context, arg LockConversationParams) (Conversation, error)
 	// Serialises flag writers so flag_events ids commit in increasing order.
 	LockFlagWrites(ctx context.Context) error
@@ -278,9 +282,15 @@ type Querier interface {
 	// The session's lists grow by the turn's new items, each list capped at sqlc.arg(cap) (newest kept).
 	UpsertVoiceMemorySession(ctx context.Context, arg UpsertVoiceMemorySessionParams) error
 	UpsertVoicePreferences(ctx context.Context, arg UpsertVoicePreferencesParams) (VoicePreference, error)
+	// One row per UTC day from sqlc.arg(first_day) to sqlc.arg(last_day), days without turns
+	// included: sessions and turns, p50/p95/p99 of each timing (null without values), barge-ins
+	// and repairs.
+	VoiceAnalyticsDaily(ctx context.Context, arg VoiceAnalyticsDailyParams) ([]VoiceAnalyticsDailyRow, error)
 	// One row per UTC day from sqlc.arg(first_day) to sqlc.arg(last_day), days without feedback
 	// included; a feedback counts on the day it was last submitted.
 	VoiceFeedbackDaily(ctx context.Context, arg VoiceFeedbackDailyParams) ([]VoiceFeedbackDailyRow, error)
+	// Every turn of a session: counts and the p50/p95 of each timing (null without values).
+	VoiceSessionAnalyticsSummary(ctx context.Context, sessionID uuid.UUID) (VoiceSessionAnalyticsSummaryRow, error)
 }
 
 var _ Querier = (*Queries)(nil)

@@ -311,6 +311,7 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger, opts ...Opti
 	switches := &voice.Switches{Flags: flags, Metrics: flagM}
 	h.VoiceFeedback = &voice.FeedbackService{Q: db.New(pool), Switches: switches, Guard: phi.NewGuard(cfg.PHIPolicy), Now: a.now}
 	h.VoiceMemory = &voice.MemoryService{Pool: pool, Q: db.New(pool), Switches: switches, NER: a.extractor, Redis: a.Redis}
+	h.VoiceAnalytics = &voice.AnalyticsService{Q: db.New(pool), Redis: a.Redis, Prefix: cfg.RedisKeyPrefix, Now: a.now}
 	h.MedAI = newMedAI(cfg, h.Limiter, a.extractor, kbs, retriever, model)
 	// Quotas on what costs money (issue 21 #4, #15); the token quota applies only to a paid model.
 	chatLimits := conversation.Limits{Limiter: h.Limiter, Redis: a.Redis, Prefix: cfg.RedisKeyPrefix,
@@ -322,7 +323,7 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger, opts ...Opti
 	kbs.SetSearchLimit(h.Limiter, cfg.KBSearchPerMinute)
 	probes["voice"] = a.Voice.Probe
 	h.Dictation = newDictation(pool, a.Voice, a.Conversations, a.Patients)
-	a.VoiceSessions = a.newVoiceSessions(h.Dictation, h.VoiceMemory, switches)
+	a.VoiceSessions = a.newVoiceSessions(h.Dictation, h.VoiceMemory, switches, h.VoiceAnalytics)
 	h.VoiceMemory.BufferKey = a.VoiceSessions.BufferKey
 	a.Registry.MustRegister(a.VoiceSessions.Collectors()...)
 	h.VoiceSessions = a.VoiceSessions

@@ -66,7 +66,7 @@ func offlineWords(vocabulary string) []string {
 }
 
 // newVoiceSessions builds the voice conversation socket's hub.
-func (a *App) newVoiceSessions(dict *dictation.Service, mem *voice.MemoryService, sw *voice.Switches) *session.Hub {
+func (a *App) newVoiceSessions(dict *dictation.Service, mem *voice.MemoryService, sw *voice.Switches, an *voice.AnalyticsService) *session.Hub {
 	cfg := a.Config
 	emo, err := emotion.New(cfg.VoiceEmotionProvider) // validated by config: never fails here
 	if err != nil {
@@ -74,7 +74,8 @@ func (a *App) newVoiceSessions(dict *dictation.Service, mem *voice.MemoryService
 	}
 	return session.New(session.Config{
 		Gate:  &realtime.Gate{Auth: a.socketAuth, AllowedOrigins: cfg.AllowedOrigins},
-		Voice: a.Voice, Chats: a.Conversations, Dictation: dict, Memory: mem, Emotion: emo, Switches: sw, Pool: a.Pool, Redis: a.Redis,
+		Voice: a.Voice, Chats: a.Conversations, Dictation: dict, Memory: mem, Emotion: emo, Switches: sw, Analytics: an,
+		Pool: a.Pool, Redis: a.Redis,
 		Prefix: cfg.RedisKeyPrefix, Replica: replicaName(), Clock: a.voiceClock, Logger: a.Log,
 		MaxSessions: cfg.VoiceMaxSessions, MaxSessionsPerUser: cfg.VoiceMaxSessionsPerUser,
 		MaxFrameBytes: cfg.VoiceMaxFrameBytes, MaxSession: cfg.VoiceMaxSession,

@@ -124,10 +124,12 @@ func (p *Pipeline) AnswerWith(ctx context.Context, history []Message, question, 
 	ans := Answer{Model: p.model.Name()}
 	var err error
 	start := time.Now()
+	mark(ctx, "retrieval", false)
 	ans.Sources, ans.Retrieval, err = p.retrieve(ctx, history, question)
 	if err != nil {
 		return ans, err
 	}
+	mark(ctx, "retrieval", true)
 	p.stage("retrieval", start)
 
 	// A child context cancelled on an emit error, so that the upstream call

@@ -161,8 +161,6 @@ func EndSilence(p90 float64) int {
 	return min(max(int(math.Round(SilenceFactor*p90)), SilenceMinMS), SilenceMaxMS)
 }
 
-func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
-
 // LearnSpeech folds a turn's prosody into the user's speech profile (created when missing) and
 // returns the profile as stored. The caller checks backend.voice_prosody.
 func (m *MemoryService) LearnSpeech(ctx context.Context, user uuid.UUID, p Prosody) (SpeechProfile, error) {

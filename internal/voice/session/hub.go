@@ -66,6 +66,9 @@ type Config struct {
 	Clock    Clock
 	Logger   *slog.Logger
 
+	// Analytics stores per-turn analytics while backend.voice_analytics is on (nil: none).
+	Analytics *voice.AnalyticsService
+
 	MaxSessions        int           // live sockets on this replica; default 200
 	MaxSessionsPerUser int           // live sockets per user across replicas; default 3
 	MaxFrameBytes      int64         // largest client frame; default 256 KiB
@@ -131,6 +134,7 @@ type Hub struct {
 	sessions prometheus.Gauge
 	frames   *prometheus.CounterVec
 	turns    *prometheus.CounterVec
+	stages   *prometheus.HistogramVec // per-turn stage timings (analytics.go)
 
 	mu     sync.Mutex
 	live   map[*Session]struct{}
@@ -151,13 +155,14 @@ func New(cfg Config) *Hub {
 			Help: "Voice session frames by direction (in, out) and type."}, []string{"direction", "type"}),
 		turns: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "voiceassist_voice_turns_total",
 			Help: "Voice turns by outcome (answered, interrupted, failed)."}, []string{"outcome"}),
-		live: map[*Session]struct{}{},
+		stages: newStageHistogram(),
+		live:   map[*Session]struct{}{},
 	}
 }
 
 // Collectors returns the Hub's metrics for the caller to register.
 func (h *Hub) Collectors() []prometheus.Collector {
-	return []prometheus.Collector{h.sessions, h.frames, h.turns}
+	return []prometheus.Collector{h.sessions, h.frames, h.turns, h.stages}
 }
 
 // Live lists live voice sockets of every replica (at most limit) and their total.

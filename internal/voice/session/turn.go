@@ -36,7 +36,7 @@ type turn struct {
 	done   chan struct{}
 	caps   voice.CapSet // the capabilities on for this turn (backend.voice_* flags)
 	speed  float64      // factor on the user's speech speed (emotion); set by run before speak starts
-	repair string       // the repair strategy applied to the turn ("" none; backend.voice_repair)
+	marks  turnMarks    // what analytics measures (analytics.go)
 
 	stopped    bool   // barge-in, a newer turn, a client that did not come back, shutdown
 	stopReason string // why
@@ -45,6 +45,7 @@ type turn struct {
 	queued     int      // sentences handed to speech
 	mute       bool     // speech failed or is unavailable: the answer was delivered as text only
 	finished   bool
+	repair     string // the repair strategy applied to this turn ("" when none; backend.voice_repair)
 }
 
 // startTurn stops the running turn (a newer question replaces it) and starts one.
@@ -70,7 +71,7 @@ func (s *Session) startTurn(in turnInput) {
 	}
 	ctx, cancel := context.WithCancel(s.ctx)
 	t := &turn{id: uuid.New(), ctx: ctx, cancel: cancel, done: make(chan struct{}),
-		caps: s.h.cfg.Switches.Evaluate(s.user.UserID, s.user.Email, s.user.Role)}
+		caps: s.h.cfg.Switches.Evaluate(s.user.UserID, s.user.Email, s.user.Role), marks: turnMarks{start: s.h.cfg.Clock.Now()}}
 	s.turn = t
 	s.outMu.Unlock()
 	s.h.wg.Add(1)
@@ -161,10 +162,12 @@ func (s *Session) run(t *turn, prev *turn, in turnInput) {
 	}
 
 	s.say(t, false, func(seq uint32) any { return stateEvent{Type: evState, Seq: seq, State: stateThinking} })
+	s.beginTurn(t, in.pcm != nil)
 	text, source := in.text, conversation.SourceChat
 	confidence := -1.0 // the transcript's (repair); typed text has none
 	if in.pcm != nil {
 		source = conversation.SourceVoice
+		s.mark(t, &t.marks.sttStart)
 		tr, err := s.h.cfg.Voice.TranscribePCM(t.ctx, voice.PCM{Samples: in.pcm, Rate: voice.SampleRate},
 			voice.TranscribeOptions{Language: s.language, Timestamps: true})
 		if err != nil {
@@ -175,6 +178,7 @@ func (s *Session) run(t *turn, prev *turn, in turnInput) {
 			s.finishEarly(t)
 			return
 		}
+		s.mark(t, &t.marks.sttEnd)
 		text = strings.TrimSpace(tr.Text)
 		in.words = emotion.Words(tr.Segments)
 		confidence = voice.TranscriptConfidence(tr)
@@ -194,6 +198,7 @@ func (s *Session) run(t *turn, prev *turn, in turnInput) {
 			return transcriptEvent{Type: evTranscript, Seq: seq, TurnID: t.id, Text: text, Prosody: prosody}
 		})
 	}
+	t.marks.userWords = voice.CountWords(text)
 	// Written before the answer starts, so the turn's memory is stored by response.complete.
 	if m := s.h.cfg.Memory; m != nil {
 		mt := voice.Turn{User: s.user.UserID, Email: s.user.Email, Role: s.user.Role, Session: s.id, Text: text,
@@ -236,10 +241,11 @@ func (s *Session) run(t *turn, prev *turn, in turnInput) {
 	if rp.Reply != "" {
 		send = s.replyWith(rp.Reply)
 	}
-	q, a, err := send(t.ctx, s.user.UserID, s.conv, text, opt, func(ev conversation.Event) error {
+	q, a, err := send(s.withStageMarks(t), s.user.UserID, s.conv, text, opt, func(ev conversation.Event) error {
 		if ev.Chat == nil || ev.Chat.Type != chat.EventDelta {
 			return nil
 		}
+		s.mark(t, &t.marks.firstToken)
 		if !s.say(t, false, func(seq uint32) any {
 			return deltaEvent{Type: evResponseDelta, Seq: seq, TurnID: t.id, Delta: ev.Chat.Delta}
 		}) {
@@ -312,6 +318,7 @@ func (s *Session) speakSentence(t *turn, n int, sentence string, pcm voice.PCM) 
 	}
 	if !t.speaking {
 		t.speaking = true
+		s.mark(t, &t.marks.firstAud)
 		s.emitLocked(false, func(seq uint32) any { return stateEvent{Type: evState, Seq: seq, State: stateSpeaking} })
 	}
 	s.emitLocked(false, func(seq uint32) any {
@@ -334,6 +341,7 @@ func (s *Session) finishEarly(t *turn) {
 	}
 	s.outMu.Unlock()
 	s.h.turns.WithLabelValues("failed").Inc()
+	s.record(t, voice.OutcomeFailed, nil)
 	s.buf.flush()
 }
 
@@ -392,6 +400,7 @@ func (s *Session) finish(t *turn, a conversation.Message, err error, source stri
 		s.emitLocked(true, func(seq uint32) any { return stateEvent{Type: evState, Seq: seq, State: stateListening} })
 	}
 	s.outMu.Unlock()
+	s.record(t, outcome, msg)
 	s.buf.flush() // the turn's frames are in Redis before the lease goes
 }
 
