@@ -186,7 +186,9 @@ func validator(spec *openapi3.T, auth Authenticator, slots uploadSlots) echo.Mid
 				if berr := validateJSONBody(in, route.Operation.RequestBody.Value, body); berr != nil {
 					me = append(me, berr)
 				}
-				req.Body = &bodyReader{Reader: bytes.NewReader(body.raw)}
+				br := &bodyReader{value: body.value}
+				br.Reset(body.raw)
+				req.Body = br
 				req.ContentLength = int64(len(body.raw))
 			}
 			if len(me) > 0 {
@@ -296,10 +298,19 @@ func validateJSONBody(in *openapi3filter.RequestValidationInput, rb *openapi3.Re
 	return nil
 }
 
-// bodyReader is a request body already read into memory.
-type bodyReader struct{ *bytes.Reader }
+// bodyReader is a request body already read into memory, with the JSON value the validator
+// checked.
+type bodyReader struct {
+	bytes.Reader
+	value any
+}
 
-func (bodyReader) Close() error { return nil }
+func (*bodyReader) Close() error { return nil }
+
+// ValidatedJSON is the body as validated: map[string]any, []any, string, json.Number, bool or
+// nil (what encoding/json gives with UseNumber), with the defaults the schema sets. A handler
+// may read it instead of decoding the body again; it must not modify it.
+func (b *bodyReader) ValidatedJSON() any { return b.value }
 
 // anonymous reports whether the request carries no credential at all (no bearer token, no API key).
 func anonymous(r *http.Request) bool {
