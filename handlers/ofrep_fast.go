@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"math"
 	"net/http"
+	"slices"
 	"strconv"
 	"sync"
 
@@ -254,8 +255,9 @@ func appendOfrepMetadata(b []byte, res flageval.Result) []byte {
 	return append(b, '}')
 }
 
-// appendJSONValue appends v as encoding/json encodes it; the common scalars are written
-// here, anything else by json.Marshal (the same encoder, so the same bytes).
+// appendJSONValue appends v as encoding/json encodes it; what flag values hold (the JSON
+// types as decoded) is written here, anything else by json.Marshal (the same encoder, so
+// the same bytes).
 func appendJSONValue(b []byte, v any) ([]byte, bool) {
 	switch t := v.(type) {
 	case nil:
@@ -266,6 +268,44 @@ func appendJSONValue(b []byte, v any) ([]byte, bool) {
 		return appendJSONString(b, t), true
 	case float64:
 		return appendJSONFloat(b, t)
+	case map[string]any:
+		if t == nil {
+			return append(b, "null"...), true
+		}
+		var small [16]string
+		keys := small[:0]
+		for k := range t {
+			keys = append(keys, k)
+		}
+		slices.Sort(keys) // encoding/json's order: by the keys' bytes
+		b = append(b, '{')
+		for i, k := range keys {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = appendJSONString(b, k)
+			b = append(b, ':')
+			var ok bool
+			if b, ok = appendJSONValue(b, t[k]); !ok {
+				return b, false
+			}
+		}
+		return append(b, '}'), true
+	case []any:
+		if t == nil {
+			return append(b, "null"...), true
+		}
+		b = append(b, '[')
+		for i, x := range t {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			var ok bool
+			if b, ok = appendJSONValue(b, x); !ok {
+				return b, false
+			}
+		}
+		return append(b, ']'), true
 	}
 	raw, err := json.Marshal(v)
 	if err != nil {

@@ -34,7 +34,11 @@ func TestOFREPWireMatchesEncoder(t *testing.T) {
 		"caf\u00e9 \u2028 \u2029 \U0001F600", "bad \xff utf-8", 0.0, math.Copysign(0, -1), 25.0, -3.5, 123.456, 1e-6, 1e-7,
 		-1.5e-9, 1e20, 1e21, 12345678901234567890.0, math.MaxFloat64, math.SmallestNonzeroFloat64, 7, int64(-9),
 		map[string]any{"provider": "fhir", "batch": 50.0, "resources": []any{"Patient", "Encounter"}, "html": "<&>"},
-		[]any{1.0, "two", nil, false}, map[string]any{}}
+		[]any{1.0, "two", nil, false}, map[string]any{}, map[string]any(nil), []any(nil), []any{},
+		map[string]any{"b": 1.0, "a": map[string]any{"zé": []any{map[string]any{"<k>": nil}}, "Z": 1e-9}, "": "empty", "a b": 2.5},
+		map[string]any{"k01": 1.0, "k02": 2.0, "k03": 3.0, "k04": 4.0, "k05": 5.0, "k06": 6.0, "k07": 7.0, "k08": 8.0, "k09": 9.0,
+			"k10": 10.0, "k11": 11.0, "k12": 12.0, "k13": 13.0, "k14": 14.0, "k15": 15.0, "k16": 16.0, "k17": 17.0, "k18": 18.0},
+		[]string{"typed", "slice"}, map[string]int{"typed": 1}}
 	r := rand.New(rand.NewPCG(17, 2))
 	for range 2000 {
 		values = append(values, math.Float64frombits(r.Uint64()), r.NormFloat64()*math.Pow(10, float64(r.IntN(60)-30)))

@@ -200,11 +200,19 @@ func bodyLimit(small int64, uploads opTable[int64]) echo.MiddlewareFunc {
 			if req.ContentLength > max {
 				return tooLarge(max)
 			}
-			if req.Body != nil && req.Body != http.NoBody {
-				req.Body = http.MaxBytesReader(c.Response(), req.Body, max)
-			}
+			limitBody(c, max)
 			return next(c)
 		}
+	}
+}
+
+// limitBody makes reading the request body fail past max bytes. A body of declared length
+// needs no wrapper: net/http never reads past Content-Length, which the caller has already
+// compared with max.
+func limitBody(c echo.Context, max int64) {
+	req := c.Request()
+	if req.Body != nil && req.Body != http.NoBody && (req.ContentLength < 0 || req.ContentLength > max) {
+		req.Body = http.MaxBytesReader(c.Response(), req.Body, max)
 	}
 }
 

@@ -144,9 +144,7 @@ func validator(spec *openapi3.T, auth Authenticator, slots uploadSlots) echo.Mid
 				if req.ContentLength > limit {
 					return tooLarge(limit)
 				}
-				if req.Body != nil && req.Body != http.NoBody {
-					req.Body = http.MaxBytesReader(c.Response(), req.Body, limit)
-				}
+				limitBody(c, limit)
 			}
 			params := make(map[string]string, len(c.ParamNames()))
 			for i, name := range c.ParamNames() {
