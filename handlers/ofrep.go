@@ -90,8 +90,8 @@ func bulkETag(revision int64, level flageval.Visibility, ec flageval.EvalContext
 	b = append(b, '|')
 	b = append(b, ec.TargetingKey...)
 	b = append(b, '|')
-	if ec.Attributes != nil && len(ec.Attributes) == 0 {
-		b = append(b, "{}"...) // what json.Marshal writes for an empty map
+	if len(ec.Attributes) == 0 {
+		b = append(b, "{}"...) // what json.Marshal wrote for the (then never nil) empty map
 	} else {
 		attrs, _ := json.Marshal(ec.Attributes) // map keys are sorted: deterministic
 		b = append(b, attrs...)

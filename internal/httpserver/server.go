@@ -56,18 +56,17 @@ type DemoPage struct {
 func New(o Options) *echo.Echo {
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
-	e.HTTPErrorHandler = errorHandler(o.Logger)
+	routes := routeSet{}
+	e.HTTPErrorHandler = errorHandler(o.Logger, routes)
 	e.IPExtractor = ipExtractor(o.Config)
 
 	metrics := newHTTPMetrics(o.Registry)
-	routes := opTable[bool]{}
 
 	chain := []echo.MiddlewareFunc{
-		begin(o.Tracing, o.WithClient),
-		observe(o.Logger, metrics, o.Daily),
+		begin(o.Tracing, o.WithClient, routes),
+		observe(o.Logger, metrics, o.Daily, routes),
 		requestLimits, // the first input check: 414/431 in the envelope
-		recoverer(o.Logger),
-		markRoute(routes),
+		recoverer(o.Logger, routes),
 		securityHeaders(o.DocsCSP, o.Demo),
 		middleware.CORSWithConfig(middleware.CORSConfig{
 			AllowOrigins:     o.Config.AllowedOrigins,
@@ -88,7 +87,7 @@ func New(o Options) *echo.Echo {
 
 	o.Register(e, nil)
 	for _, r := range e.Routes() {
-		routes.set(r.Method, r.Path, true)
+		opTable[bool](routes).set(r.Method, r.Path, true)
 	}
 	return e
 }
