@@ -271,7 +271,7 @@ func validateJSONBody(in *openapi3filter.RequestValidationInput, rb *openapi3.Re
 		}
 		return nil
 	}
-	ct := in.Request.Header.Get("Content-Type")
+	ct := headerValue(in.Request.Header, "Content-Type")
 	mt := rb.Content.Get(ct)
 	if mt == nil {
 		return &openapi3filter.RequestError{Input: in, RequestBody: rb, Reason: fmt.Sprintf("header Content-Type has unexpected value %q", ct)}
@@ -314,7 +314,8 @@ func (b *bodyReader) ValidatedJSON() any { return b.value }
 
 // anonymous reports whether the request carries no credential at all (no bearer token, no API key).
 func anonymous(r *http.Request) bool {
-	return r.Header.Get("Authorization") == "" && r.Header.Get("X-API-Key") == ""
+	// Canonical keys looked up directly: Header.Get("X-API-Key") builds "X-Api-Key" on every call.
+	return headerValue(r.Header, "Authorization") == "" && headerValue(r.Header, "X-Api-Key") == ""
 }
 
 var specParam = regexp.MustCompile(`\{([^}]+)\}`)
