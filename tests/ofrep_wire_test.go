@@ -42,6 +42,14 @@ func TestOFREPFastPathWire(t *testing.T) {
 		res, b := s.raw(t, http.MethodPost, path, body, nil)
 		require.Equal(t, http.StatusOK, res.StatusCode, "%s", b)
 		require.Equal(t, "application/json", res.Header.Get("Content-Type"))
+		// The headers every API answer keeps (issue 17).
+		require.NotEmpty(t, res.Header.Get("X-Request-ID"))
+		require.NotEmpty(t, res.Header.Get("Traceparent"))
+		require.Equal(t, "nosniff", res.Header.Get("X-Content-Type-Options"))
+		require.Equal(t, "no-cache", res.Header.Get("Cache-Control"))
+		if path == "/ofrep/v1/evaluate/flags" {
+			require.NotEmpty(t, res.Header.Get("ETag"))
+		}
 		return b
 	}
 	single := func(key, body string) client.OfrepEvaluationSuccess {
