@@ -28,10 +28,13 @@ var reservedAttributes = [...]string{"user_id", "email", "role"}
 // own user id for bearer callers, any key for API keys (service callers acting for their
 // users), none for anonymous callers (docs/bucketing.md, "Who may use which targeting key").
 func evalContext(ctx context.Context, c *api.EvaluationContext) flageval.EvalContext {
-	ec := flageval.EvalContext{Attributes: map[string]any{}}
+	var ec flageval.EvalContext // Attributes stay nil (read as empty) when there are none
 	if c != nil {
-		for k, v := range c.AdditionalProperties {
-			ec.Attributes[k] = v
+		if len(c.AdditionalProperties) > 0 {
+			ec.Attributes = make(map[string]any, len(c.AdditionalProperties)+len(reservedAttributes))
+			for k, v := range c.AdditionalProperties {
+				ec.Attributes[k] = v
+			}
 		}
 		if c.TargetingKey != nil {
 			ec.TargetingKey = *c.TargetingKey
@@ -44,6 +47,9 @@ func evalContext(ctx context.Context, c *api.EvaluationContext) flageval.EvalCon
 	if !ok {
 		ec.NoOverrides = true
 		return ec
+	}
+	if ec.Attributes == nil {
+		ec.Attributes = make(map[string]any, len(reservedAttributes))
 	}
 	if ec.TargetingKey == "" {
 		ec.TargetingKey = p.UserID.String()

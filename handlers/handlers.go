@@ -90,11 +90,14 @@ var _ api.StrictServerInterface = (*Server)(nil)
 // the few that must write raw bytes (metrics, spec, static assets) are served by routes
 // that override the generated wrapper, so the spec still declares them.
 func (s *Server) Mount(e *echo.Echo, mws []api.StrictMiddlewareFunc) {
-	api.RegisterHandlers(e, &routes{ServerInterface: api.NewStrictHandler(s, mws), s: s})
+	api.RegisterHandlers(e, &routes{ServerInterface: api.NewStrictHandler(s, mws), s: s, fast: len(mws) == 0})
 }
 
-// routes overrides the generated ServerInterface for raw-body operations.
+// routes overrides the generated ServerInterface for raw-body operations, and for OFREP
+// evaluation (ofrep_fast.go).
 type routes struct {
 	api.ServerInterface
 	s *Server
+	// fast: no strict middleware is installed, so OFREP may bypass the strict layer.
+	fast bool
 }

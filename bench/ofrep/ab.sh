@@ -4,6 +4,8 @@
 #   B_ENV="GOGC=400" bash bench/ofrep/ab.sh            # default vs GOGC=400, 4 rounds
 #   A_ENV="GOGC=200" B_ENV="GOGC=800" ROUNDS=6 bash bench/ofrep/ab.sh
 #   A_BIN=/tmp/old/voiceassist B_BIN=bin/voiceassist bash bench/ofrep/ab.sh   # two builds
+#   TARGET=/ofrep/v1/evaluate/flags bash bench/ofrep/ab.sh   # the bulk evaluation instead
+#   QUIET=0 bash bench/ofrep/ab.sh     # do not wait for a quiet machine (both sides alike)
 #
 # Both gateways run at once, pinned to CPU 0, on one throwaway database (voiceassist_ab) with
 # the flags of flags.json; wrk (CPU 1, 2 threads, 50 connections, 10 s) hits A then B in each
@@ -19,6 +21,9 @@ A_PORT=${A_PORT:-18180} B_PORT=${B_PORT:-18181}
 ROUNDS=${ROUNDS:-4}
 DURATION=${DURATION:-10s}
 FLAG=${FLAG:-ui.dark_mode}
+TARGET=${TARGET:-/ofrep/v1/evaluate/flags/$FLAG}
+QUIET=${QUIET:-1}
+AB_DB=${AB_DB:-voiceassist_ab} # its own database and Redis prefix, so that two runs can share the services
 ADMIN_EMAIL=bench@example.org
 ADMIN_PASSWORD=Loopback-Passphrase-4711
 
@@ -36,7 +41,7 @@ url_base=${DATABASE_URL%%\?*}
 url_query=
 [[ "$DATABASE_URL" == *\?* ]] && url_query="?${DATABASE_URL#*\?}"
 ADMIN_URL="${url_base%/*}/postgres$url_query"
-AB_URL="${url_base%/*}/voiceassist_ab$url_query"
+AB_URL="${url_base%/*}/$AB_DB$url_query"
 
 PIDS=()
 cleanup() {
@@ -44,9 +49,9 @@ cleanup() {
   set +e
   for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done
   for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null; done
-  psql "$ADMIN_URL" -qX -c "DROP DATABASE IF EXISTS voiceassist_ab WITH (FORCE)" >/dev/null 2>&1
+  psql "$ADMIN_URL" -qX -c "DROP DATABASE IF EXISTS $AB_DB WITH (FORCE)" >/dev/null 2>&1
   if command -v redis-cli >/dev/null 2>&1; then
-    redis-cli -u "$REDIS_URL" --scan --pattern 'benchab:*' 2>/dev/null |
+    redis-cli -u "$REDIS_URL" --scan --pattern "$AB_DB:*" 2>/dev/null |
       xargs -r -n 500 redis-cli -u "$REDIS_URL" DEL >/dev/null 2>&1
   fi
   exit "$rc"
@@ -54,12 +59,12 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 psql "$ADMIN_URL" -qX -v ON_ERROR_STOP=1 -c "SET client_min_messages = warning" \
-  -c "DROP DATABASE IF EXISTS voiceassist_ab WITH (FORCE)" -c "CREATE DATABASE voiceassist_ab" >&2
+  -c "DROP DATABASE IF EXISTS $AB_DB WITH (FORCE)" -c "CREATE DATABASE $AB_DB" >&2
 
 start() { # NAME BIN PORT ENV
   # shellcheck disable=SC2086
   env -i PATH="$PATH" HOME="${HOME:-/root}" ENVIRONMENT=test HOST=127.0.0.1 PORT="$3" LOG_LEVEL=warn \
-    DATA_DIR="$OUT/data-$1" DATABASE_URL="$AB_URL" REDIS_URL="$REDIS_URL" REDIS_KEY_PREFIX=benchab: \
+    DATA_DIR="$OUT/data-$1" DATABASE_URL="$AB_URL" REDIS_URL="$REDIS_URL" REDIS_KEY_PREFIX="$AB_DB:" \
     RATE_LIMIT_ENABLED=false ADMIN_EMAIL="$ADMIN_EMAIL" ADMIN_PASSWORD="$ADMIN_PASSWORD" \
     JWT_SECRET_KEY=bench-jwt-secret-key-0123456789abcdef-not-for-production $4 \
     taskset -c 0 "$2" serve >"$OUT/server-$1.log" 2>&1 &
@@ -92,6 +97,7 @@ done
 
 quiet() { # up to 5 minutes until the machine uses at most 10 % of a CPU for a second
   local a b i
+  [[ $QUIET == 0 ]] && return 0
   for ((i = 0; i < 60; i++)); do
     a=$(awk '/^cpu / { print $2 + $3 + $4 + $7 + $9 }' /proc/stat)
     sleep 1
@@ -101,7 +107,7 @@ quiet() { # up to 5 minutes until the machine uses at most 10 % of a CPU for a s
   done
 }
 wrk_run() { # PORT DURATION
-  taskset -c 1 wrk -t2 -c50 -d"$2" --latency -s "$HERE/ofrep.lua" "http://127.0.0.1:$1/ofrep/v1/evaluate/flags/$FLAG"
+  taskset -c 1 wrk -t2 -c50 -d"$2" --latency -s "$HERE/ofrep.lua" "http://127.0.0.1:$1$TARGET"
 }
 for p in "$A_PORT" "$B_PORT"; do wrk_run "$p" 3s >/dev/null; done # warm-up
 RA=() RB=()

@@ -12,6 +12,7 @@ import (
 // Metrics of flag evaluation; labels are bounded (reason only: never per user or flag).
 type Metrics struct {
 	evaluations *prometheus.CounterVec
+	byReason    map[flageval.Reason]prometheus.Counter // the known reasons, resolved once
 	duration    prometheus.Histogram
 	// Daily counts evaluations per day for the admin panel (nil: not).
 	Daily *counter.Set
@@ -31,10 +32,20 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 		}),
 	}
 	reg.MustRegister(m.evaluations, m.duration)
+	m.byReason = map[flageval.Reason]prometheus.Counter{}
 	for _, r := range []flageval.Reason{flageval.ReasonStatic, flageval.ReasonDefault, flageval.ReasonTargetingMatch, flageval.ReasonSplit, flageval.ReasonDisabled, flageval.ReasonError} {
-		m.evaluations.WithLabelValues(string(r))
+		m.byReason[r] = m.evaluations.WithLabelValues(string(r))
 	}
 	return m
+}
+
+// counted adds one evaluation with reason r (the label lookup is done once per known reason).
+func (m *Metrics) counted(r flageval.Reason) {
+	c, ok := m.byReason[r]
+	if !ok {
+		c = m.evaluations.WithLabelValues(string(r))
+	}
+	c.Inc()
 }
 
 // Evaluator evaluates flags for one caller: flags above the caller's visibility level do not
@@ -59,20 +70,23 @@ func (e *Evaluator) Visible(key string) bool {
 
 // Evaluate one flag.
 func (e *Evaluator) Evaluate(key string, ctx flageval.EvalContext) flageval.Result {
-	var r flageval.Result
-	if !e.Visible(key) {
-		r = flageval.Result{Key: key, Reason: flageval.ReasonError, ErrorCode: flageval.CodeFlagNotFound, ErrorMessage: "flag not found"}
-	} else {
-		r = e.Snapshot.Evaluate(key, ctx)
-	}
+	r := e.evaluate(key, ctx)
 	if e.metrics != nil {
-		e.metrics.evaluations.WithLabelValues(string(r.Reason)).Inc()
+		e.metrics.counted(r.Reason)
 		e.metrics.Daily.Add(counter.FlagEvaluations, 1)
 	}
 	return r
 }
 
-// All evaluates every flag visible to the caller, ordered by key.
+func (e *Evaluator) evaluate(key string, ctx flageval.EvalContext) flageval.Result {
+	if !e.Visible(key) {
+		return flageval.Result{Key: key, Reason: flageval.ReasonError, ErrorCode: flageval.CodeFlagNotFound, ErrorMessage: "flag not found"}
+	}
+	return e.Snapshot.Evaluate(key, ctx)
+}
+
+// All evaluates every flag visible to the caller, ordered by key. The daily counter is
+// bumped once for all of them.
 func (e *Evaluator) All(ctx flageval.EvalContext) []flageval.Result {
 	keys := e.Snapshot.Keys()
 	out := make([]flageval.Result, 0, len(keys))
@@ -80,7 +94,14 @@ func (e *Evaluator) All(ctx flageval.EvalContext) []flageval.Result {
 		if !e.Visible(k) {
 			continue
 		}
-		out = append(out, e.Evaluate(k, ctx))
+		r := e.Snapshot.Evaluate(k, ctx)
+		if e.metrics != nil {
+			e.metrics.counted(r.Reason)
+		}
+		out = append(out, r)
+	}
+	if e.metrics != nil {
+		e.metrics.Daily.Add(counter.FlagEvaluations, int64(len(out)))
 	}
 	return out
 }

@@ -18,13 +18,13 @@ import (
 
 // errorHandler is Echo's HTTPErrorHandler: every error from routing, middleware, validation
 // and handlers ends here and leaves as one envelope with its real status.
-func errorHandler(log *slog.Logger) echo.HTTPErrorHandler {
+func errorHandler(log *slog.Logger, routes routeSet) echo.HTTPErrorHandler {
 	return func(err error, c echo.Context) {
 		if c.Response().Committed {
 			return
 		}
 		e := classify(err)
-		if e.Status == http.StatusNotFound && routeOf(c) == "unmatched" {
+		if e.Status == http.StatusNotFound && routes.of(c) == "unmatched" {
 			e = apierr.New(http.StatusNotFound, "NOT_FOUND", "No endpoint "+c.Request().Method+" "+c.Request().URL.Path)
 		}
 		if e.Status == http.StatusMethodNotAllowed {
@@ -35,7 +35,7 @@ func errorHandler(log *slog.Logger) echo.HTTPErrorHandler {
 			// Logged once, here; the client gets a generic message.
 			// As what it is (status, code, cause), not as the validator wrapper around it
 			// ("code=400, message=invalid request" for an authentication 503).
-			log.ErrorContext(ctx, "request failed", "status", e.Status, "code", e.Code, "error", e.Error(), "method", c.Request().Method, "route", routeOf(c))
+			log.ErrorContext(ctx, "request failed", "status", e.Status, "code", e.Code, "error", e.Error(), "method", c.Request().Method, "route", routes.of(c))
 		}
 		for k, v := range e.Headers {
 			c.Response().Header().Set(k, v)

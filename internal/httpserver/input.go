@@ -160,7 +160,7 @@ func checkInput(c echo.Context, op opInput, params map[string]string) (*jsonBody
 			}
 		}
 	}
-	if !op.body || req.Body == nil || req.Body == http.NoBody || !isJSON(req.Header.Get("Content-Type")) {
+	if !op.body || req.Body == nil || req.Body == http.NoBody || !isJSON(headerValue(req.Header, "Content-Type")) {
 		return nil, nil // a body the operation does not take is never read
 	}
 	raw, err := readBody(req)

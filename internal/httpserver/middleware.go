@@ -200,16 +200,24 @@ func bodyLimit(small int64, uploads opTable[int64]) echo.MiddlewareFunc {
 			if req.ContentLength > max {
 				return tooLarge(max)
 			}
-			if req.Body != nil && req.Body != http.NoBody {
-				req.Body = http.MaxBytesReader(c.Response(), req.Body, max)
-			}
+			limitBody(c, max)
 			return next(c)
 		}
 	}
 }
 
+// limitBody makes reading the request body fail past max bytes. A body of declared length
+// needs no wrapper: net/http never reads past Content-Length, which the caller has already
+// compared with max.
+func limitBody(c echo.Context, max int64) {
+	req := c.Request()
+	if req.Body != nil && req.Body != http.NoBody && (req.ContentLength < 0 || req.ContentLength > max) {
+		req.Body = http.MaxBytesReader(c.Response(), req.Body, max)
+	}
+}
+
 // recoverer turns a panic into a logged 500 envelope.
-func recoverer(log *slog.Logger) echo.MiddlewareFunc {
+func recoverer(log *slog.Logger, routes routeSet) echo.MiddlewareFunc {
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
 		return func(c echo.Context) (err error) {
 			defer func() {
@@ -217,7 +225,7 @@ func recoverer(log *slog.Logger) echo.MiddlewareFunc {
 					if r == http.ErrAbortHandler {
 						panic(r)
 					}
-					log.ErrorContext(c.Request().Context(), "panic", "panic", r, "route", routeOf(c))
+					log.ErrorContext(c.Request().Context(), "panic", "panic", r, "route", routes.of(c))
 					err = &apierr.Error{Status: 500, Code: "INTERNAL_ERROR", Message: "An internal error occurred"}
 				}
 			}()
@@ -254,31 +262,22 @@ func newHTTPMetrics(reg prometheus.Registerer) *httpMetrics {
 
 var knownMethods = map[string]bool{"GET": true, "HEAD": true, "POST": true, "PUT": true, "PATCH": true, "DELETE": true, "OPTIONS": true}
 
-// routeOf is the matched route template (a bounded label set), never the raw path.
-func routeOf(c echo.Context) string {
-	if r, ok := c.Get(routeKey).(string); ok {
-		return r
+// routeSet holds the registered routes ("METHOD" -> Echo route template).
+type routeSet opTable[bool]
+
+// of is the request's matched route template (a bounded label set), never the raw path:
+// "unmatched" when Echo routed it to no registered operation (404, 405). It is looked up
+// where it is needed rather than stored on the context (Echo allocates a map for that).
+func (rs routeSet) of(c echo.Context) string {
+	if p := c.Path(); rs[c.Request().Method][p] {
+		return p
 	}
 	return "unmatched"
 }
 
-const routeKey = "voiceassist.route"
-
-// markRoute records the template of a registered route; unmatched requests keep none.
-func markRoute(routes opTable[bool]) echo.MiddlewareFunc {
-	return func(next echo.HandlerFunc) echo.HandlerFunc {
-		return func(c echo.Context) error {
-			if routes[c.Request().Method][c.Path()] {
-				c.Set(routeKey, c.Path())
-			}
-			return next(c)
-		}
-	}
-}
-
 // observe writes the access log line and the RED metrics of every request. It commits
 // errors first so the logged status is the one the client receives.
-func observe(log *slog.Logger, m *httpMetrics, daily *counter.Set) echo.MiddlewareFunc {
+func observe(log *slog.Logger, m *httpMetrics, daily *counter.Set, routes routeSet) echo.MiddlewareFunc {
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
 		return func(c echo.Context) error {
 			start := time.Now()
@@ -288,7 +287,7 @@ func observe(log *slog.Logger, m *httpMetrics, daily *counter.Set) echo.Middlewa
 				c.Error(err)
 			}
 			req, res := c.Request(), c.Response()
-			route := routeOf(c)
+			route := routes.of(c)
 			method := req.Method
 			if !knownMethods[method] {
 				method = "OTHER"

@@ -44,7 +44,11 @@ func newUploadSlots(n int) uploadSlots {
 // multipartRoute reports whether the request is a multipart/form-data body for an operation
 // that declares one, with the media type's boundary.
 func multipartRoute(req *http.Request, route *routers.Route) (*openapi3.Schema, string, bool) {
-	mt, params, err := mime.ParseMediaType(req.Header.Get("Content-Type"))
+	ct := req.Header.Get("Content-Type")
+	if t := strings.TrimSpace(ct); len(t) < 10 || !strings.EqualFold(t[:10], "multipart/") {
+		return nil, "", false // not multipart: spares the parse (and its allocation) of JSON requests
+	}
+	mt, params, err := mime.ParseMediaType(ct)
 	if err != nil || mt != "multipart/form-data" || params["boundary"] == "" {
 		return nil, "", false // kin-openapi answers 415 or 400
 	}

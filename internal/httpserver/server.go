@@ -56,38 +56,53 @@ type DemoPage struct {
 func New(o Options) *echo.Echo {
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
-	e.HTTPErrorHandler = errorHandler(o.Logger)
+	routes := routeSet{}
+	e.HTTPErrorHandler = errorHandler(o.Logger, routes)
 	e.IPExtractor = ipExtractor(o.Config)
 
 	metrics := newHTTPMetrics(o.Registry)
-	routes := opTable[bool]{}
 
-	e.Use(begin(o.Tracing, o.WithClient))
-	e.Use(observe(o.Logger, metrics, o.Daily))
-	e.Use(requestLimits) // the first input check: 414/431 in the envelope
-	e.Use(recoverer(o.Logger))
-	e.Use(markRoute(routes))
-	e.Use(securityHeaders(o.DocsCSP, o.Demo))
-	e.Use(middleware.CORSWithConfig(middleware.CORSConfig{
-		AllowOrigins:     o.Config.AllowedOrigins,
-		AllowCredentials: true,
-		AllowMethods:     []string{http.MethodGet, http.MethodPost, http.MethodPut, http.MethodDelete, http.MethodPatch},
-		ExposeHeaders: []string{"X-Request-ID", "X-Correlation-ID", "Retry-After", "ETag",
-			"X-RateLimit-Limit", "X-RateLimit-Remaining", "X-RateLimit-Reset",
-			"X-TTS-Provider", "X-TTS-Fallback", "X-TTS-Voice", "Traceparent"},
-		MaxAge: 600,
-	}))
-	e.Use(bodyDeadline(o.Config.RequestTimeout))
-	e.Use(handlerDeadline(o.Config.RequestTimeout, streamingOperations(o.Spec)))
-	e.Use(bodyLimit(o.Config.MaxBodyBytes, bodyLimits(o.Spec, o.Config)))
-	e.Use(validator(o.Spec, o.Authenticate, newUploadSlots(o.Config.KBMaxConcurrentUploads)))
-	e.Use(principalIntoContext(o.WithPrincipal))
+	chain := []echo.MiddlewareFunc{
+		begin(o.Tracing, o.WithClient, routes),
+		observe(o.Logger, metrics, o.Daily, routes),
+		requestLimits, // the first input check: 414/431 in the envelope
+		recoverer(o.Logger, routes),
+		securityHeaders(o.DocsCSP, o.Demo),
+		middleware.CORSWithConfig(middleware.CORSConfig{
+			AllowOrigins:     o.Config.AllowedOrigins,
+			AllowCredentials: true,
+			AllowMethods:     []string{http.MethodGet, http.MethodPost, http.MethodPut, http.MethodDelete, http.MethodPatch},
+			ExposeHeaders: []string{"X-Request-ID", "X-Correlation-ID", "Retry-After", "ETag",
+				"X-RateLimit-Limit", "X-RateLimit-Remaining", "X-RateLimit-Reset",
+				"X-TTS-Provider", "X-TTS-Fallback", "X-TTS-Voice", "Traceparent"},
+			MaxAge: 600,
+		}),
+		bodyDeadline(o.Config.RequestTimeout),
+		handlerDeadline(o.Config.RequestTimeout, streamingOperations(o.Spec)),
+		bodyLimit(o.Config.MaxBodyBytes, bodyLimits(o.Spec, o.Config)),
+		validator(o.Spec, o.Authenticate, newUploadSlots(o.Config.KBMaxConcurrentUploads)),
+		principalIntoContext(o.WithPrincipal),
+	}
+	e.Use(composed(chain))
 
 	o.Register(e, nil)
 	for _, r := range e.Routes() {
-		routes.set(r.Method, r.Path, true)
+		opTable[bool](routes).set(r.Method, r.Path, true)
 	}
 	return e
+}
+
+// composed joins the middleware chain once, at start, around the handler Echo's router
+// found for the request. Echo applies each middleware given to Use anew on every request
+// (one closure allocated per middleware per request); this makes it one Use whose chain is
+// built once. It must be the only middleware given to Use: it ignores the next handler
+// Echo passes, so a middleware added after it would be skipped.
+func composed(chain []echo.MiddlewareFunc) echo.MiddlewareFunc {
+	h := func(c echo.Context) error { return c.Handler()(c) }
+	for i := len(chain) - 1; i >= 0; i-- {
+		h = chain[i](h)
+	}
+	return func(echo.HandlerFunc) echo.HandlerFunc { return h }
 }
 
 // principalIntoContext copies the principal that the validator's authentication stored on

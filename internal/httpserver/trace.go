@@ -16,7 +16,7 @@ import (
 )
 
 // tracing is begin without the client details (tests).
-func tracing(t *telemetry.Tracing) echo.MiddlewareFunc { return begin(t, nil) }
+func tracing(t *telemetry.Tracing, routes routeSet) echo.MiddlewareFunc { return begin(t, nil, routes) }
 
 // begin opens every request. It answers with the request ids (setRequestIDs) and makes the
 // server span, named "METHOD route-template", as a child of an incoming W3C traceparent,
@@ -26,7 +26,7 @@ func tracing(t *telemetry.Tracing) echo.MiddlewareFunc { return begin(t, nil) }
 // written for the request. The request id, the span and the client's address and user
 // agent (withClient, for audit rows) go into the request context together: one copy of
 // the request instead of one per concern.
-func begin(t *telemetry.Tracing, withClient func(ctx context.Context, requestID, ip, userAgent string) context.Context) echo.MiddlewareFunc {
+func begin(t *telemetry.Tracing, withClient func(ctx context.Context, requestID, ip, userAgent string) context.Context, routes routeSet) echo.MiddlewareFunc {
 	var tracer trace.Tracer
 	if t != nil && t.Enabled() {
 		tracer = t.Tracer()
@@ -64,7 +64,7 @@ func begin(t *telemetry.Tracing, withClient func(ctx context.Context, requestID,
 					c.Error(err) // commit it, so the status recorded is the one sent
 					err = nil
 				}
-				route := routeOf(c)
+				route := routes.of(c)
 				status := c.Response().Status
 				span.SetName(req.Method + " " + route)
 				span.SetAttributes(attribute.String("http.route", route),

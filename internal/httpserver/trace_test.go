@@ -18,8 +18,7 @@ import (
 
 func traced(t *telemetry.Tracing) *echo.Echo {
 	e := echo.New()
-	routes := opTable[bool]{"GET": {"/items/:id": true, "/boom": true}}
-	e.Use(tracing(t), markRoute(routes))
+	e.Use(tracing(t, routeSet{"GET": {"/items/:id": true, "/boom": true}}))
 	e.GET("/items/:id", func(c echo.Context) error { return c.String(http.StatusOK, "ok") })
 	e.GET("/boom", func(c echo.Context) error { return errors.New("boom") })
 	return e

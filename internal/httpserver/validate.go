@@ -144,9 +144,7 @@ func validator(spec *openapi3.T, auth Authenticator, slots uploadSlots) echo.Mid
 				if req.ContentLength > limit {
 					return tooLarge(limit)
 				}
-				if req.Body != nil && req.Body != http.NoBody {
-					req.Body = http.MaxBytesReader(c.Response(), req.Body, limit)
-				}
+				limitBody(c, limit)
 			}
 			params := make(map[string]string, len(c.ParamNames()))
 			for i, name := range c.ParamNames() {
@@ -170,7 +168,9 @@ func validator(spec *openapi3.T, auth Authenticator, slots uploadSlots) echo.Mid
 			if err := checkSecurity(c, route, authenticate); err != nil {
 				me = append(me, err)
 			}
-			vctx := context.WithValue(context.Background(), echomw.EchoContextKey, c) //nolint:staticcheck // the key echo-middleware's GetEchoContext reads
+			// kin-openapi gets no Echo context: on an operation without security requirements
+			// it never calls AuthenticationFunc, the only reader of it.
+			vctx := context.Background()
 			in := &openapi3filter.RequestValidationInput{Request: req, PathParams: params, Route: unsecured[route], Options: &opts.Options}
 			schema, boundary, multipart := multipartRoute(req, route)
 			if body != nil || multipart {
@@ -186,7 +186,9 @@ func validator(spec *openapi3.T, auth Authenticator, slots uploadSlots) echo.Mid
 				if berr := validateJSONBody(in, route.Operation.RequestBody.Value, body); berr != nil {
 					me = append(me, berr)
 				}
-				req.Body = &bodyReader{Reader: bytes.NewReader(body.raw)}
+				br := &bodyReader{value: body.value}
+				br.Reset(body.raw)
+				req.Body = br
 				req.ContentLength = int64(len(body.raw))
 			}
 			if len(me) > 0 {
@@ -269,7 +271,7 @@ func validateJSONBody(in *openapi3filter.RequestValidationInput, rb *openapi3.Re
 		}
 		return nil
 	}
-	ct := in.Request.Header.Get("Content-Type")
+	ct := headerValue(in.Request.Header, "Content-Type")
 	mt := rb.Content.Get(ct)
 	if mt == nil {
 		return &openapi3filter.RequestError{Input: in, RequestBody: rb, Reason: fmt.Sprintf("header Content-Type has unexpected value %q", ct)}
@@ -296,14 +298,24 @@ func validateJSONBody(in *openapi3filter.RequestValidationInput, rb *openapi3.Re
 	return nil
 }
 
-// bodyReader is a request body already read into memory.
-type bodyReader struct{ *bytes.Reader }
+// bodyReader is a request body already read into memory, with the JSON value the validator
+// checked.
+type bodyReader struct {
+	bytes.Reader
+	value any
+}
 
-func (bodyReader) Close() error { return nil }
+func (*bodyReader) Close() error { return nil }
+
+// ValidatedJSON is the body as validated: map[string]any, []any, string, json.Number, bool or
+// nil (what encoding/json gives with UseNumber), with the defaults the schema sets. A handler
+// may read it instead of decoding the body again; it must not modify it.
+func (b *bodyReader) ValidatedJSON() any { return b.value }
 
 // anonymous reports whether the request carries no credential at all (no bearer token, no API key).
 func anonymous(r *http.Request) bool {
-	return r.Header.Get("Authorization") == "" && r.Header.Get("X-API-Key") == ""
+	// Canonical keys looked up directly: Header.Get("X-API-Key") builds "X-Api-Key" on every call.
+	return headerValue(r.Header, "Authorization") == "" && headerValue(r.Header, "X-Api-Key") == ""
 }
 
 var specParam = regexp.MustCompile(`\{([^}]+)\}`)
