@@ -40,6 +40,10 @@ func (s *Server) GetReady(ctx context.Context, _ api.GetReadyRequestObject) (api
 		v := check("voice")
 		body.Checks.Voice = &v
 	}
+	if _, ok := statuses["search_index"]; ok {
+		v := check("search_index")
+		body.Checks.SearchIndex = &v
+	}
 	if verdict == health.NotReady {
 		return api.GetReady503JSONResponse(body), nil
 	}

@@ -89,6 +89,8 @@ func TestReady(t *testing.T) {
 	require.Equal(t, client.Up, res.JSON200.Checks.Postgres.Status)
 	require.Equal(t, client.Up, res.JSON200.Checks.Redis.Status)
 	require.Equal(t, client.Disabled, res.JSON200.Checks.Qdrant.Status)
+	require.NotNil(t, res.JSON200.Checks.SearchIndex)
+	require.Equal(t, client.Up, res.JSON200.Checks.SearchIndex.Status)
 	require.NotNil(t, res.JSON200.Checks.Postgres.LatencyMs)
 }
 

@@ -43,6 +43,9 @@ func TestInputRules(t *testing.T) {
 	check("invalid UTF-8 in a path parameter", s.send(t, "GET", "/api/admin/feature-flags/ui.%FF", "", auth), 400, "VALIDATION_ERROR", "flag")
 	bad := map[string]string{"Authorization": "Bearer \xff\xfe"}
 	check("invalid UTF-8 in Authorization", s.send(t, "GET", "/api/users/me", "", bad), 400, "VALIDATION_ERROR", "Authorization")
+	// Header names as clients spell them, whatever net/http's canonical form is.
+	check("invalid UTF-8 in X-API-Key", s.send(t, "GET", "/api/users/me", "", map[string]string{"X-API-Key": "va_\xff"}),
+		400, "VALIDATION_ERROR", "X-Api-Key")
 	check("invalid UTF-8 in a JSON string", s.send(t, "POST", "/conversations", "{\"title\":\"a\xffb\"}", auth), 400, "VALIDATION_ERROR", "body")
 	check("duplicate JSON key", s.send(t, "POST", "/conversations", `{"title":"a","title":"b"}`, auth), 400, "VALIDATION_ERROR", "title")
 	check("NUL in a JSON string", s.send(t, "POST", "/conversations", `{"title":"a\u0000b"}`, auth), 422, "VALIDATION_ERROR", "title")

@@ -5139,10 +5139,15 @@ type PhiType string
 // Readiness defines model for Readiness.
 type Readiness struct {
 	Checks struct {
-		Postgres DependencyCheck  `json:"postgres"`
-		Qdrant   DependencyCheck  `json:"qdrant"`
-		Redis    DependencyCheck  `json:"redis"`
-		Voice    *DependencyCheck `json:"voice,omitempty"`
+		Postgres DependencyCheck `json:"postgres"`
+		Qdrant   DependencyCheck `json:"qdrant"`
+		Redis    DependencyCheck `json:"redis"`
+
+		// SearchIndex The knowledge base's search index, filled from PostgreSQL beside serving after a
+		// start: `down` while it fills (tens of milliseconds) and for good when filling failed
+		// (search and indexing cannot work until a restart), which makes the gateway not ready.
+		SearchIndex *DependencyCheck `json:"search_index,omitempty"`
+		Voice       *DependencyCheck `json:"voice,omitempty"`
 	} `json:"checks"`
 
 	// Status `degraded`: every required dependency is up and an optional one (Qdrant, voice providers) is down.
@@ -9396,8 +9401,9 @@ type ClientInterface interface {
 
 	// GetReady Readiness probe
 	//
-	// Checks PostgreSQL, Redis and, when configured, Qdrant, and whether a speech provider can
-	// serve. 503 when PostgreSQL or Redis is down; 200 with `status: degraded` when only an
+	// Checks PostgreSQL, Redis and, when configured, Qdrant, whether a speech provider can
+	// serve, and whether the search index is filled. 503 when PostgreSQL, Redis or the search
+	// index is down; 200 with `status: degraded` when only an
 	// optional dependency (Qdrant: keyword search and chat keep working; voice) is down.
 	//
 	// Corresponds with GET /ready (the `GetReady` operationId).
@@ -13448,8 +13454,9 @@ func (c *Client) GetOpenAPIYAML(ctx context.Context, reqEditors ...RequestEditor
 
 // GetReady Readiness probe
 //
-// Checks PostgreSQL, Redis and, when configured, Qdrant, and whether a speech provider can
-// serve. 503 when PostgreSQL or Redis is down; 200 with `status: degraded` when only an
+// Checks PostgreSQL, Redis and, when configured, Qdrant, whether a speech provider can
+// serve, and whether the search index is filled. 503 when PostgreSQL, Redis or the search
+// index is down; 200 with `status: degraded` when only an
 // optional dependency (Qdrant: keyword search and chat keep working; voice) is down.
 //
 // Corresponds with GET /ready (the `GetReady` operationId).
@@ -22328,8 +22335,9 @@ type ClientWithResponsesInterface interface {
 
 	// GetReadyWithResponse Readiness probe
 	//
-	// Checks PostgreSQL, Redis and, when configured, Qdrant, and whether a speech provider can
-	// serve. 503 when PostgreSQL or Redis is down; 200 with `status: degraded` when only an
+	// Checks PostgreSQL, Redis and, when configured, Qdrant, whether a speech provider can
+	// serve, and whether the search index is filled. 503 when PostgreSQL, Redis or the search
+	// index is down; 200 with `status: degraded` when only an
 	// optional dependency (Qdrant: keyword search and chat keep working; voice) is down.
 	//
 	// Returns a wrapper object for the known response body format(s).
@@ -42917,8 +42925,9 @@ func (c *ClientWithResponses) GetOpenAPIYAMLWithResponse(ctx context.Context, re
 
 // GetReadyWithResponse Readiness probe
 //
-// Checks PostgreSQL, Redis and, when configured, Qdrant, and whether a speech provider can
-// serve. 503 when PostgreSQL or Redis is down; 200 with `status: degraded` when only an
+// Checks PostgreSQL, Redis and, when configured, Qdrant, whether a speech provider can
+// serve, and whether the search index is filled. 503 when PostgreSQL, Redis or the search
+// index is down; 200 with `status: degraded` when only an
 // optional dependency (Qdrant: keyword search and chat keep working; voice) is down.
 //
 // Returns a wrapper object for the known response body format(s).

@@ -217,6 +217,7 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger, opts ...Opti
 	if cfg.QdrantHost != "" {
 		probes["qdrant"] = kbs.Ping
 	}
+	probes["search_index"] = kbs.IndexReady
 	a.invalidateSearchOnChange(kbs)
 	model, err := newChatModel(cfg)
 	if err != nil {

@@ -77,6 +77,10 @@ func Start(t testing.TB, env map[string]string, opts ...app.Option) *Server {
 	if err != nil {
 		t.Fatalf("apptest: start: %v", err)
 	}
+	// Tests start from a ready server: the search index fills beside serving (issue 17).
+	if err := a.KB.WaitFilled(ctx); err != nil {
+		t.Fatalf("apptest: search index: %v", err)
+	}
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatalf("apptest: listen: %v", err)

@@ -50,7 +50,9 @@ func requestLimits(next echo.HandlerFunc) echo.HandlerFunc {
 
 // readHeaders are the request headers the gateway interprets besides the operation's
 // declared header parameters: their values must be valid UTF-8.
-var readHeaders = []string{"Authorization", "X-API-Key", "Content-Type", "Sec-WebSocket-Protocol"}
+// Kept in canonical form: they are looked up in http.Header directly.
+var readHeaders = []string{"Authorization", http.CanonicalHeaderKey("X-API-Key"), "Content-Type",
+	http.CanonicalHeaderKey("Sec-WebSocket-Protocol")}
 
 // opInput is what the input rules need to know about one operation.
 type opInput struct {
@@ -76,7 +78,7 @@ func newOpInput(route *routers.Route) opInput {
 				in.single[p.Name] = true
 			}
 		case openapi3.ParameterInHeader:
-			in.headers = append(in.headers[:len(in.headers):len(in.headers)], p.Name)
+			in.headers = append(in.headers[:len(in.headers):len(in.headers)], http.CanonicalHeaderKey(p.Name))
 		}
 	}
 	return in

@@ -246,8 +246,20 @@ func New(ctx context.Context, pool *pgxpool.Pool, emb embed.Embedder, vec vector
 	return s, nil
 }
 
-// waitFilled waits until the index is filled (at once unless Config.FillInBackground).
-func (s *Service) waitFilled(ctx context.Context) error {
+// IndexReady is the readiness probe of the search index: an error while it is being filled
+// and, for good, when filling failed.
+func (s *Service) IndexReady(context.Context) error {
+	select {
+	case <-s.filled:
+		return s.fillErr
+	default:
+		return errors.New("kb: search index is being filled")
+	}
+}
+
+// WaitFilled waits until the index is filled (at once unless Config.FillInBackground), and
+// reports why filling failed.
+func (s *Service) WaitFilled(ctx context.Context) error {
 	select {
 	case <-s.filled:
 		return s.fillErr

@@ -94,7 +94,7 @@ func (s *Service) Search(ctx context.Context, q Query) (Result, error) {
 	if q.Mode == ModeHybrid {
 		res.Fusion = q.Fusion
 	}
-	if err := s.waitFilled(ctx); err != nil {
+	if err := s.WaitFilled(ctx); err != nil {
 		return Result{}, err
 	}
 	if err := s.CatchUp(ctx); err != nil {

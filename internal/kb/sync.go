@@ -147,7 +147,7 @@ func (s *Service) rebuild(ctx context.Context, keyword, vectors bool) error {
 // CatchUp applies the kb_events this process has not applied yet to its indexes, once they
 // are filled.
 func (s *Service) CatchUp(ctx context.Context) error {
-	if err := s.waitFilled(ctx); err != nil {
+	if err := s.WaitFilled(ctx); err != nil {
 		return err
 	}
 	return s.catchUp(ctx)

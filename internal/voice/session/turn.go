@@ -199,13 +199,22 @@ func (s *Session) run(t *turn, prev *turn, in turnInput) {
 		})
 	}
 	t.marks.userWords = voice.CountWords(text)
-	// Written before the answer starts, so the turn's memory is stored by response.complete.
-	if m := s.h.cfg.Memory; m != nil {
+	// Memory is written beside the answer (its transaction's commit is milliseconds the first
+	// audio need not wait for) and is stored by the time response.complete goes out.
+	var remembered chan struct{}
+	if m := s.h.cfg.Memory; m != nil && t.caps.On(voice.CapMemory) {
+		remembered = make(chan struct{})
 		mt := voice.Turn{User: s.user.UserID, Email: s.user.Email, Role: s.user.Role, Session: s.id, Text: text,
 			SpeechLength: time.Duration(len(in.pcm)) * time.Second / voice.SampleRate}
-		if _, err := m.Observe(t.ctx, mt); err != nil {
-			s.log.Warn("voice session: memory not written", "err", err)
-		}
+		go func() {
+			defer close(remembered)
+			// A barge-in stops the answer, not what the user said.
+			ctx, cancel := context.WithTimeout(context.WithoutCancel(t.ctx), s.h.cfg.WriteWait)
+			defer cancel()
+			if _, err := m.Observe(ctx, mt); err != nil {
+				s.log.Warn("voice session: memory not written", "err", err)
+			}
+		}()
 	}
 
 	style := s.readEmotion(t, in, text)
@@ -229,7 +238,7 @@ func (s *Session) run(t *turn, prev *turn, in turnInput) {
 		}
 	}
 	opt := conversation.SendOptions{Source: source}
-	if m := s.h.cfg.Memory; m != nil {
+	if m := s.h.cfg.Memory; m != nil && t.caps.On(voice.CapMemory) {
 		c, err := m.PromptContext(t.ctx, s.user.UserID, s.user.Email, s.user.Role)
 		if err != nil {
 			s.log.Warn("voice session: memory not read", "err", err)
@@ -261,6 +270,9 @@ func (s *Session) run(t *turn, prev *turn, in turnInput) {
 	<-spoken
 	_ = q
 	s.noteRepair(t, text, rp, a, err)
+	if remembered != nil {
+		<-remembered
+	}
 	s.finish(t, a, err, source)
 }
 
