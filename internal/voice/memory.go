@@ -1,6 +1,7 @@
 package voice
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"regexp"
@@ -268,8 +269,10 @@ const promptSessions = 3
 
 // PromptContext renders what the model should know about the user from memory (stated
 // preferences, recent topics), or "" when backend.voice_memory is off or nothing is known.
-// It reaches the model as a system-level block for one answer and is never stored.
-func (m *MemoryService) PromptContext(ctx context.Context, user uuid.UUID, email, role string) (string, error) {
+// Preferences stated in current (the turn being answered, whose memory is written beside
+// the answer) apply at once. It reaches the model as a system-level block for one answer and
+// is never stored.
+func (m *MemoryService) PromptContext(ctx context.Context, user uuid.UUID, email, role, current string) (string, error) {
 	if m == nil || !m.Switches.Enabled(CapMemory, user, email, role) {
 		return "", nil
 	}
@@ -277,17 +280,22 @@ func (m *MemoryService) PromptContext(ctx context.Context, user uuid.UUID, email
 	if err != nil {
 		return "", err
 	}
-	var lines []string
+	var pref StatedPreferences
 	if p := mem.Profile; p != nil {
-		if p.Units != nil {
-			lines = append(lines, "Preferred units: "+*p.Units+".")
-		}
-		if p.Language != nil {
-			lines = append(lines, "Preferred language: "+*p.Language+".")
-		}
-		if p.DetailLevel != nil {
-			lines = append(lines, "Preferred level of detail: "+*p.DetailLevel+".")
-		}
+		pref = StatedPreferences{Units: p.Units, Language: p.Language, DetailLevel: p.DetailLevel}
+	}
+	now := ParsePreferences(current)
+	pref.Units, pref.Language, pref.DetailLevel = cmp.Or(now.Units, pref.Units), cmp.Or(now.Language, pref.Language),
+		cmp.Or(now.DetailLevel, pref.DetailLevel)
+	var lines []string
+	if pref.Units != nil {
+		lines = append(lines, "Preferred units: "+*pref.Units+".")
+	}
+	if pref.Language != nil {
+		lines = append(lines, "Preferred language: "+*pref.Language+".")
+	}
+	if pref.DetailLevel != nil {
+		lines = append(lines, "Preferred level of detail: "+*pref.DetailLevel+".")
 	}
 	var topics []string
 	for i, s := range mem.Sessions {

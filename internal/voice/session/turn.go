@@ -239,7 +239,7 @@ func (s *Session) run(t *turn, prev *turn, in turnInput) {
 	}
 	opt := conversation.SendOptions{Source: source}
 	if m := s.h.cfg.Memory; m != nil && t.caps.On(voice.CapMemory) {
-		c, err := m.PromptContext(t.ctx, s.user.UserID, s.user.Email, s.user.Role)
+		c, err := m.PromptContext(t.ctx, s.user.UserID, s.user.Email, s.user.Role, text)
 		if err != nil {
 			s.log.Warn("voice session: memory not read", "err", err)
 		}
