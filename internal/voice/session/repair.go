@@ -81,4 +81,3 @@ func (s *Session) replyWith(reply string) sendFunc {
 		return q, a, nil
 	}
 }
-
