@@ -29,8 +29,8 @@ const revocationSentinel = "revocations:loaded"
 // it was issued under is revoked: one MGET (issue 17: no database read per request).
 func (s *Service) revoked(ctx context.Context, jti, family, user uuid.UUID, epoch int32) (bool, error) {
 	for attempt := 0; ; attempt++ {
-		vals, err := s.rdb.MGet(ctx, s.prefix+revocationSentinel, s.prefix+"revoked:jti:"+jti.String(),
-			s.prefix+"revoked:fam:"+family.String(), s.epochKey(user)).Result()
+		vals, err := s.reads.mget(ctx, s.prefix+revocationSentinel, s.prefix+"revoked:jti:"+jti.String(),
+			s.prefix+"revoked:fam:"+family.String(), s.epochKey(user))
 		if err != nil {
 			return false, apierr.Unavailable("Token revocation cannot be checked; try again shortly", err)
 		}

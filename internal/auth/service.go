@@ -40,6 +40,7 @@ type Service struct {
 	// Metrics counts logins and registrations by outcome (nil: not counted).
 	Metrics *telemetry.Business
 	reload  sync.Mutex // one revocation reload at a time (revocation.go)
+	reads   *readBatch // the revocation reads of concurrent requests, pipelined (batch.go)
 
 	// Lifetimes of invitation and password reset tokens (admin.go).
 	invitationTTL, resetTTL time.Duration
@@ -77,7 +78,7 @@ func NewService(cfg *config.Config, pool *pgxpool.Pool, rdb redis.UniversalClien
 		return nil, err
 	}
 	return &Service{
-		pool: pool, q: db.New(pool), rdb: rdb, prefix: cfg.RedisKeyPrefix,
+		pool: pool, q: db.New(pool), rdb: rdb, reads: &readBatch{rdb: rdb}, prefix: cfg.RedisKeyPrefix,
 		tokens: tokens, hasher: newHashers(), limiter: ratelimit.New(rdb, cfg.RedisKeyPrefix), log: log, now: now,
 		maxKeys: cfg.MaxAPIKeysPerUser,
 
