@@ -99,9 +99,7 @@ func (s *Switches) Enabled(c Capability, user uuid.UUID, email, role string) boo
 	}
 	ev := s.Flags.Evaluator(flageval.VisibilityInternal, s.Metrics)
 	defer ev.Done()
-	r := ev.Evaluate(c.FlagKey(), flageval.EvalContext{TargetingKey: user.String(), Attributes: map[string]any{
-		"user_id": user.String(), "email": email, "role": role,
-	}})
+	r := ev.Evaluate(c.FlagKey(), evalContext(user, email, role))
 	on, _ := r.Value.(bool)
 	return r.ErrorCode == "" && on
 }
@@ -137,9 +135,7 @@ func (s *Switches) Evaluate(user uuid.UUID, email, role string) CapSet {
 	}
 	ev := s.Flags.Evaluator(flageval.VisibilityInternal, s.Metrics)
 	defer ev.Done()
-	ctx := flageval.EvalContext{TargetingKey: user.String(), Attributes: map[string]any{
-		"user_id": user.String(), "email": email, "role": role,
-	}}
+	ctx := evalContext(user, email, role)
 	for i, c := range Capabilities {
 		r := ev.Evaluate(c.FlagKey(), ctx)
 		on, _ := r.Value.(bool)
@@ -159,6 +155,13 @@ func (s *Switches) Evaluate(user uuid.UUID, email, role string) CapSet {
 		cs.variants[c.FlagKey()] = variant
 	}
 	return cs
+}
+
+// evalContext holds the attributes flag rules can match, as the evaluation endpoints set them.
+func evalContext(user uuid.UUID, email, role string) flageval.EvalContext {
+	return flageval.EvalContext{TargetingKey: user.String(), Attributes: map[string]any{
+		"user_id": user.String(), "email": email, "role": role,
+	}}
 }
 
 // ErrCapabilityOff is the answer to a request for a capability that is off for the caller:
