@@ -83,8 +83,15 @@ func (s *Session) resume(in inbound) {
 	s.silence.Store(int32(silence))
 	s.features = negotiate(in.Features)
 	s.binary = slices.Contains(s.features, featureBinary)
-	lastSeq, lastEnd := seqOf(last[0].ID), isEnd(last[0])
-	producing := s.h.cfg.Redis.Exists(ctx, s.h.leaseKey(id)).Val() == 1
+	// Frames appended between the two reads are in entries: the newest frame is the later one,
+	// and following starts after it (starting from last would send those frames twice).
+	newest := last[0]
+	if n := len(entries); n > 0 && seqOf(entries[n-1].ID) > seqOf(newest.ID) {
+		newest = entries[n-1]
+	}
+	lastSeq, lastEnd := seqOf(newest.ID), isEnd(newest)
+	// A turn whose last frame is buffered is over, whatever its lease still says.
+	producing := !lastEnd && s.h.cfg.Redis.Exists(ctx, s.h.leaseKey(id)).Val() == 1
 	ack := resumeAckEvent{Type: evResumeAck, SessionID: id, ConversationID: row.ConversationID, LastSeq: lastSeq,
 		Replayed: len(entries), Features: s.features, Incomplete: !producing && !lastEnd}
 	if ack.Incomplete {
@@ -102,7 +109,7 @@ func (s *Session) resume(in inbound) {
 	}
 	if producing {
 		s.h.wg.Add(1)
-		go s.follow(last[0].ID)
+		go s.follow(newest.ID)
 	}
 }
 
