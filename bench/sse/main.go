@@ -111,6 +111,9 @@ func main() {
 			lat = append(lat, arrivals[k][i].Sub(sent[k]))
 		}
 	}
+	if os.Getenv("SSE_PER_CHANGE") != "" {
+		perChange(sent, arrivals)
+	}
 	sort.Slice(lat, func(a, b int) bool { return lat[a] < lat[b] })
 	pct := func(p float64) time.Duration {
 		if len(lat) == 0 {
@@ -165,6 +168,25 @@ func stream(host string, i, changes int, connected *atomic.Int64, arrivals [][]t
 				return
 			}
 		}
+	}
+}
+
+// perChange prints, for each change, when its first, median, 99th-percentile and last
+// delivery arrived (SSE_PER_CHANGE=1): whether a tail comes from every change or a few.
+func perChange(sent []time.Time, arrivals [][]time.Time) {
+	for k, row := range arrivals {
+		var d []time.Duration
+		for _, t := range row {
+			if !t.IsZero() {
+				d = append(d, t.Sub(sent[k]))
+			}
+		}
+		if len(d) == 0 {
+			continue
+		}
+		sort.Slice(d, func(a, b int) bool { return d[a] < d[b] })
+		fmt.Fprintf(os.Stderr, "SSECHANGE k=%d first=%s p50=%s p99=%s last=%s\n", k,
+			round(d[0]), round(d[len(d)/2]), round(d[len(d)*99/100]), round(d[len(d)-1]))
 	}
 }
 
