@@ -114,7 +114,12 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger, opts ...Opti
 	// database and Redis are being set up (start-up time, issue 17). The channel is buffered,
 	// so an early return leaks nothing.
 	specc := make(chan specResult, 1)
-	go func() { s, err := openapi.Load(); specc <- specResult{s, err} }()
+	go func() {
+		start := time.Now()
+		s, err := openapi.Load()
+		log.Debug("start-up phase", "phase", "contract (beside the stores)", "ms", float64(time.Since(start).Microseconds())/1000)
+		specc <- specResult{s, err}
+	}()
 	ok := false
 	defer func() {
 		if !ok {
