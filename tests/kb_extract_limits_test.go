@@ -83,3 +83,25 @@ func TestKBPDFBombFailsIndexing(t *testing.T) {
 	doc := intake.addText(t, admin, "After the bomb", "Warfarin needs INR monitoring.")
 	require.Equal(t, client.KbDocumentStatusIndexed, intake.waitIndexed(t, admin, doc.Id).Status)
 }
+
+// An HTML page of a million "<br>" (4 MB, ~120 MB as x/net/html's tree) is refused at upload
+// with a 413 before its tree is built.
+func TestKBHTMLElementBombIsRefusedAtUpload(t *testing.T) {
+	t.Parallel()
+	s := startServer(t, nil)
+	admin := s.token(t, s.account(t, auth.RoleAdmin))
+
+	bomb := []byte("<html><body><p>Breaks</p>" + strings.Repeat("<br>", 1_000_000) + "</body></html>")
+	res := s.upload(t, admin, []file{{name: "breaks.html", contentType: "text/html", data: bomb}}, nil)
+	require.Equal(t, 413, res.StatusCode(), string(res.Body))
+	require.Equal(t, "PAYLOAD_TOO_LARGE", res.JSON413.Error.Code)
+	require.Contains(t, res.JSON413.Error.Message, "breaks.html: ")
+	require.Contains(t, res.JSON413.Error.Message, "elements take more than 67108864 bytes")
+	require.Equal(t, "files[0]", *res.JSON413.Error.Field)
+
+	page := []byte("<html><head><title>Statins</title></head><body><h1>Statins</h1><p>Statins lower LDL cholesterol.</p></body></html>")
+	ok := s.upload(t, admin, []file{{name: "ok.html", contentType: "text/html", data: page}}, nil)
+	require.Equal(t, 202, ok.StatusCode(), string(ok.Body))
+	d := s.waitIndexed(t, admin, ok.JSON202.Data.Items[0].Document.Id)
+	require.Equal(t, client.KbDocumentStatusIndexed, d.Status, "%v", d.Error)
+}

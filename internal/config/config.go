@@ -482,7 +482,7 @@ var specs = []spec{
 		func(c *Config) *int { return &c.KBMaxConcurrentUploads }, 1, 256),
 	durationVar(gKB, "KB_JOB_TIMEOUT_SECONDS", "600", "Longest one indexing attempt may run, in seconds; a job still running this long plus as much again (at most 5 minutes more) is taken over by another process, e.g. after a crash (1-86400).",
 		func(c *Config) *time.Duration { return &c.KBJobTimeout }, second, 1, 86400),
-	int64Var(gKB, "KB_EXTRACT_MAX_BYTES", "67108864", "Most one document may expand to when read (decompressed PDF streams, each time a page uses one, plus the text and headings extracted), in bytes; a document over it is refused at upload (413) or fails indexing (1 MiB to 4 GiB).",
+	int64Var(gKB, "KB_EXTRACT_MAX_BYTES", "67108864", "Most one document may expand to when read (decompressed PDF streams, each time a page uses one; an HTML page's element tree, about 160 bytes per element; plus the text and headings extracted), in bytes; a document over it is refused at upload (413) or fails indexing (1 MiB to 4 GiB).",
 		func(c *Config) *int64 { return &c.KBExtractMaxBytes }, mib, 4*gib),
 	int64Var(gKB, "KB_EXTRACT_MAX_STREAM_BYTES", "8388608", "Most one decompressed PDF stream may hold, in bytes; a page's memory while read is up to about 64 times its content stream (64 KiB to 1 GiB, at most KB_EXTRACT_MAX_BYTES).",
 		func(c *Config) *int64 { return &c.KBExtractMaxStreamBytes }, 64*kib, gib).

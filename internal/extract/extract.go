@@ -170,7 +170,7 @@ func extract(ctx context.Context, f Format, data []byte, lim Limits) (Document, 
 	case Markdown:
 		doc, err = extractMarkdown(data, lim.MaxBytes)
 	case HTML:
-		doc, err = extractHTML(data, lim.MaxBytes)
+		doc, err = extractHTML(ctx, data, lim.MaxBytes)
 	case PDF:
 		doc, err = extractPDF(ctx, data, lim)
 	case JSON:

@@ -2,6 +2,7 @@ package extract
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"regexp"
 	"strings"
@@ -41,7 +42,7 @@ type htmlWalker struct {
 
 // extractHTML keeps the visible text: h1–h6 form the heading path, the
 // <title> (else the first h1) is the title.
-func extractHTML(data []byte, max int64) (Document, error) {
+func extractHTML(ctx context.Context, data []byte, max int64) (Document, error) {
 	data = bytes.TrimPrefix(data, bom)
 	if !utf8.Valid(data) {
 		// Legacy pages declare their charset in a <meta> tag.
@@ -51,6 +52,9 @@ func extractHTML(data []byte, max int64) (Document, error) {
 			return Document{}, fmt.Errorf("%w: html: %v", ErrMalformed, err)
 		}
 		data = decoded
+	}
+	if err := htmlNodeBudget(ctx, data, max); err != nil {
+		return Document{}, err
 	}
 	root, err := html.Parse(bytes.NewReader(data))
 	if err != nil {
@@ -63,6 +67,38 @@ func extractHTML(data []byte, max int64) (Document, error) {
 		w.doc.Title = w.firstH1
 	}
 	return w.result()
+}
+
+// htmlNodeBytes is about what x/net/html keeps per node of its tree (the node, its name and
+// text, its attributes). The tree is built whole before any text is read, so a page of tiny
+// elements ("<i>" is 3 bytes, its node ~50 times that) would expand far past the byte limit
+// the text is held to: htmlNodeBudget counts the nodes first, with the tokenizer, which
+// keeps nothing.
+const htmlNodeBytes = 160
+
+// htmlNodeBudget refuses a page whose tree would pass max bytes, and stops when ctx ends
+// (the parse that follows cannot be interrupted, but the budget bounds its time too).
+func htmlNodeBudget(ctx context.Context, data []byte, max int64) error {
+	if max <= 0 {
+		return nil
+	}
+	z := html.NewTokenizer(bytes.NewReader(data))
+	var nodes int64
+	for {
+		switch z.Next() {
+		case html.ErrorToken:
+			return nil // the end of the input: the parser takes whatever the tokenizer could not
+		case html.EndTagToken:
+			continue
+		}
+		nodes++
+		if nodes*htmlNodeBytes > max {
+			return tooLarge(fmt.Sprintf("its %d+ elements take", nodes), max)
+		}
+		if nodes%4096 == 0 && ctx.Err() != nil {
+			return context.Cause(ctx)
+		}
+	}
 }
 
 func (w *htmlWalker) walk(n *html.Node) {

@@ -242,3 +242,35 @@ func TestTextOverTheLimitIsRefused(t *testing.T) {
 	_, err := Extract(t.Context(), Text, bytes.Repeat([]byte("a "), 1<<20), Limits{MaxBytes: 1 << 20})
 	require.ErrorIs(t, err, ErrTooLarge)
 }
+
+// A page of tiny elements expands ~30× in x/net/html's tree (4 MB of "<br>" took 120 MB):
+// it is refused by counting its nodes before the tree is built.
+func TestHTMLElementBombIsRefused(t *testing.T) {
+	bomb := []byte("<html><body><p>Text</p>" + strings.Repeat("<br>", 1_000_000) + "</body></html>")
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	_, err := Extract(context.Background(), HTML, bomb, Limits{}) // the default 64 MiB
+	runtime.ReadMemStats(&after)
+	require.ErrorIs(t, err, ErrTooLarge)
+	require.Contains(t, err.Error(), "elements take more than")
+	require.Less(t, after.TotalAlloc-before.TotalAlloc, uint64(16<<20),
+		"the tree of a million elements (~120 MB) was not built")
+
+	small := Limits{MaxBytes: 1 << 20} // 1 MiB: about 6,500 nodes
+	_, err = Extract(context.Background(), HTML, []byte("<p>x</p>"+strings.Repeat("<b>y</b>", 4000)), small)
+	require.ErrorIs(t, err, ErrTooLarge)
+	doc, err := Extract(context.Background(), HTML, []byte("<title>T</title><h1>H</h1>"+strings.Repeat("<p>word</p>", 1000)), small)
+	require.NoError(t, err)
+	require.Equal(t, "T", doc.Title)
+	require.Contains(t, doc.Sections[0].Text, "word")
+}
+
+// The node count stops when the extraction is abandoned.
+func TestHTMLNodeBudgetStopsWhenCancelled(t *testing.T) {
+	ctx, cancel := context.WithCancelCause(context.Background())
+	cause := errors.New("abandoned")
+	cancel(cause)
+	err := htmlNodeBudget(ctx, []byte(strings.Repeat("<i>", 100_000)), 1<<40)
+	require.ErrorIs(t, err, cause)
+}
