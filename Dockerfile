@@ -12,6 +12,8 @@
 #   docker run --read-only --tmpfs /tmp -v voiceassist-data:/var/lib/voiceassist ... voiceassist
 # The image has no shell: the health checks run `voiceassist healthcheck` (exec form).
 FROM golang:1.26-bookworm AS build
+# The Go release the Makefile builds with (standard-library fixes, see Makefile).
+ENV GOTOOLCHAIN=go1.27.3
 WORKDIR /src
 COPY go.mod go.sum ./
 RUN go mod download

@@ -4,6 +4,11 @@ SHELL := /bin/bash
 .DEFAULT_GOAL := help
 
 GO       ?= go
+# The Go release that builds and tests the gateway: Go 1.26.8 carries a dozen reachable
+# standard-library vulnerabilities (net/http, net/textproto, crypto/tls, html/template;
+# `make vulncheck`) fixed in Go 1.27.3. The go command fetches that toolchain from the module
+# proxy on first use (about 76 MB); GOTOOLCHAIN=local in the environment opts out.
+export GOTOOLCHAIN ?= go1.27.3
 SQLC     := $(GO) tool -modfile=tools/go.mod sqlc
 OAPI     := $(GO) tool oapi-codegen
 NPM_DIR  := tools/npm

@@ -2,6 +2,8 @@ module github.com/voiceassist/gateway
 
 go 1.26.0
 
+toolchain go1.27.3
+
 require (
 	github.com/blevesearch/bleve/v2 v2.6.3
 	github.com/blevesearch/bleve_index_api v1.4.1

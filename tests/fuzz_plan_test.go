@@ -919,8 +919,9 @@ func planSummary(seed int64, plan []fuzzCase) string {
 	h := sha256.New()
 	per := map[string]int{}
 	for _, c := range plan {
-		_, _ = h.Write(mustMarshal(c))
-		_, _ = h.Write([]byte{'\n'})
+		// %+q (strconv.QuoteToASCII) keeps every byte, invalid UTF-8 included, the same way on
+		// every Go release; encoding/json's rendering of invalid UTF-8 changed in Go 1.27.
+		_, _ = fmt.Fprintf(h, "%+q\n", []any{c.Op, c.Kind, c.Caller, c.Method, c.Path, c.Query, c.Header, c.CT, c.Body})
 		per[c.Op]++
 	}
 	var b strings.Builder
