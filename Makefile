@@ -7,7 +7,9 @@ GO       ?= go
 # The Go release that builds and tests the gateway: Go 1.26.8 carries a dozen reachable
 # standard-library vulnerabilities (net/http, net/textproto, crypto/tls, html/template;
 # `make vulncheck`) fixed in Go 1.27.3. The go command fetches that toolchain from the module
-# proxy on first use (about 76 MB); GOTOOLCHAIN=local in the environment opts out.
+# proxy on first use (about 76 MB); GOTOOLCHAIN=local in the environment opts out (then
+# `make check-generated` may fail: gen/api embeds the contract gzipped, and the compressed
+# bytes differ between Go releases).
 export GOTOOLCHAIN ?= go1.27.3
 SQLC     := $(GO) tool -modfile=tools/go.mod sqlc
 OAPI     := $(GO) tool oapi-codegen
