@@ -12,6 +12,7 @@ import (
 
 	"github.com/voiceassist/gateway/gen/client"
 	"github.com/voiceassist/gateway/internal/auth"
+	"github.com/voiceassist/gateway/internal/chat"
 	"github.com/voiceassist/gateway/internal/llm/llmtest"
 )
 
@@ -245,6 +246,16 @@ func TestVoiceIntelMemory(t *testing.T) {
 	require.Contains(t, prompt(chats[1]), "Preferred units: metric.")
 	require.Contains(t, prompt(chats[1]), "Preferred level of detail: brief.")
 	require.Contains(t, prompt(chats[1]), "hypertension")
+	// What is remembered reaches the model as answer guidance, not as a patient record.
+	var guidance string
+	for _, m := range chats[1].Messages {
+		require.False(t, strings.HasPrefix(m.Content, "Patient context"), "preferences are not patient data")
+		if strings.HasPrefix(m.Content, chat.GuidanceHeading) {
+			guidance = m.Content
+		}
+	}
+	require.Equal(t, "system", chats[1].Messages[1].Role)
+	require.Contains(t, guidance, "Preferred level of detail: brief.")
 	// b has the flag off: nothing is remembered.
 	vb := dialVoice(t, s, tb)
 	vb.start(map[string]any{})

@@ -111,6 +111,18 @@ type Request struct {
 	// internal/patient), given to the model as a system-level "Patient context" block; ""
 	// for none. It is not a numbered source and is never stored with the messages.
 	Context string
+	// Guidance is how this user is to be answered (stated preferences, a tone, a repair
+	// instruction of a voice session), given to the model as its own system-level block:
+	// instructions, not facts about a patient, so never under the patient heading. "" for
+	// none; never stored.
+	Guidance string
+}
+
+// Grounding is what an answer gets besides the question, the history and the sources
+// (Request.Context and Request.Guidance). Neither takes part in retrieval.
+type Grounding struct {
+	Patient  string
+	Guidance string
 }
 
 // ChatModel generates an answer from a Request.

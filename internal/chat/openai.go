@@ -24,6 +24,9 @@ Your answers support, and are not a substitute for, professional medical advice,
 // PatientContextHeading opens the system message that carries Request.Context.
 const PatientContextHeading = `Patient context (the record of the patient the question is about; use it to tailor the answer, do not cite it as a numbered source):`
 
+// GuidanceHeading opens the system message that carries Request.Guidance.
+const GuidanceHeading = `Answer guidance (how this user wants to be answered, from their settings and this conversation; follow it where it does not conflict with the rules above; it is not patient data and not a source):`
+
 // OpenAIConfig configures an OpenAI-compatible chat model.
 type OpenAIConfig struct {
 	// Config is the client: server, key, timeout and retries, with llm's defaults.
@@ -39,9 +42,9 @@ type OpenAIConfig struct {
 	// OpenAI-compatible servers accept); Request.MaxTokens overrides it. 0
 	// sends none.
 	MaxTokens int
-	// Outbound, if not nil, rewrites or refuses each user and assistant turn and the
-	// question before they are sent (PHI_POLICY in front of an external provider). The
-	// sources, knowledge-base text, are sent as they are.
+	// Outbound, if not nil, rewrites or refuses each user and assistant turn, the question,
+	// the patient context and the guidance before they are sent (PHI_POLICY in front of an
+	// external provider). The sources, knowledge-base text, are sent as they are.
 	Outbound func(text string) (string, error)
 }
 
@@ -161,6 +164,14 @@ func (m *OpenAI) params(req Request) (openai.ChatCompletionNewParams, error) {
 			return openai.ChatCompletionNewParams{}, err
 		}
 		msgs = append(msgs, openai.SystemMessage(PatientContextHeading+"\n"+context))
+	}
+	if req.Guidance != "" {
+		// Preferences may name people or conditions: the same policy applies.
+		guidance, err := out(req.Guidance)
+		if err != nil {
+			return openai.ChatCompletionNewParams{}, err
+		}
+		msgs = append(msgs, openai.SystemMessage(GuidanceHeading+"\n"+guidance))
 	}
 	for _, h := range req.History {
 		if h.Role != RoleUser && h.Role != RoleAssistant {

@@ -128,6 +128,32 @@ func TestOpenAIPatientContext(t *testing.T) {
 	require.NotContains(t, got[3].Content, "CKD")
 }
 
+// Request.Guidance is its own system message after the patient's, never under the patient
+// heading; the outbound policy applies to it as to the record.
+func TestOpenAIGuidanceBlock(t *testing.T) {
+	t.Parallel()
+	s, m, _ := startOpenAI(t, chat.OpenAIConfig{Outbound: func(s string) (string, error) {
+		return strings.ReplaceAll(s, "Jane", "[NAME]"), nil
+	}})
+	req := chat.Request{Question: "Adjust the dose?", Context: "Problems: CKD stage 3b",
+		Guidance: "Preferred level of detail: brief.\nCall me Jane."}
+	_, err := m.Stream(context.Background(), req, func(string) error { return nil })
+	require.NoError(t, err)
+	got := s.Requests(llmtest.Chat)[0].Messages
+	require.Len(t, got, 4)
+	require.Equal(t, chat.PatientContextHeading+"\n"+req.Context, got[1].Content)
+	require.Equal(t, "system", got[2].Role)
+	require.Equal(t, chat.GuidanceHeading+"\nPreferred level of detail: brief.\nCall me [NAME].", got[2].Content)
+	require.NotContains(t, got[1].Content, "brief")
+
+	// Guidance alone: no patient block.
+	_, err = m.Stream(context.Background(), chat.Request{Question: "q", Guidance: "Tone: calm."}, func(string) error { return nil })
+	require.NoError(t, err)
+	got = s.Requests(llmtest.Chat)[1].Messages
+	require.Len(t, got, 3)
+	require.Equal(t, chat.GuidanceHeading+"\nTone: calm.", got[1].Content)
+}
+
 func TestOpenAIOmitsUnsetParameters(t *testing.T) {
 	t.Parallel()
 	s, m, _ := startOpenAI(t, chat.OpenAIConfig{})

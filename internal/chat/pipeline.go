@@ -108,12 +108,13 @@ func NewPipeline(model ChatModel, r Retriever, opt Options) *Pipeline {
 // from emit (the client has gone) stops the model call and is returned as is.
 // On error the returned Answer holds what was generated so far.
 func (p *Pipeline) Answer(ctx context.Context, history []Message, question string, emit func(Event) error) (Answer, error) {
-	return p.AnswerWith(ctx, history, question, "", emit)
+	return p.AnswerWith(ctx, history, question, Grounding{}, emit)
 }
 
-// AnswerWith is Answer with extra grounding for the model (Request.Context; "" for none).
-// It does not take part in retrieval: the knowledge base is searched with the question only.
-func (p *Pipeline) AnswerWith(ctx context.Context, history []Message, question, grounding string, emit func(Event) error) (Answer, error) {
+// AnswerWith is Answer with extra grounding for the model (Request.Context and
+// Request.Guidance). It does not take part in retrieval: the knowledge base is searched with
+// the question only.
+func (p *Pipeline) AnswerWith(ctx context.Context, history []Message, question string, g Grounding, emit func(Event) error) (Answer, error) {
 	question = strings.TrimSpace(question)
 	if question == "" {
 		return Answer{}, ErrEmptyQuestion
@@ -141,7 +142,8 @@ func (p *Pipeline) AnswerWith(ctx context.Context, history []Message, question, 
 		Question:  question,
 		Sources:   ans.Sources,
 		MaxTokens: p.opt.MaxTokens,
-		Context:   strings.TrimSpace(grounding),
+		Context:   strings.TrimSpace(g.Patient),
+		Guidance:  strings.TrimSpace(g.Guidance),
 	}
 	var emitErr error
 	start = time.Now()

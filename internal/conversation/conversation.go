@@ -195,6 +195,9 @@ type SendOptions struct {
 	// Context is extra grounding for the model (a rendered patient record): it reaches the
 	// model as a system-level block for this answer only and is never stored.
 	Context string
+	// Guidance is how to answer this user (preferences, tone, a repair instruction): its own
+	// system-level block for this answer only (chat.Request.Guidance), never stored.
+	Guidance string
 	// Progressive stores the answer while it streams, marked interrupted until it is
 	// complete (draft.go), so that a partial answer survives the death of the process.
 	Progressive bool
@@ -253,7 +256,7 @@ func (s *Service) SendWith(ctx context.Context, user, id uuid.UUID, content stri
 	if a := strings.TrimSpace(opt.Ask); a != "" {
 		ask = a
 	}
-	a, err := s.answer(ctx, user, id, history, ask, source, opt.Context, aemit, questionFirst, d)
+	a, err := s.answer(ctx, user, id, history, ask, source, chat.Grounding{Patient: opt.Context, Guidance: opt.Guidance}, aemit, questionFirst, d)
 	if qerr := questionFirst(); qerr != nil {
 		return q, Message{}, qerr
 	}
@@ -277,13 +280,13 @@ func (s *Service) Regenerate(ctx context.Context, user, id uuid.UUID) (Message, 
 		return Message{}, apierr.Conflict("NOTHING_TO_REGENERATE", "The conversation has no question to answer again")
 	}
 	// The patient context of the first answer was not stored, so a regenerated answer has none.
-	return s.answer(ctx, user, id, history[:n-1], history[n-1].Content, history[n-1].Source, "", nil, nil, nil)
+	return s.answer(ctx, user, id, history[:n-1], history[n-1].Content, history[n-1].Source, chat.Grounding{}, nil, nil, nil)
 }
 
 // answer runs the pipeline (with grounding, "" for none) and stores the answer; before, when
 // set, must succeed first (the question is stored). d, when set, stores the answer as it
 // streams (progressive); it requires emit.
-func (s *Service) answer(ctx context.Context, user, id uuid.UUID, history []Message, question, source, grounding string, emit func(Event) error, before func() error, d *draft) (Message, error) {
+func (s *Service) answer(ctx context.Context, user, id uuid.UUID, history []Message, question, source string, grounding chat.Grounding, emit func(Event) error, before func() error, d *draft) (Message, error) {
 	msgs := make([]chat.Message, len(history))
 	for i, m := range history {
 		msgs[i] = chat.Message{Role: m.Role, Content: m.Content}

@@ -44,14 +44,14 @@ func (s *Session) readEmotion(t *turn, in turnInput, text string) emotion.Style 
 	return emotion.Adapt(e)
 }
 
-// withContext appends a block (a style hint, a repair instruction) to the prompt context the
-// answer already has.
-func withContext(context, hint string) string {
+// joinBlocks appends a block (a style hint, a repair instruction) to the answer guidance the
+// turn already has (the user's remembered preferences).
+func joinBlocks(guidance, hint string) string {
 	switch {
 	case hint == "":
-		return context
-	case context == "":
+		return guidance
+	case guidance == "":
 		return hint
 	}
-	return context + "\n\n" + hint
+	return guidance + "\n\n" + hint
 }

@@ -243,9 +243,9 @@ func (s *Session) run(t *turn, prev *turn, in turnInput) {
 		if err != nil {
 			s.log.Warn("voice session: memory not read", "err", err)
 		}
-		opt.Context = c
+		opt.Guidance = c
 	}
-	opt.Context, opt.Ask = withContext(withContext(opt.Context, style.Hint), rp.Instruction), rp.Ask
+	opt.Guidance, opt.Ask = joinBlocks(joinBlocks(opt.Guidance, style.Hint), rp.Instruction), rp.Ask
 	send := sendFunc(s.h.cfg.Chats.SendWith)
 	if rp.Reply != "" {
 		send = s.replyWith(rp.Reply)
