@@ -64,10 +64,14 @@ const ptok = `(?:(?:van|von|de|del|della|der|den|la|le|da|di|du|dos|das|bin|ibn|
 var (
 	titleRe      = compile(`\b(?:Dr|Mr|Mrs|Ms|Miss|Mx|Prof)\.?[ \t]+((?:[A-Z]\.[ \t]*)?` + ptok + `(?:[ \t]+(?:[A-Z]\.[ \t]+)?` + ptok + `)?)`)
 	credentialRe = compile(`\b(` + tok + `(?:[ \t]+[A-Z]\.)?[ \t]+` + ptok + `|` + ptok + `,[ \t]+` + tok + `),?[ \t]+(?:MD|M\.D\.|DO|RN|NP|PA-C|PA|LPN|MSW|LCSW|PhD|DDS|PharmD|CNA|APRN)\b`)
-	labelNameRe  = compile(`(?i:\b(?:` + fuzzy(`attn|attention|re|signed|signed by|witnessed by|witness|copies|patient name is|patient is|name is|this is|saw|examined|evaluated|visited|met with|admitted|discharged|patient name|patient|pt|name|caller|attending|provider|physician|surgeon|pcp|nurse|therapist|interpreter|witness|proxy|poa|informant|historian|requested by|reviewed by|performed by|ordered by|covering|cosigned by|co-signed by|transcribed by|authored by|verified by|consulted|consult with|message from|message for|notified|paged|seen by|signed by|dictated by|referred by|prescribed by|discussed with|spoke with|spoke to|called|left voicemail for|voicemail for|dear|regarding|accompanied by|cc|per|contact|emergency contact|next of kin|guardian|mother|father|parent|from|with|and|by|to`) + `)\b)(?:[ \t]*\([^)\n]{1,30}\))?[ \t]*:?[ \t]+` +
-		`((?:` + ptok + `,[ \t]+` + tok + `)|(?:` + tok + `(?:[ \t]+[A-Z]\.)?(?:[ \t]+` + ptok + `){0,2})|(?:[A-Z]\.[ \t]+` + ptok + `))`)
-	relativeRe = compile(`(?i:\b(?:` + fuzzy(`stepdaughter|stepson|godson|goddaughter|godmother|godfather|stepmother|stepfather|grandchild|daughter|son|wife|husband|sister|brother|niece|nephew|mother|father|caregiver|spouse|partner|friend|grandson|granddaughter|grandmother|grandfather|aunt|uncle|cousin|neighbor|neighbour|fiance|fiancee|roommate`) + `)),?[ \t]+(` + tok + `(?:[ \t]+` + tok + `)?)`)
-	sigRe      = compile(`(?m)^[ \t]*(?:--|—|/s/)[ \t]*((?:[A-Z]\.[ \t]+)?` + tok + `(?:[ \t]+` + tok + `)?)`)
+	labelNameRe  = compileLazy(func() string {
+		return `(?i:\b(?:` + fuzzy(`attn|attention|re|signed|signed by|witnessed by|witness|copies|patient name is|patient is|name is|this is|saw|examined|evaluated|visited|met with|admitted|discharged|patient name|patient|pt|name|caller|attending|provider|physician|surgeon|pcp|nurse|therapist|interpreter|witness|proxy|poa|informant|historian|requested by|reviewed by|performed by|ordered by|covering|cosigned by|co-signed by|transcribed by|authored by|verified by|consulted|consult with|message from|message for|notified|paged|seen by|signed by|dictated by|referred by|prescribed by|discussed with|spoke with|spoke to|called|left voicemail for|voicemail for|dear|regarding|accompanied by|cc|per|contact|emergency contact|next of kin|guardian|mother|father|parent|from|with|and|by|to`) + `)\b)(?:[ \t]*\([^)\n]{1,30}\))?[ \t]*:?[ \t]+` +
+			`((?:` + ptok + `,[ \t]+` + tok + `)|(?:` + tok + `(?:[ \t]+[A-Z]\.)?(?:[ \t]+` + ptok + `){0,2})|(?:[A-Z]\.[ \t]+` + ptok + `))`
+	})
+	relativeRe = compileLazy(func() string {
+		return `(?i:\b(?:` + fuzzy(`stepdaughter|stepson|godson|goddaughter|godmother|godfather|stepmother|stepfather|grandchild|daughter|son|wife|husband|sister|brother|niece|nephew|mother|father|caregiver|spouse|partner|friend|grandson|granddaughter|grandmother|grandfather|aunt|uncle|cousin|neighbor|neighbour|fiance|fiancee|roommate`) + `)),?[ \t]+(` + tok + `(?:[ \t]+` + tok + `)?)`
+	})
+	sigRe = compile(`(?m)^[ \t]*(?:--|—|/s/)[ \t]*((?:[A-Z]\.[ \t]+)?` + tok + `(?:[ \t]+` + tok + `)?)`)
 	// "Okafor, 91, ..." / "Robert Okafor is a 47-year-old ..." / "Robert Okafor was born ..."
 	subjectRe = compile(`(?m)(?:^|[.!?:][ \t]+)((?:` + tok + `[ \t]+){1,2}` + tok + `|` + tok + `,[ \t]` + tok + `)(?:,?[ \t]+(?:is[ \t]+)?(?:an?[ \t]+)?\d{1,3}[ \t\-]?(?:years?|yrs?|y/o|yo)\b|[ \t]+(?:was born|was seen|was admitted|presents|presented|reports|reported|returns|returned|states|stated|denies|denied|is|was|has|had|came|comes|called|arrived|underwent|tolerated|agrees|agreed|declined|missed|needs|will|lives|lived)\b)`)
 	// Any run of capitalised tokens, for the list look-up.
@@ -339,7 +343,9 @@ var (
 	zipRe        = compile(`(?i:\bzip(?:[ \t]*code)?:?)[ \t]*(\d{5}(?:-\d{4})?)\b`)
 	countyRe     = compile(`\b(?:` + tok + `[ \t]){1,2}(?:County|Parish|Borough)\b`)
 	// "lives in Fairview", "moved from Salem to Bristol", "born ... in Duluth".
-	movedRe = compile(`(?i:\b(?:` + fuzzy(`home|house|lives|living|lived|live|moved|moving|born|resides|reside|resident|relocated|relocating|grew up|hometown|originally`) + `))\b(?:[^.;\n]|\.[^\s]|\.[ \t]\d){0,60}`)
+	movedRe = compileLazy(func() string {
+		return `(?i:\b(?:` + fuzzy(`home|house|lives|living|lived|live|moved|moving|born|resides|reside|resident|relocated|relocating|grew up|hometown|originally`) + `))\b(?:[^.;\n]|\.[^\s]|\.[ \t]\d){0,60}`
+	})
 	placeRe = compile(`\b(?:in|from|to|of|near)[ \t]+(` + tok + `(?:[ \t]` + tok + `)?)`)
 )
 

@@ -10,9 +10,10 @@ import (
 // process ~50 ms of start-up and ~9 MB of garbage, though most detect PHI late or never
 // (issue 17, docs/benchmarks.md). TestPatternsCompile compiles them all.
 type pattern struct {
-	src  string
-	once sync.Once
-	re   *regexp.Regexp
+	src   string
+	build func() string // when set, makes src on first use (fuzzy's expansions: ~4 ms at init)
+	once  sync.Once
+	re    *regexp.Regexp
 }
 
 // patterns lists every pattern made at package initialisation, for the test.
@@ -24,8 +25,20 @@ func compile(src string) *pattern {
 	return p
 }
 
+// compileLazy is compile for a source that is itself costly to build.
+func compileLazy(build func() string) *pattern {
+	p := &pattern{build: build}
+	patterns = append(patterns, p)
+	return p
+}
+
 func (p *pattern) get() *regexp.Regexp {
-	p.once.Do(func() { p.re = regexp.MustCompile(p.src) })
+	p.once.Do(func() {
+		if p.build != nil {
+			p.src = p.build()
+		}
+		p.re = regexp.MustCompile(p.src)
+	})
 	return p.re
 }
 

@@ -135,9 +135,11 @@ type compiledLabel struct {
 var compiledLabels = func() []compiledLabel {
 	var out []compiledLabel
 	for _, l := range labelRules {
-		re := compile(`(?i:\b(?:` + fuzzy(l.label) + `)\b\.?)` +
-			`(?i:\s*(?:(?:` + fuzzy("number") + `|no|nr|num|id|identifier|is|was|on file|ending in|ends in|ending)\b\.?|[#:\-]))*\s*` +
-			`((?:[A-Za-z0-9]+-)*[A-Za-z]*\d[A-Za-z0-9]*(?:-[A-Za-z0-9]+)*)\b`)
+		re := compileLazy(func() string {
+			return `(?i:\b(?:` + fuzzy(l.label) + `)\b\.?)` +
+				`(?i:\s*(?:(?:` + fuzzy("number") + `|no|nr|num|id|identifier|is|was|on file|ending in|ends in|ending)\b\.?|[#:\-]))*\s*` +
+				`((?:[A-Za-z0-9]+-)*[A-Za-z]*\d[A-Za-z0-9]*(?:-[A-Za-z0-9]+)*)\b`
+		})
 		out = append(out, compiledLabel{l.typ, re, l.conf})
 	}
 	return out
