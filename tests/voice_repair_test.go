@@ -311,3 +311,49 @@ func TestVoiceRepairReplyBargeIn(t *testing.T) {
 	require.True(t, msgs[1].Interrupted)
 	require.Empty(t, fake.Requests(llmtest.Chat), "the model was never asked")
 }
+
+// An echo-check ("Did you say …?") answered "yes" after the connection dropped and the
+// session was resumed on another replica is still a confirmation: the repair state travels
+// with the session (Redis, beside the resume buffer), so the model is asked the confirmed
+// words, not "yes".
+func TestVoiceRepairStateSurvivesResume(t *testing.T) {
+	t.Parallel()
+	a, fake := openAIVoice(t, map[string]string{"VOICE_FLAGS_CREATE": "true", "CHAT_PROVIDER": "openai"})
+	b := replicaOf(t, a, nil)
+	q := &repairTranscripts{}
+	fake.SetTranscript(q.answer)
+	fake.SetChat(func(llmtest.Request) []string { return []string{"Avoid ibuprofen with lisinopril."} })
+	admin := a.token(t, a.account(t, auth.RoleAdmin))
+	u := a.account(t, auth.RoleUser)
+	tok := a.token(t, u)
+	a.enableVoiceFlag(t, admin, "repair", u.User.ID)
+
+	v := dialVoice(t, a, tok)
+	ready := v.start(map[string]any{"vad": map[string]any{"silence_ms": 300}})
+	id := ready["session_id"].(string)
+	q.push(repairHeard("can i take i be profen with lisinopril", 0.4))
+	v.stream(1, speech(0.4, 1.0, 0.6))
+	resp, rep, _ := repairTurn(t, v)
+	require.NotNil(t, rep)
+	require.Equal(t, "echo_check", rep["strategy"])
+	require.Equal(t, `Did you say: "can i take i be profen with lisinopril"?`, resp["content"])
+	state, _ := v.until("voice.state")
+	require.Equal(t, "listening", state.Ev["state"])
+	require.NoError(t, v.conn.UnderlyingConn().Close())
+
+	// b has the flag change at once (not only when its NOTIFY arrives).
+	require.NoError(t, b.App.Flags.Refresh(context.Background()))
+	w := dialVoice(t, b, tok)
+	w.send(map[string]any{"type": "session.resume", "session_id": id, "last_seq": state.Seq})
+	w.until("session.resume.ack")
+	chats := len(fake.Requests(llmtest.Chat))
+	q.push(repairHeard("yes", 0.9))
+	w.stream(1, speech(0.4, 1.0, 0.6))
+	resp, rep, _ = repairTurn(t, w)
+	require.Nil(t, rep, "a confirmation is no repair")
+	require.Equal(t, "Avoid ibuprofen with lisinopril.", resp["content"])
+	c := fake.Requests(llmtest.Chat)
+	require.Len(t, c, chats+1)
+	last := c[chats].Messages[len(c[chats].Messages)-1].Content
+	require.Contains(t, last, "can i take i be profen with lisinopril", "the model is asked the confirmed words")
+}

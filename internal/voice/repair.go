@@ -1,6 +1,7 @@
 package voice
 
 import (
+	"maps"
 	"regexp"
 	"slices"
 	"strings"
@@ -173,6 +174,38 @@ func (st *RepairState) Record(question string, r Repair, answer string) {
 	if answer != "" && r.Reply == "" {
 		// A templated repair reply is not the answer to rephrase.
 		st.question, st.last = question, answer
+	}
+}
+
+// RepairSnapshot is a RepairState in a form that can be stored: a session resumed on another
+// replica goes on with it ("Did you say …?" answered "yes" after a reconnection is still a
+// confirmation).
+type RepairSnapshot struct {
+	Recent   [][]string `json:"recent,omitempty"` // content tokens of the newest questions, sorted
+	Question string     `json:"question,omitempty"`
+	Last     string     `json:"last,omitempty"`
+	Echo     string     `json:"echo,omitempty"`
+	Streak   int        `json:"streak,omitempty"`
+}
+
+// Snapshot copies the state out.
+func (st *RepairState) Snapshot() RepairSnapshot {
+	out := RepairSnapshot{Question: st.question, Last: st.last, Echo: st.echo, Streak: st.streak}
+	for _, toks := range st.recent {
+		out.Recent = append(out.Recent, slices.Sorted(maps.Keys(toks)))
+	}
+	return out
+}
+
+// Restore replaces the state with a snapshot's.
+func (st *RepairState) Restore(s RepairSnapshot) {
+	*st = RepairState{question: s.Question, last: s.Last, echo: s.Echo, streak: s.Streak}
+	for _, toks := range s.Recent[max(0, len(s.Recent)-RecentQuestions):] {
+		set := make(map[string]bool, len(toks))
+		for _, t := range toks {
+			set[t] = true
+		}
+		st.recent = append(st.recent, set)
 	}
 }
 

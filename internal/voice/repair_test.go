@@ -1,6 +1,7 @@
 package voice
 
 import (
+	"encoding/json"
 	"strings"
 	"testing"
 	"time"
@@ -222,4 +223,40 @@ func FuzzRepairAssess(f *testing.F) {
 		}
 		st.Record(text, r, "answer")
 	})
+}
+
+// A state stored (as JSON, as the session stores it in Redis) and restored elsewhere decides
+// as the original would: the pending echo-check, the streak, the window of questions, the
+// answer to rephrase.
+func TestRepairSnapshotRestores(t *testing.T) {
+	var st RepairState
+	st.Record("What is the dose of metformin?", Repair{}, "Metformin starts at 500 mg [1].")
+	for i := range RecentQuestions + 1 {
+		st.Record("question number "+strings.Repeat("y", i+2)+" about aspirin", Repair{}, "ok")
+	}
+	st.Record("What is the dose of metformin?", Repair{}, "Metformin starts at 500 mg [1].")
+	r := st.Assess("what is the target blood pressure", 0.4, false)
+	require.Equal(t, StrategyEchoCheck, r.Strategy)
+	st.Record("what is the target blood pressure", r, r.Reply)
+
+	b, err := json.Marshal(st.Snapshot())
+	require.NoError(t, err)
+	var snap RepairSnapshot
+	require.NoError(t, json.Unmarshal(b, &snap))
+	var got RepairState
+	got.Restore(snap)
+	require.Equal(t, st, got)
+
+	for _, c := range []struct {
+		text string
+		conf float64
+	}{{"Yes", 0.9}, {"No", 0.9}, {"What's the dose of metformin", 0.9}, {"Pardon?", 0.9}, {"question number yyy about aspirin", 0.9}} {
+		require.Equal(t, st.Assess(c.text, c.conf, false), got.Assess(c.text, c.conf, false), c.text)
+	}
+	r = got.Assess("Yes", 0.9, false)
+	require.Equal(t, "what is the target blood pressure", r.Ask, "the confirmation survives the move")
+
+	var empty RepairState
+	empty.Restore(RepairSnapshot{})
+	require.Equal(t, RepairState{}, empty)
 }

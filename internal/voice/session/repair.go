@@ -2,8 +2,12 @@ package session
 
 import (
 	"context"
+	"encoding/json"
+	"errors"
+	"time"
 
 	"github.com/google/uuid"
+	"github.com/redis/go-redis/v9"
 
 	"github.com/voiceassist/gateway/internal/chat"
 	"github.com/voiceassist/gateway/internal/conversation"
@@ -59,6 +63,41 @@ func (s *Session) noteRepair(t *turn, question string, r voice.Repair, a convers
 	}
 	s.outMu.Lock()
 	s.repair.Record(question, r, answer)
+	snap := s.repair.Snapshot()
+	s.outMu.Unlock()
+	s.saveRepair(snap)
+}
+
+// saveRepair stores the repair state beside the resume buffer, with the same lifetime, so a
+// session resumed on another replica goes on with it.
+func (s *Session) saveRepair(snap voice.RepairSnapshot) {
+	b, err := json.Marshal(snap)
+	if err == nil {
+		ctx, cancel := context.WithTimeout(context.WithoutCancel(s.ctx), 2*time.Second)
+		err = s.h.cfg.Redis.Set(ctx, s.h.repairKey(s.id), b, s.h.cfg.ResumeTTL).Err()
+		cancel()
+	}
+	if err != nil {
+		s.log.Warn("voice session: repair state not saved", "err", err)
+	}
+}
+
+// loadRepair takes over the repair state a session left (on resume); none is not an error.
+func (s *Session) loadRepair(ctx context.Context) {
+	b, err := s.h.cfg.Redis.Get(ctx, s.h.repairKey(s.id)).Bytes()
+	var snap voice.RepairSnapshot
+	if err == nil {
+		err = json.Unmarshal(b, &snap)
+	}
+	switch {
+	case errors.Is(err, redis.Nil):
+		return
+	case err != nil:
+		s.log.Warn("voice session: repair state not restored", "err", err)
+		return
+	}
+	s.outMu.Lock()
+	s.repair.Restore(snap)
 	s.outMu.Unlock()
 }
 

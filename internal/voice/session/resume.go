@@ -78,6 +78,7 @@ func (s *Session) resume(in inbound) {
 	if row.ConversationID != nil {
 		s.conv = *row.ConversationID
 	}
+	s.loadRepair(ctx)
 	silence, _ := s.startSilence(ctx, defaultSilenceMS, false)
 	s.vadOn, s.vad, s.vadSilence = true, NewVAD(silence, 50), silence
 	s.silence.Store(int32(silence))

@@ -451,3 +451,4 @@ func (s *Session) lease() func() {
 func (h *Hub) bufferKey(id uuid.UUID) string { return h.cfg.Prefix + "voice:buf:" + id.String() }
 func (h *Hub) leaseKey(id uuid.UUID) string  { return h.cfg.Prefix + "voice:lease:" + id.String() }
 func (h *Hub) attachKey(id uuid.UUID) string { return h.cfg.Prefix + "voice:attach:" + id.String() }
+func (h *Hub) repairKey(id uuid.UUID) string { return h.cfg.Prefix + "voice:repair:" + id.String() }
