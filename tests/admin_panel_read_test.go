@@ -52,14 +52,25 @@ func TestAdminPanelSummary(t *testing.T) {
 	require.Equal(t, "up", names["postgres"])
 	require.Equal(t, "up", names["redis"])
 	require.Contains(t, names, "qdrant")
-	require.Contains(t, names, "model")
+	require.Equal(t, "unknown", names["model"], "no chat answer yet")
 
 	// Unchanged: the cached answer (same generated_at).
 	require.Equal(t, first.GeneratedAt, get().GeneratedAt)
 
-	// A change invalidates it.
+	// A chat answer is the model's health (it is not probed); a change invalidates the answer.
+	user := s.token(t, s.account(t, auth.RoleUser))
+	s.ask(t, user, s.newConversation(t, user, nil).Id, "What is the first line treatment for hypertension?")
 	s.createFlag(t, admin, client.FlagInput{Key: "ops.panel_probe", Type: client.FlagTypeBoolean})
 	after := get()
+	var model client.PanelDependency
+	for _, d := range after.Dependencies {
+		if d.Name == "model" {
+			model = d
+		}
+	}
+	require.Equal(t, "up", string(model.State), "%+v", model)
+	require.NotNil(t, model.CheckedAt)
+	require.Empty(t, model.Error)
 	require.Equal(t, first.Flags.Total+1, after.Flags.Total)
 	require.Equal(t, first.Flags.ByCategory["ops"]+1, after.Flags.ByCategory["ops"])
 	require.Equal(t, first.Flags.ByType["boolean"]+1, after.Flags.ByType["boolean"])

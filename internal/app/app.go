@@ -25,6 +25,7 @@ import (
 	"github.com/voiceassist/gateway/gen/db"
 	"github.com/voiceassist/gateway/handlers"
 	"github.com/voiceassist/gateway/internal/adminpanel"
+	"github.com/voiceassist/gateway/internal/apierr"
 	"github.com/voiceassist/gateway/internal/audit"
 	"github.com/voiceassist/gateway/internal/auth"
 	"github.com/voiceassist/gateway/internal/buildinfo"
@@ -229,7 +230,7 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger, opts ...Opti
 		return nil, err
 	}
 	retriever := newRetriever(kbs, a.Cache)
-	a.Conversations = conversation.New(pool, chat.NewPipeline(model, retriever, chat.Options{Stage: biz.Stage}))
+	a.Conversations = conversation.New(pool, chat.NewPipeline(model, retriever, chat.Options{Stage: biz.Stage, Observe: a.observeModel}))
 	a.Conversations.Metrics = biz
 	a.Realtime = a.newRealtime()
 	a.Registry.MustRegister(a.Realtime.Collectors()...)
@@ -528,4 +529,22 @@ type redisLogger struct{ log *slog.Logger }
 
 func (l redisLogger) Printf(ctx context.Context, format string, v ...any) {
 	l.log.DebugContext(ctx, "redis: "+fmt.Sprintf(format, v...))
+}
+
+// observeModel records how a chat model call went in the health registry ("model": the admin
+// panel's dependency list). A refusal before the call (the PHI policy, a quota) says nothing
+// about the model and is not recorded; the reason is generic, never the provider's message.
+func (a *App) observeModel(latency time.Duration, err error) {
+	var ae *apierr.Error
+	if errors.As(err, &ae) && ae.Status < 500 {
+		return
+	}
+	reason := ""
+	switch {
+	case errors.Is(err, context.DeadlineExceeded):
+		reason = "timeout"
+	case err != nil:
+		reason = "error"
+	}
+	a.Health.Observe("model", latency, reason)
 }

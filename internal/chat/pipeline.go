@@ -55,6 +55,10 @@ type Options struct {
 	// Stage, if set, is told when the "retrieval" and "model" stages of an answer began, as
 	// they end successfully (latency metrics).
 	Stage func(stage string, start time.Time)
+	// Observe, if set, is told how each model call went: the time to its first text (to its
+	// end when it wrote none) and its error, nil on success. Calls the client abandoned or
+	// cancelled are not reported: they say nothing about the model (health, admin panel).
+	Observe func(latency time.Duration, err error)
 }
 
 // RetrievalInfo records how the sources were found.
@@ -146,8 +150,12 @@ func (p *Pipeline) AnswerWith(ctx context.Context, history []Message, question s
 		Guidance:  strings.TrimSpace(g.Guidance),
 	}
 	var emitErr error
+	var first time.Duration
 	start = time.Now()
 	ans.Text, err = p.model.Stream(mctx, req, func(d string) error {
+		if first == 0 {
+			first = time.Since(start)
+		}
 		if emitErr = emit(Event{Type: EventDelta, Delta: d}); emitErr != nil {
 			cancel()
 		}
@@ -155,6 +163,12 @@ func (p *Pipeline) AnswerWith(ctx context.Context, history []Message, question s
 	})
 	if emitErr != nil {
 		return ans, emitErr
+	}
+	if p.opt.Observe != nil && ctx.Err() == nil {
+		if first == 0 {
+			first = time.Since(start)
+		}
+		p.opt.Observe(first, err)
 	}
 	if err != nil {
 		return ans, err

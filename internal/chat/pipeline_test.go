@@ -320,3 +320,46 @@ func TestPipelineExtractiveEndToEnd(t *testing.T) {
 	require.Equal(t, "c2", cites[0].ChunkID)
 	require.Equal(t, "c3", cites[1].ChunkID)
 }
+
+// failingModel fails before writing anything.
+type failingModel struct{ err error }
+
+func (m failingModel) Name() string { return "failing" }
+
+func (m failingModel) Stream(context.Context, Request, func(string) error) (string, error) {
+	return "", m.err
+}
+
+// Options.Observe hears every model call but those the client abandoned.
+func TestPipelineObservesModelCalls(t *testing.T) {
+	t.Parallel()
+	type seen struct {
+		latency time.Duration
+		err     error
+	}
+	var got []seen
+	opts := Options{Observe: func(d time.Duration, err error) { got = append(got, seen{d, err}) }}
+	r := &fakeRetriever{other: []Passage{passage("a", "Metformin is first line.")}}
+
+	_, err := NewPipeline(&scriptModel{text: "Metformin [1]."}, r, opts).Answer(context.Background(), nil, "first line?", nil)
+	require.NoError(t, err)
+	require.Len(t, got, 1)
+	require.NoError(t, got[0].err)
+	require.Positive(t, got[0].latency)
+
+	boom := errors.New("upstream 502")
+	_, err = NewPipeline(failingModel{boom}, r, opts).Answer(context.Background(), nil, "first line?", nil)
+	require.ErrorIs(t, err, boom)
+	require.Len(t, got, 2)
+	require.ErrorIs(t, got[1].err, boom)
+
+	// The client left mid-answer: not the model's doing, not observed.
+	gone := errors.New("client gone")
+	_, err = NewPipeline(&scriptModel{text: "a b c"}, r, opts).Answer(context.Background(), nil, "first line?",
+		func(Event) error { return gone })
+	require.ErrorIs(t, err, gone)
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	_, _ = NewPipeline(failingModel{context.Canceled}, r, opts).Answer(ctx, nil, "first line?", nil)
+	require.Len(t, got, 2)
+}
